@@ -1,0 +1,166 @@
+"""Profiles are the isolation boundary: every path and store of a user's data comes from a Profile,
+and nothing of one profile is reachable from another."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from twin.errors import AlreadyExists, NotFound
+from twin.ids import check_name
+from twin.settings import Settings
+
+
+class Identity(BaseModel):
+    """Who the owner is: names, email addresses and phone numbers that mark their messages."""
+
+    names: list[str] = Field(default_factory=list)
+    addresses: list[str] = Field(default_factory=list)
+    phones: list[str] = Field(default_factory=list)
+    inferred: bool = Field(False, description="True when twin guessed these rather than the user giving them.")
+
+    def is_empty(self) -> bool:
+        return not (self.names or self.addresses or self.phones)
+
+
+class ProfileConfig(BaseModel):
+    name: str
+    created: str
+    identity: Identity = Field(default_factory=Identity)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A profile's name and root folder; every other path is derived here."""
+
+    name: str
+    root: Path
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "profile.json"
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / "twin.db"
+
+    @property
+    def exports_dir(self) -> Path:
+        """Read-only copies of the original export files."""
+        return self.root / "exports"
+
+    @property
+    def datasets_dir(self) -> Path:
+        return self.root / "datasets"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.root / "runs"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.root / "exports" / "models"
+
+    @property
+    def voice_dir(self) -> Path:
+        return self.root / "voice"
+
+    def dataset_dir(self, name: str) -> Path:
+        return self.datasets_dir / check_name(name, "dataset name")
+
+    def run_dir(self, run: str) -> Path:
+        return self.runs_dir / check_name(run, "run name")
+
+    def load_config(self) -> ProfileConfig:
+        return ProfileConfig.model_validate_json(self.config_path.read_text(encoding="utf-8"))
+
+    def save_config(self, config: ProfileConfig) -> None:
+        write_text_atomic(self.config_path, config.model_dump_json(indent=2))
+
+    @property
+    def identity(self) -> Identity:
+        return self.load_config().identity
+
+    def set_identity(self, identity: Identity) -> None:
+        config = self.load_config()
+        config.identity = identity
+        self.save_config(config)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a crash never leaves a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class ProfileManager:
+    """Create, find, list and delete profiles under settings.home."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def path_for(self, name: str) -> Path:
+        return self.settings.profiles_dir / check_name(name, "profile name")
+
+    def exists(self, name: str) -> bool:
+        return (self.path_for(name) / "profile.json").is_file()
+
+    def get(self, name: str) -> Profile:
+        root = self.path_for(name)
+        if not (root / "profile.json").is_file():
+            raise NotFound(f"Profile '{name}' does not exist.", f"Create it with: twin profile create {name}")
+        return Profile(name=name, root=root)
+
+    def create(self, name: str) -> Profile:
+        root = self.path_for(name)
+        if (root / "profile.json").is_file():
+            raise AlreadyExists(f"Profile '{name}' already exists.", "Pick another name or use the existing one.")
+        profile = Profile(name=name, root=root)
+        for d in (root, profile.exports_dir, profile.datasets_dir, profile.runs_dir, profile.voice_dir):
+            d.mkdir(parents=True, exist_ok=True)
+        os.chmod(root, 0o700)
+        created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        profile.save_config(ProfileConfig(name=name, created=created))
+        return profile
+
+    def get_or_create(self, name: str) -> tuple[Profile, bool]:
+        if self.exists(name):
+            return self.get(name), False
+        return self.create(name), True
+
+    def list(self) -> list[Profile]:
+        base = self.settings.profiles_dir
+        if not base.is_dir():
+            return []
+        return [Profile(name=p.name, root=p) for p in sorted(base.iterdir()) if (p / "profile.json").is_file()]
+
+    def delete(self, name: str) -> None:
+        profile = self.get(name)
+        # Read-only export copies need write permission back before they can be removed.
+        for dirpath, _dirs, files in os.walk(profile.root):
+            os.chmod(dirpath, 0o700)
+            for f in files:
+                p = Path(dirpath) / f
+                if not p.is_symlink():
+                    os.chmod(p, 0o600)
+        shutil.rmtree(profile.root)
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
