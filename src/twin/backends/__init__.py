@@ -1,0 +1,1 @@
+"""Backend implementations, one module per engine. Heavy imports happen inside load()."""

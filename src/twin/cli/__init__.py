@@ -1,0 +1,1 @@
+"""Thin command-line shell over the stages; every command has --json output."""

@@ -1,0 +1,63 @@
+"""The `twin` command. Each stage's CLI module exposes register(root) and is listed in _MODULES."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from twin import __version__
+
+app = typer.Typer(
+    name="twin",
+    help="twin — a local-first personal AI twin. Nothing leaves this machine.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Stage modules under twin.cli, registered in this order.
+_MODULES = [
+    "profile",
+    "ingest",
+    "messages",
+]
+
+_OVERVIEW = [
+    ("twin profile create NAME", "create a profile (the isolation boundary for all your data)"),
+    ("twin ingest PATH... --profile P", "import WhatsApp, email (mbox/eml/maildir/Takeout) and subtitle exports"),
+    ("twin messages stats --profile P", "see what was imported"),
+    ("twin messages export --profile P --out F", "write the normalized store as JSONL"),
+]
+
+
+@app.callback(invoke_without_command=True)
+def overview(ctx: typer.Context,
+             version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
+    """Show a friendly overview when run without a command."""
+    if version:
+        typer.echo(__version__)
+        raise typer.Exit()
+    if ctx.invoked_subcommand is not None:
+        return
+    console = Console()
+    console.print(f"[bold]twin[/bold] {__version__} — your personal AI twin, local-first.\n")
+    table = Table(show_header=False, box=None, padding=(0, 2))
+    for cmd, what in _OVERVIEW:
+        table.add_row(f"[cyan]{cmd}[/cyan]", what)
+    console.print(table)
+    console.print("\nRun [cyan]twin COMMAND --help[/cyan] for details.")
+
+
+def _register() -> None:
+    for name in _MODULES:
+        importlib.import_module(f"twin.cli.{name}").register(app)
+
+
+_register()
+
+
+def run() -> None:
+    app()

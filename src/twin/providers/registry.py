@@ -1,0 +1,41 @@
+"""Backends registered by name per capability, imported lazily so heavy engines load only when used.
+
+Stages ask `create(capability, name, **kwargs)` and never import twin.backends themselves."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from twin.errors import InvalidInput
+
+# capability -> backend name -> "module:factory". Factories take keyword arguments only.
+_BUILTIN: dict[str, dict[str, str]] = {
+    "llm": {},
+    "tts": {},
+    "stt": {},
+    "vad": {},
+    "speaker": {},
+    "denoise": {},
+    "embeddings": {},
+}
+
+
+def register(capability: str, name: str, target: str) -> None:
+    """Add or replace a backend: `target` is 'package.module:factory'."""
+    _BUILTIN.setdefault(capability, {})[name] = target
+
+
+def names(capability: str) -> list[str]:
+    return sorted(_BUILTIN.get(capability, {}))
+
+
+def create(capability: str, name: str, **kwargs: Any) -> Any:
+    """Import the backend's module and build it. Unknown names raise InvalidInput listing the known ones."""
+    targets = _BUILTIN.get(capability, {})
+    if name not in targets:
+        known = ", ".join(sorted(targets)) or "none"
+        raise InvalidInput(f"Unknown {capability} backend '{name}'.", f"Known {capability} backends: {known}.")
+    module_name, _, attr = targets[name].partition(":")
+    factory = getattr(importlib.import_module(module_name), attr)
+    return factory(**kwargs)
