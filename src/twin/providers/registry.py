@@ -11,7 +11,12 @@ from twin.errors import InvalidInput
 
 # capability -> backend name -> "module:factory". Factories take keyword arguments only.
 _BUILTIN: dict[str, dict[str, str]] = {
-    "llm": {},
+    "llm": {
+        "llamacpp": "twin.backends.llm_llamacpp:create",
+        "ollama": "twin.backends.llm_ollama:create",
+        "openai": "twin.backends.llm_openai:create",
+        "fake": "twin.backends.llm_fake:create",
+    },
     "tts": {},
     "stt": {},
     "vad": {},
