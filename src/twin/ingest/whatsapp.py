@@ -1,0 +1,359 @@
+"""WhatsApp chat exports (.txt, or `_chat.txt` inside the exported .zip) → ParsedMessage records.
+
+Written here rather than wrapping whatstk or chat-miner: both load the whole file into memory
+(pandas / a reversed list), parse every timestamp with dateutil or strptime, and know only a few
+layouts; this parser streams, handles every layout below with one precompiled regex per file and
+is several times faster (see bench/ingest.py).
+
+Layouts: Android "dd/mm/yy, hh:mm - Name: text" and iOS "[dd/mm/yy, hh:mm:ss] Name: text", with
+or without a comma, 12h (AM/PM, "a. m.", 午後, …) or 24h, ":" or "." in times, "/", "." or "-" in
+dates, 2- or 4-digit years (Buddhist "2565 BE" and Japanese "R4" era years too), time-first iOS
+(Vietnamese), and directional marks (U+200E/U+200F/…) or U+202F/U+00A0 anywhere. The date order
+(d/m/y, m/d/y, y/m/d) is inferred from all header lines of the file in a first streaming pass."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import PurePath
+from typing import IO
+
+from twin.errors import ParseError
+from twin.ingest import whatsapp_locale as loc
+from twin.ingest.record import ParsedMessage, Skipped
+from twin.ingest.source import Source
+
+_I = f"[{loc.INVISIBLE}]*"  # directional marks may sit anywhere inside a header
+_DATE = (
+    rf"{_I}(?P<a>\d{{1,4}}){_I}[./\-]\s?{_I}(?P<b>\d{{1,2}}){_I}[./\-]\s?{_I}"
+    rf"(?P<c>\d{{2,4}}|[RHS]\d{{1,2}})(?:\s?BE)?\.?{_I}"
+)
+_AMPM = r"[AaPp]\.?\s?[Mm]\.?|[ap]\.\s?m\.|午前|午後|오전|오후|上午|下午|ص|م|π\.?μ\.?|μ\.?μ\.?"
+_TIME = (
+    rf"{_I}(?:(?P<p1>{_AMPM})\s?)?(?P<H>\d{{1,2}})[:.](?P<M>\d{{2}})(?:[:.](?P<S>\d{{2}}))?"
+    rf"(?:\s?{_I}(?P<p2>{_AMPM}))?{_I}"
+)
+_SEP = rf"{_I}(?:[,،]\s*|\s+(?:à|um|a las|alle|às|в|om|saat|lúc)\s+|\s*){_I}"
+_LAYOUTS: dict[str, re.Pattern[str]] = {
+    "bracket": re.compile(rf"{_I}\[(?P<ts>{_DATE}{_SEP}{_TIME})\]\s?(?P<rest>.*)"),
+    "dash": re.compile(rf"{_I}(?P<ts>{_DATE}{_SEP}{_TIME})\s?[-–]\s(?P<rest>.*)"),
+    "bracket_time_first": re.compile(rf"{_I}\[(?P<ts>{_TIME}{_SEP}{_DATE})\]\s?(?P<rest>.*)"),
+    "dash_time_first": re.compile(rf"{_I}(?P<ts>{_TIME}{_SEP}{_DATE})\s?[-–]\s(?P<rest>.*)"),
+}
+_PM = ("p", "P", "午後", "오후", "下午", "م", "μ")
+_ERAS = {"R": 2018, "H": 1988, "S": 1925}  # Japanese Reiwa, Heisei, Showa: year n = base + n
+_PHONE_RE = re.compile(r"\+?[\d\s\-().\u00a0\u202f]{6,}")
+_TS_CACHE_MAX = 8192
+_DETECT_LINES = 2000
+_DETECT_HITS = 50
+
+
+def sniff(head: str) -> bool:
+    """Does this decoded start of a file (about 4 KB) look like a WhatsApp export?"""
+    lines = [ln for ln in head.replace("\r", "\n").split("\n") if ln.strip()][:20]
+    if not lines:
+        return False
+    first = next((i for i, ln in enumerate(lines) if _match_any(ln)), None)
+    if first is None or first > 4:
+        return False
+    hits = sum(1 for ln in lines if _match_any(ln))
+    return hits >= 2 or len(lines) <= 2
+
+
+def chat_title(source: Source) -> str:
+    """The chat's title from the export's file name ("WhatsApp Chat with Priya.txt" → "Priya")."""
+    name = source.container or source.name
+    stem = PurePath(name.replace("\\", "/")).name
+    for ext in (".txt", ".zip"):
+        if stem.lower().endswith(ext):
+            stem = stem[: -len(ext)]
+    stem = " ".join(loc.INVISIBLE_RE.sub("", stem).split())
+    for rx in loc.TITLE_RES:
+        m = rx.match(stem)
+        if m and m.group("t").strip():
+            return m.group("t").strip()
+    return stem or "chat"
+
+
+def parse(source: Source) -> Iterator[ParsedMessage | Skipped]:
+    """Stream the messages of one export. Reads the source twice: once to pick the header layout
+    and date order from every line, once to parse. Raises ParseError when no line is a header."""
+    plan = _plan(source)
+    conversation = f"whatsapp:{chat_title(source)}"
+    with _open_text(source) as lines:
+        yield from _parse_lines(lines, plan, conversation)
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _open_text(source: Source) -> IO[str]:
+    """A text stream over the source with the right encoding and universal newlines."""
+    raw = source.open()
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw, 1 << 16)  # type: ignore[arg-type]
+    head = buffered.peek(1 << 16)
+    return io.TextIOWrapper(buffered, encoding=_encoding(head), errors="replace", newline=None)
+
+
+def _encoding(head: bytes) -> str:
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(head).best()
+    return best.encoding if best is not None else "utf-8"
+
+
+# ---------------------------------------------------------------- planning (first pass)
+
+
+@dataclass(slots=True)
+class _Plan:
+    regex: re.Pattern[str]
+    order: str  # "dmy", "mdy" or "ymd"
+
+
+def _match_any(line: str) -> re.Match[str] | None:
+    for rx in _LAYOUTS.values():
+        m = rx.match(line)
+        if m:
+            return m
+    return None
+
+
+def _plan(source: Source) -> _Plan:
+    """First pass: the layout that matches most of the first lines, and the date order voted by
+    every header line of the whole file (counters only, so memory stays flat)."""
+    counts = dict.fromkeys(_LAYOUTS, 0)
+    evidence = {name: _DateEvidence() for name in _LAYOUTS}
+    chosen: str | None = None
+    with _open_text(source) as lines:
+        for n, line in enumerate(lines):
+            if chosen is None:
+                for name, rx in _LAYOUTS.items():
+                    m = rx.match(line)
+                    if m:
+                        counts[name] += 1
+                        evidence[name].add(m)
+                        break
+                best = max(counts, key=counts.__getitem__)
+                if counts[best] >= _DETECT_HITS or (n >= _DETECT_LINES and counts[best]):
+                    chosen = best
+                    match, ev = _LAYOUTS[best].match, evidence[best]
+                continue
+            m = match(line)
+            if m:
+                ev.add(m)
+    if chosen is None:
+        chosen = max(counts, key=counts.__getitem__)
+        if not counts[chosen]:
+            raise ParseError(
+                f"'{source.name}' has no WhatsApp message line (like '12/31/21, 10:00 - Name: text').",
+                "Export the chat again from WhatsApp (Chat → More → Export chat) and import that file.",
+            )
+    return _Plan(_LAYOUTS[chosen], evidence[chosen].order())
+
+
+class _DateEvidence:
+    """Votes for the date order from every header: a first field > 12 means d/m, a second > 12
+    means m/d, a 4-digit first field means y/m/d; ties go to the order with fewer steps back in
+    time, then to d/m/y (the most common outside the US)."""
+
+    __slots__ = ("first_big", "second_big", "year_first", "total", "back_dmy", "back_mdy", "prev")
+
+    def __init__(self) -> None:
+        self.first_big = self.second_big = self.year_first = self.total = 0
+        self.back_dmy = self.back_mdy = 0
+        self.prev: tuple[int, int, int] = (0, 0, 0)
+
+    def add(self, m: re.Match[str]) -> None:
+        a, b, c = m.group("a", "b", "c")
+        self.total += 1
+        if len(a) > 2:
+            self.year_first += 1
+            return
+        ia, ib = int(a), int(b)
+        if ia > 12:
+            self.first_big += 1
+        if ib > 12:
+            self.second_big += 1
+        cur = (_year(c), ia, ib)
+        prev = self.prev
+        if cur[0] == prev[0]:
+            if (cur[2], cur[1]) < (prev[2], prev[1]):
+                self.back_dmy += 1
+            if (cur[1], cur[2]) < (prev[1], prev[2]):
+                self.back_mdy += 1
+        self.prev = cur
+
+    def order(self) -> str:
+        if self.year_first * 2 > self.total:
+            return "ymd"
+        if self.first_big != self.second_big:
+            return "dmy" if self.first_big > self.second_big else "mdy"
+        return "mdy" if self.back_mdy < self.back_dmy else "dmy"
+
+
+def _year(c: str) -> int:
+    if c[0] in _ERAS:
+        return _ERAS[c[0]] + int(c[1:])
+    y = int(c)
+    if y < 100:
+        return 2000 + y
+    if y > 2400:  # Buddhist era
+        return y - 543
+    return y
+
+
+# ---------------------------------------------------------------- parsing (second pass)
+
+
+def _timestamp(m: re.Match[str], order: str) -> datetime | None:
+    a, b, c, hh, mm, ss = m.group("a", "b", "c", "H", "M", "S")
+    if order == "ymd":
+        year, month, day = int(a), int(b), int(c)
+    else:
+        year = _year(c)
+        month, day = (int(a), int(b)) if order == "mdy" else (int(b), int(a))
+    hour = int(hh)
+    p = m.group("p1") or m.group("p2")
+    if p:
+        if p.startswith(_PM):
+            if hour < 12:
+                hour += 12
+        elif hour == 12:
+            hour = 0
+    try:
+        return datetime(year, month, day, hour, int(mm), int(ss) if ss else 0)
+    except ValueError:
+        return None
+
+
+def _parse_lines(lines: IO[str], plan: _Plan, conversation: str) -> Iterator[ParsedMessage | Skipped]:
+    match = plan.regex.match
+    order = plan.order
+    cache: dict[str, datetime | None] = {}
+    pending: list | None = None  # [lineno, timestamp, rest, continuation lines]
+    for lineno, line in enumerate(lines, 1):
+        m = match(line)
+        if m is None:
+            if pending is not None:
+                pending[3].append(line)
+            elif line.strip(loc.INVISIBLE + " \t\r\n"):
+                yield Skipped("unparseable_line", f"L{lineno}", line.strip()[:120])
+            continue
+        if pending is not None:
+            yield _build(pending, conversation)
+        key = m.group("ts")
+        ts = cache.get(key, False)
+        if ts is False:
+            if len(cache) >= _TS_CACHE_MAX:
+                cache.clear()
+            ts = cache[key] = _timestamp(m, order)
+        pending = [lineno, ts, m.group("rest"), []]
+    if pending is not None:
+        yield _build(pending, conversation)
+
+
+def _build(p: list, conversation: str) -> ParsedMessage:
+    lineno, ts, rest, more = p
+    extra: dict = {}
+    if ts is None:
+        extra["bad_timestamp"] = True
+    i = rest.find(": ")
+    if i > 0:
+        sender: str | None = rest[:i]
+        text = rest[i + 2:]
+        if len(sender) > 60 or not loc.QUOTE_CHARS.isdisjoint(sender):
+            if loc.SYSTEM_LINE_RE.search(sender):
+                sender, text = None, rest
+    elif rest.endswith(":") and 0 < len(rest) <= 61 and not more:
+        sender, text = rest[:-1], ""  # an empty message (a view-once photo leaves "Name:")
+    else:
+        sender, text = None, rest
+    if more:
+        text = text + "\n" + "".join(more)
+    marked = text.startswith(("\u200e", "\u200f"))
+    if not text.isascii():
+        text = loc.INVISIBLE_RE.sub("", text)
+    text = text.strip()
+    msg = ParsedMessage(locator=f"L{lineno}", conversation_id=conversation, sender=None, text=text,
+                        timestamp=ts, extra=extra)
+    if sender is None:
+        msg.kind = "system"
+        return msg
+    if not sender.isascii():
+        sender = " ".join(loc.INVISIBLE_RE.sub("", sender).split())
+    msg.sender = sender
+    if sender[:1] in "+0123456789" and _PHONE_RE.fullmatch(sender):
+        digits = "".join(ch for ch in sender if ch.isdigit())
+        msg.sender_address = ("+" if sender.startswith("+") else "") + digits
+    _classify(msg, marked)
+    return msg
+
+
+def _classify(msg: ParsedMessage, marked: bool) -> None:
+    """Sets kind (and extra) for deleted notices, media placeholders, edit markers and the system
+    notices that carry a sender. Plain messages leave after a few cheap checks."""
+    text = msg.text
+    if text.endswith(">") and (e := loc.EDITED_RE.search(text)):
+        text = msg.text = text[: e.start()]
+        msg.extra["edited"] = True
+    if len(text) < 90:
+        key = loc.key(text)
+        if key in loc.SYSTEM:
+            msg.kind, msg.sender, msg.sender_address = "system", None, None
+            return
+        if key in loc.DELETED:
+            msg.kind = "deleted"
+            return
+        if key in loc.MEDIA:
+            msg.kind = "media"
+            msg.extra["media"] = text
+            return
+    if text[:loc.ENCRYPTION_HEAD] in loc.ENCRYPTION_HEADS and text.startswith(loc.ENCRYPTION_STARTS):
+        msg.kind, msg.sender, msg.sender_address = "system", None, None
+        return
+    first, _, caption = text.partition("\n")
+    if _media(msg, first, caption):
+        return
+    if marked and loc.SYSTEM_AFTER_MARK_RE.search(text):
+        msg.kind, msg.sender, msg.sender_address = "system", None, None
+
+
+def _media(msg: ParsedMessage, first: str, caption: str) -> bool:
+    """Media on the first line (Android puts a caption on the lines after it)."""
+    low = loc.key(first)
+    hit = None
+    if low in loc.MEDIA:
+        hit, name = first, None
+    elif first.endswith(">") and (a := loc.ATTACHED_RE.search(first)):
+        hit, name = a.group(0), a.group(1)
+        caption = "\n".join(s for s in (first[: a.start()].strip(" •"), caption) if s)
+    elif first.endswith(")") and (f := loc.FILE_ATTACHED_RE.match(first)):
+        hit, name = first, f.group(1)
+    elif low.endswith(loc.DOCUMENT_SUFFIXES):
+        suffix = next(s for s in loc.DOCUMENT_SUFFIXES if low.endswith(s))
+        hit, name = first, first[: len(first) - len(suffix)].split(" • ")[0].strip() or None
+    elif ("maps.google" in first or "foursquare.com/v/" in first) and loc.LOCATION_RE.search(first):
+        hit, name = first, None
+        msg.extra["location"] = first[first.index("https://"):]
+    if hit is None:
+        return False
+    msg.kind = "media"
+    msg.extra["media"] = hit
+    if name:
+        msg.extra["attachment"] = name
+    msg.text = caption.strip() or first
+    return True
