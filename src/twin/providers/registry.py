@@ -18,10 +18,10 @@ _BUILTIN: dict[str, dict[str, str]] = {
         "fake": "twin.backends.llm_fake:create",
     },
     "tts": {},
-    "stt": {},
-    "vad": {},
-    "speaker": {},
-    "denoise": {},
+    "stt": {"faster_whisper": "twin.backends.stt_faster_whisper:create"},
+    "vad": {"silero": "twin.backends.vad_silero:create", "energy": "twin.backends.vad_energy:create"},
+    "speaker": {"resemblyzer": "twin.backends.speaker_resemblyzer:create"},
+    "denoise": {"rnnoise": "twin.backends.denoise_rnnoise:create"},
     "embeddings": {},
 }
 
