@@ -1,0 +1,15 @@
+"""GET /api/engines: the LLM/TTS/STT backends, which is configured, reachable and warm."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from twin.api.deps import ProfileDep, StateDep
+from twin.api.schemas import EnginesResponse
+
+router = APIRouter(tags=["engines"])
+
+
+@router.get("/api/engines", response_model=EnginesResponse, summary="Engine status for this profile")
+async def engines(state: StateDep, profile: ProfileDep) -> EnginesResponse:
+    return EnginesResponse.model_validate({"engines": await state.services.engines(profile)})

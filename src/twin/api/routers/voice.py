@@ -1,0 +1,113 @@
+"""Voices of the key's profile: upload a reference recording to make one, list, get, delete.
+
+The upload is copied in bounded chunks to a temporary file inside the profile (the body limit has
+already refused anything too big), its header is validated before any decoding, and the client's
+file name is never used as a path."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.responses import Response
+
+from twin.api.deps import ProfileDep, StateDep
+from twin.api.schemas import NOT_FOUND, TOO_LARGE, UNAVAILABLE, UNSUPPORTED, VoiceInfo, VoiceList
+from twin.errors import InvalidInput, TooLarge
+from twin.ids import check_id, check_name
+from twin.profiles import Profile
+
+router = APIRouter(tags=["voice"])
+
+_CHUNK = 1024 * 1024
+EMOTION_RE = r"^[a-z][a-z_-]{0,31}$"
+
+
+async def save_upload(upload: UploadFile, profile: Profile, limit: int) -> Path:
+    """Copy the upload into <profile>/voice/tmp under a generated name; check the audio header."""
+    from twin.voice.audio_io import probe
+
+    tmp_dir = profile.voice_dir / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="upload-", suffix=".bin")
+    path = Path(name)
+    size = 0
+    try:
+        with open(fd, "wb") as out:
+            while chunk := await upload.read(_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(
+                        "The uploaded file is too large.", f"Upload a file under {limit // 2**20} MiB."
+                    )
+                out.write(chunk)
+        if size == 0:
+            raise InvalidInput("The uploaded file is empty.", "Choose an audio file (WAV, FLAC, OGG or MP3).")
+        info = await asyncio.to_thread(probe, path)
+        final = path.with_suffix(f".{info.format}")
+        path.rename(final)
+        return final
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def _voice_info(data: dict) -> VoiceInfo:
+    known = set(VoiceInfo.model_fields)
+    base = {k: v for k, v in data.items() if k in known}
+    base.setdefault("voice_id", str(data.get("id", data.get("voice_id", ""))))
+    if not isinstance(base.get("quality"), dict):
+        base["quality"] = {"score": base["quality"]} if "quality" in base else {}
+    base["details"] = {k: v for k, v in data.items() if k not in known and k != "id"}
+    return VoiceInfo.model_validate(base)
+
+
+@router.post(
+    "/api/voice/upload",
+    response_model=VoiceInfo,
+    status_code=201,
+    responses={**TOO_LARGE, **UNSUPPORTED, **UNAVAILABLE},
+    summary="Upload a reference recording",
+)
+async def upload_voice(
+    state: StateDep,
+    profile: ProfileDep,
+    file: Annotated[UploadFile, File(description="WAV, FLAC, OGG or MP3 recording of the owner's voice.")],
+    emotion: Annotated[
+        str | None, Form(pattern=EMOTION_RE, description="Emotion tag, e.g. neutral, happy.")
+    ] = None,
+    name: Annotated[str | None, Form(max_length=63, description="A name for the voice.")] = None,
+) -> VoiceInfo:
+    if name:
+        check_name(name, "voice name")
+    path = await save_upload(file, profile, state.server.max_upload_bytes)
+    try:
+        voice = await state.services.create_voice(profile, path, name or None, emotion)
+    finally:
+        path.unlink(missing_ok=True)
+    return _voice_info(voice)
+
+
+@router.get("/api/voice", response_model=VoiceList, summary="Voices of this profile")
+async def list_voices(state: StateDep, profile: ProfileDep) -> VoiceList:
+    return VoiceList(voices=[_voice_info(v) for v in await state.services.list_voices(profile)])
+
+
+@router.get("/api/voice/{voice_id}", response_model=VoiceInfo, responses=NOT_FOUND, summary="One voice")
+async def get_voice(voice_id: str, state: StateDep, profile: ProfileDep) -> VoiceInfo:
+    return _voice_info(await state.services.get_voice(profile, check_id(voice_id, "voice id")))
+
+
+@router.delete(
+    "/api/voice/{voice_id}",
+    status_code=204,
+    responses=NOT_FOUND,
+    summary="Delete a voice",
+    response_class=Response,
+)
+async def delete_voice(voice_id: str, state: StateDep, profile: ProfileDep) -> Response:
+    await state.services.delete_voice(profile, check_id(voice_id, "voice id"))
+    return Response(status_code=204)

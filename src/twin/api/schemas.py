@@ -1,0 +1,166 @@
+"""Request and response models of the API (pydantic v2, extra fields refused)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    hint: str = ""
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+def _err(description: str) -> dict[str, Any]:
+    return {"model": ErrorResponse, "description": description}
+
+
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _err("Missing or invalid API key."),
+    422: _err("The request failed validation."),
+}
+NOT_FOUND = {404: _err("Not found in this key's profile.")}
+TOO_LARGE = {413: _err("The body or upload is larger than the limit.")}
+UNAVAILABLE = {503: _err("The engine needed is not installed or not reachable.")}
+UNSUPPORTED = {415: _err("The audio format is not supported.")}
+
+_Strict = ConfigDict(extra="forbid")
+
+MAX_PROMPT = 8000
+MAX_TEXT = 5000
+
+
+class GenerateRequest(BaseModel):
+    model_config = _Strict
+    prompt: str = Field(..., min_length=1, max_length=MAX_PROMPT, description="What to write.")
+    style_reference: str | None = Field(
+        None, max_length=MAX_PROMPT, description="An example of the tone to match (optional)."
+    )
+    max_tokens: int | None = Field(None, ge=1, le=4096)
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+    stream: bool = Field(False, description="Stream text deltas as server-sent events.")
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+
+class GenerateResponse(BaseModel):
+    text: str
+    model: str
+    usage: Usage
+    timings: dict[str, float]
+
+
+AudioFormat = Literal["wav", "mp3"]
+
+
+class CloneRequest(BaseModel):
+    model_config = _Strict
+    text: str = Field(..., min_length=1, max_length=MAX_TEXT)
+    voice_id: str | None = Field(None, max_length=64, description="A voice from POST /api/voice/upload.")
+    reference_audio: str | None = Field(
+        None, description="Base64 WAV/MP3/FLAC/OGG reference clip, instead of voice_id."
+    )
+    emotion: str | None = Field(None, max_length=32)
+    format: AudioFormat = "wav"
+    stream: bool = Field(False, description="Send audio with chunked transfer as it is made.")
+
+
+class PipelineRequest(BaseModel):
+    model_config = _Strict
+    prompt: str = Field(..., min_length=1, max_length=MAX_PROMPT)
+    style_reference: str | None = Field(None, max_length=MAX_PROMPT)
+    voice_id: str | None = Field(None, max_length=64)
+    reference_audio: str | None = None
+    emotion: str | None = Field(None, max_length=32)
+    format: AudioFormat = "wav"
+    max_tokens: int | None = Field(None, ge=1, le=4096)
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+    stream: bool = Field(False, description="Send NDJSON events: text deltas, audio chunks, done.")
+
+
+class PipelineResponse(BaseModel):
+    text: str
+    audio_base64: str
+    format: AudioFormat
+    sample_rate: int
+    timings: dict[str, float]
+
+
+class VoiceInfo(BaseModel):
+    voice_id: str
+    name: str = ""
+    duration_s: float = 0.0
+    quality: dict[str, Any] = Field(default_factory=dict)
+    emotions: list[str] = Field(default_factory=list)
+    created: str = ""
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class VoiceList(BaseModel):
+    voices: list[VoiceInfo]
+
+
+class Engine(BaseModel):
+    capability: str
+    name: str
+    configured: bool
+    reachable: bool
+    warm: bool
+    detail: str = ""
+
+
+class EnginesResponse(BaseModel):
+    engines: list[Engine]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+    uptime_s: float
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant"]
+    content: str = Field(..., max_length=64_000)
+
+
+class ChatCompletionRequest(BaseModel):
+    # OpenAI clients send many optional fields; unknown ones are ignored, the ones used are checked.
+    model_config = ConfigDict(extra="ignore")
+    model: str = Field(..., max_length=200)
+    messages: list[ChatMessage] = Field(..., min_length=1, max_length=500)
+    stream: bool = False
+    max_tokens: int | None = Field(None, ge=1, le=4096)
+    max_completion_tokens: int | None = Field(None, ge=1, le=4096)
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+
+
+class SpeechRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    model: str = Field(..., max_length=200)
+    input: str = Field(..., min_length=1, max_length=MAX_TEXT)
+    voice: str = Field(..., max_length=64, description="A voice id of this profile, or 'default'.")
+    response_format: Literal["wav", "mp3"] = "mp3"
+    instructions: str | None = Field(None, max_length=200, description="Used as the emotion tag when given.")
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int = 0
+    owned_by: str = "twin"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]

@@ -1,0 +1,187 @@
+"""Pure ASGI guards that run before any route: Host check (DNS rebinding), Origin check (cross-site
+requests and WebSockets), and body size limits enforced while the body streams in."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from twin.errors import InvalidInput, TooLarge, TwinError
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def error_body(exc: TwinError) -> bytes:
+    return json.dumps({"error": exc.to_dict()}).encode()
+
+
+async def send_error(scope: Scope, send: Send, exc: TwinError, status: int) -> None:
+    """Reject an HTTP request with the standard error JSON, or close a WebSocket (policy violation)."""
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008, "reason": exc.code})
+        return
+    body = error_body(exc)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for k, v in scope.get("headers", []):
+        if k == name:
+            return v.decode("latin-1")
+    return None
+
+
+def _host_only(host: str) -> str:
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def check_cors_origins(origins: Iterable[str]) -> list[str]:
+    out = []
+    for origin in origins:
+        parts = urlsplit(origin)
+        if origin in ("*", "null") or parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+            raise InvalidInput(
+                f"'{origin}' is not an allowed CORS origin.",
+                "Give exact origins like https://twin.example.com; '*' and 'null' are refused.",
+            )
+        out.append(origin.rstrip("/"))
+    return out
+
+
+class HostOriginGuard:
+    """Refuse requests whose Host is not ours (400) and cross-origin requests from origins not
+    explicitly allowed (403), including `Origin: null`. Same-origin requests (Origin matches Host)
+    and requests with no Origin (curl, SDKs) pass."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: Iterable[str], allowed_origins: Iterable[str]) -> None:
+        self.app = app
+        self.hosts = {h.lower() for h in (*LOOPBACK_HOSTS, *allowed_hosts)}
+        self.origins = set(allowed_origins)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        host = (_header(scope, b"host") or "").lower()
+        if _host_only(host) not in self.hosts:
+            exc = InvalidInput(
+                "This server does not answer to that Host name.",
+                "Add the name to TWIN_SERVER_ALLOWED_HOSTS if it is yours.",
+                code="bad_host",
+            )
+            await send_error(scope, send, exc, 400)
+            return
+        origin = _header(scope, b"origin")
+        if origin is not None and not self._origin_ok(origin, host):
+            exc = TwinError(
+                "Requests from this web origin are not allowed.",
+                "Add the exact origin to TWIN_SERVER_CORS_ORIGINS if you trust it.",
+                code="bad_origin",
+            )
+            await send_error(scope, send, exc, 403)
+            return
+        await self.app(scope, receive, send)
+
+    def _origin_ok(self, origin: str, host: str) -> bool:
+        if origin in self.origins:
+            return True
+        parts = urlsplit(origin)
+        return parts.scheme in ("http", "https") and parts.netloc.lower() == host and not parts.path
+
+
+class BodyLimit:
+    """413 before reading when Content-Length is too big; 413 as soon as a streamed body passes the
+    limit. Routes listed in `upload_paths` get the larger upload limit."""
+
+    def __init__(self, app: ASGIApp, max_body: int, max_upload: int, upload_paths: Iterable[str]) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.max_upload = max_upload
+        self.upload_paths = set(upload_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_upload if scope["path"] in self.upload_paths else self.max_body
+        declared = _header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await send_error(scope, send, _too_large(limit), 413)
+            return
+        if declared is not None:
+            # The HTTP server (h11/httptools) refuses bodies longer than their Content-Length.
+            await self.app(scope, receive, send)
+            return
+        # Chunked body of unknown length: take it in up to the limit before any route sees it, so a
+        # route never parses a partial body and the client gets a clean 413.
+        messages: list[Message] = []
+        seen = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                await send_error(scope, send, _too_large(limit), 413)
+                return
+            if not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _too_large(limit: int) -> TooLarge:
+    return TooLarge(
+        f"The request body is larger than {limit // 1024} KiB.",
+        "Send a smaller file, or raise TWIN_SERVER_MAX_UPLOAD_BYTES / TWIN_SERVER_MAX_BODY_BYTES.",
+    )
+
+
+class SecurityHeaders:
+    """Conservative headers on every HTTP response; a strict Content-Security-Policy keeps the web
+    UI to its own scripts and the API origin."""
+
+    CSP = (
+        b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        b"media-src 'self' blob: data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        b"form-action 'none'"
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"content-security-policy", self.CSP),
+                    (b"cache-control", b"no-store"),
+                ]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
