@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+import pytest
+
+from twin.backends.fake_ollama import FakeOllama
+from twin.backends.fake_openai import FakeOpenAI
+
+
+@pytest.fixture
+def fake_ollama():
+    with FakeOllama(models=["llama3.2", "me-writing", "broken"], fail_after={"broken": 2}) as server:
+        yield server
+
+
+@pytest.fixture
+def fake_openai():
+    with FakeOpenAI(models=["base-model", "me-lora", "broken"], fail_after={"broken": 2}) as server:
+        yield server
