@@ -1,0 +1,5 @@
+"""Speech synthesis for the whole app: `Synthesizer(profile).synthesize(text, voice_id=…)`."""
+
+from twin.voice.synth.synthesizer import SynthesisResult, Synthesizer
+
+__all__ = ["SynthesisResult", "Synthesizer"]
