@@ -21,7 +21,9 @@ def new_id() -> str:
 def check_id(value: str, what: str = "id") -> str:
     """Return `value` if it is a UUIDv7 string; raise InvalidInput otherwise (never touch the disk)."""
     if not isinstance(value, str) or not _UUID_RE.match(value):
-        raise InvalidInput(f"'{value}' is not a valid {what}.", f"A {what} looks like 0190a3c2-7b1e-7cc1-9f2a-3b4c5d6e7f80.")
+        raise InvalidInput(
+            f"'{value}' is not a valid {what}.", f"A {what} looks like 0190a3c2-7b1e-7cc1-9f2a-3b4c5d6e7f80."
+        )
     return value
 
 

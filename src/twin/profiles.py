@@ -8,7 +8,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +135,7 @@ class ProfileManager:
         for d in (root, profile.exports_dir, profile.datasets_dir, profile.runs_dir, profile.voice_dir):
             d.mkdir(parents=True, exist_ok=True)
         os.chmod(root, 0o700)
-        created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        created = datetime.now(UTC).isoformat(timespec="seconds")
         profile.save_config(ProfileConfig(name=name, created=created))
         return profile
 

@@ -29,8 +29,10 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="TWIN_", extra="ignore")
 
-    home: Path = Field(default_factory=lambda: Path(user_data_dir("twin", appauthor=False)),
-                       description="Where profiles and their data live.")
+    home: Path = Field(
+        default_factory=lambda: Path(user_data_dir("twin", appauthor=False)),
+        description="Where profiles and their data live.",
+    )
     default_profile: str = Field("default", description="Profile used when --profile is not given.")
     ingest: IngestLimits = Field(default_factory=IngestLimits)
 

@@ -17,7 +17,9 @@ from twin.settings import Settings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-ProfileOpt = Annotated[str | None, typer.Option("--profile", "-p", help="Profile to use (default: TWIN_DEFAULT_PROFILE).")]
+ProfileOpt = Annotated[
+    str | None, typer.Option("--profile", "-p", help="Profile to use (default: TWIN_DEFAULT_PROFILE).")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of text.")]
 
 console = Console(stderr=False)

@@ -11,7 +11,17 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from twin.cli.common import JsonOpt, ProfileOpt, console, emit_json, err_console, handle_errors, is_tty, resolve_profile, settings
+from twin.cli.common import (
+    JsonOpt,
+    ProfileOpt,
+    console,
+    emit_json,
+    err_console,
+    handle_errors,
+    is_tty,
+    resolve_profile,
+    settings,
+)
 from twin.ingest.detect import ExportUnit
 from twin.ingest.service import IngestReport, ingest_paths
 
@@ -42,29 +52,43 @@ def _print_report(report: IngestReport) -> None:
     if report.identity_basis and report.identity_basis not in ("stored", "given with --me"):
         ident = report.identity or {}
         who = ", ".join(ident.get("names", []) + ident.get("addresses", []) + ident.get("phones", []))
-        console.print(f"You are [bold]{who}[/bold] (inferred: {report.identity_basis}). "
-                      "Change it with: twin profile set-me NAME_OR_ADDRESS...")
+        console.print(
+            f"You are [bold]{who}[/bold] (inferred: {report.identity_basis}). "
+            "Change it with: twin profile set-me NAME_OR_ADDRESS..."
+        )
     elif report.identity is None and report.messages:
-        err_console.print("[yellow]Could not tell which sender is you.[/yellow] "
-                          "Tell twin with: twin profile set-me \"Your Name\" you@example.com")
+        err_console.print(
+            "[yellow]Could not tell which sender is you.[/yellow] "
+            'Tell twin with: twin profile set-me "Your Name" you@example.com'
+        )
 
 
 @handle_errors
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Export files, folders or archives to import.")],
     profile: ProfileOpt = None,
-    me: Annotated[list[str] | None, typer.Option("--me", help="Your name, email address or phone number (repeatable).")] = None,
+    me: Annotated[
+        list[str] | None, typer.Option("--me", help="Your name, email address or phone number (repeatable).")
+    ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit non-zero if any file fails.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Import WhatsApp, email and subtitle exports into a profile's message store."""
     p = resolve_profile(profile, create=True)
     show_progress = is_tty() and not json_out
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=err_console, transient=True)
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
     with progress if show_progress else nullcontext():
-        report = ingest_paths(p, paths, settings(), aliases=me or [],
-                              on_unit=_progress_hook(progress) if show_progress else None)
+        report = ingest_paths(
+            p, paths, settings(), aliases=me or [], on_unit=_progress_hook(progress) if show_progress else None
+        )
     if json_out:
         emit_json(report.to_dict())
     else:

@@ -34,8 +34,9 @@ _OVERVIEW = [
 
 
 @app.callback(invoke_without_command=True)
-def overview(ctx: typer.Context,
-             version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
+def overview(
+    ctx: typer.Context, version: bool = typer.Option(False, "--version", help="Print the version and exit.")
+) -> None:
     """Show a friendly overview when run without a command."""
     if version:
         typer.echo(__version__)

@@ -25,8 +25,11 @@ def register(root: typer.Typer) -> None:
 
 @messages_app.command("export")
 @handle_errors
-def export(out: Annotated[Path, typer.Option("--out", "-o", help="JSONL file to write ('-' for standard output).")],
-           profile: ProfileOpt = None, json_out: JsonOpt = False) -> None:
+def export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="JSONL file to write ('-' for standard output).")],
+    profile: ProfileOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
     """Write every message as one JSON object per line."""
     conn = connect(resolve_profile(profile))
     try:
@@ -62,8 +65,10 @@ def stats(profile: ProfileOpt = None, json_out: JsonOpt = False) -> None:
     if json_out:
         emit_json(data)
         return
-    console.print(f"{data['messages']} messages ({data['mine']} yours) in {data['conversations']} conversations, "
-                  f"{data['first'] or '-'} … {data['last'] or '-'}")
+    console.print(
+        f"{data['messages']} messages ({data['mine']} yours) in {data['conversations']} conversations, "
+        f"{data['first'] or '-'} … {data['last'] or '-'}"
+    )
     for key in ("by_source", "by_kind", "by_sender"):
         table = Table(key.replace("by_", ""), "messages")
         for k, v in data[key].items():

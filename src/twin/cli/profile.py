@@ -21,8 +21,10 @@ def register(root: typer.Typer) -> None:
 
 @profile_app.command("create")
 @handle_errors
-def create(name: Annotated[str, typer.Argument(help="Profile name: lowercase letters, digits, '-' and '_'.")],
-           json_out: JsonOpt = False) -> None:
+def create(
+    name: Annotated[str, typer.Argument(help="Profile name: lowercase letters, digits, '-' and '_'.")],
+    json_out: JsonOpt = False,
+) -> None:
     """Create an empty profile."""
     profile = manager().create(name)
     connect(profile).close()
@@ -64,14 +66,16 @@ def show(profile: ProfileOpt = None, json_out: JsonOpt = False) -> None:
 
 @profile_app.command("delete")
 @handle_errors
-def delete(name: str, yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
-           json_out: JsonOpt = False) -> None:
+def delete(
+    name: str,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
     """Delete a profile and ALL its data (messages, datasets, voices, models)."""
     pm = manager()
     pm.get(name)
-    if not yes:
-        if json_out or not typer.confirm(f"Delete profile '{name}' and all its data?"):
-            raise InvalidInput("Deletion not confirmed.", "Pass --yes to delete without asking.")
+    if not yes and (json_out or not typer.confirm(f"Delete profile '{name}' and all its data?")):
+        raise InvalidInput("Deletion not confirmed.", "Pass --yes to delete without asking.")
     pm.delete(name)
     if json_out:
         emit_json({"deleted": name})
@@ -81,13 +85,19 @@ def delete(name: str, yes: Annotated[bool, typer.Option("--yes", help="Do not as
 
 @profile_app.command("set-me")
 @handle_errors
-def set_me(aliases: Annotated[list[str], typer.Argument(help="Your names, email addresses and phone numbers.")],
-           profile: ProfileOpt = None, json_out: JsonOpt = False) -> None:
+def set_me(
+    aliases: Annotated[list[str], typer.Argument(help="Your names, email addresses and phone numbers.")],
+    profile: ProfileOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
     """Set who you are (replaces the stored identity) and re-mark your messages."""
     p = resolve_profile(profile)
     identity = identity_from_aliases(aliases)
     if identity.is_empty():
-        raise InvalidInput("No usable name, address or phone number given.", 'Example: twin profile set-me "Thota Rao" thota@example.com')
+        raise InvalidInput(
+            "No usable name, address or phone number given.",
+            'Example: twin profile set-me "Thota Rao" thota@example.com',
+        )
     p.set_identity(identity)
     conn = connect(p)
     try:

@@ -71,8 +71,11 @@ def check_member_name(name: str, archive: str) -> str:
 def is_ignored_member(name: str) -> bool:
     """macOS resource forks and folder entries carry no content."""
     parts = PurePosixPath(name).parts
-    return name.endswith("/") or "__MACOSX" in parts or (parts and parts[-1].startswith("._")) or (
-        bool(parts) and parts[-1] == ".DS_Store"
+    return (
+        name.endswith("/")
+        or "__MACOSX" in parts
+        or (parts and parts[-1].startswith("._"))
+        or (bool(parts) and parts[-1] == ".DS_Store")
     )
 
 
@@ -97,7 +100,9 @@ class SafeArchive:
         elif _is_tar(path):
             self._open_tar()
         else:
-            raise UnsafeArchive(f"'{path.name}' is not a readable zip or tar archive.", "Check that the download finished.")
+            raise UnsafeArchive(
+                f"'{path.name}' is not a readable zip or tar archive.", "Check that the download finished."
+            )
 
     def _too_many(self, n: int) -> None:
         if n > self.limits.max_archive_members:
@@ -150,8 +155,10 @@ class SafeArchive:
                     "Links are never followed. Re-create the archive without links.",
                 )
             if ti.isdev() or ti.isfifo() or ti.ischr() or ti.isblk():
-                raise UnsafeArchive(f"Archive '{self.path.name}' contains a device member '{ti.name}'.",
-                                    "Re-create the archive from the original export.")
+                raise UnsafeArchive(
+                    f"Archive '{self.path.name}' contains a device member '{ti.name}'.",
+                    "Re-create the archive from the original export.",
+                )
             if ti.isfile() and not is_ignored_member(name):
                 self.members.append(Member(name=name, size=ti.size))
         self._tar = tf

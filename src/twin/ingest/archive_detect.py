@@ -29,8 +29,13 @@ def _member_source(path: Path, name: str, fmt: str, limits: IngestLimits, folder
         stream.close = close  # type: ignore[method-assign]
         return stream
 
-    return Source(name=f"{path.name}!{name}", format=fmt, opener=opener, container=path.name,
-                  hints={"folder": folder, "member": name})
+    return Source(
+        name=f"{path.name}!{name}",
+        format=fmt,
+        opener=opener,
+        container=path.name,
+        hints={"folder": folder, "member": name},
+    )
 
 
 def _classify(archive: SafeArchive) -> tuple[dict[str, list[str]], list[str]]:
@@ -68,24 +73,41 @@ def archive_units(path: Path, origin: Path, limits: IngestLimits) -> Iterator[Ex
         hint = "It holds no WhatsApp chat, mailbox, .eml or subtitle file."
         if nested:
             hint += " It holds other archives: extract it once and import those."
-        yield ExportUnit(path=str(path), format="archive", origin=origin,
-                         error=TwinError(f"Nothing to import in '{path.name}'.", hint, code="empty_archive"))
+        yield ExportUnit(
+            path=str(path),
+            format="archive",
+            origin=origin,
+            error=TwinError(f"Nothing to import in '{path.name}'.", hint, code="empty_archive"),
+        )
         return
     for key, names in sorted(by_format.items()):
         if key.startswith("maildir:"):
             folder = key.split(":", 1)[1]
             yield ExportUnit(
-                path=f"{path}!{folder}", format="maildir", origin=origin,
+                path=f"{path}!{folder}",
+                format="maildir",
+                origin=origin,
                 sources=lambda names=names, folder=folder: (
-                    _member_source(path, n, "maildir", limits, PurePosixPath(folder).name) for n in names),
+                    _member_source(path, n, "maildir", limits, PurePosixPath(folder).name) for n in names
+                ),
             )
             continue
         if key == "eml":
-            yield ExportUnit(path=f"{path}!*.eml", format="eml", origin=origin,
-                             sources=lambda names=names: (_member_source(path, n, "eml", limits, "") for n in names))
+            yield ExportUnit(
+                path=f"{path}!*.eml",
+                format="eml",
+                origin=origin,
+                sources=lambda names=names: (_member_source(path, n, "eml", limits, "") for n in names),
+            )
             continue
         for name in names:
             folder = PurePosixPath(name).stem if PurePosixPath(name).name != "mbox" else PurePosixPath(name).parent.stem
-            yield ExportUnit(path=f"{path}!{name}", format=key, origin=origin, size=sizes.get(name),
-                             sources=lambda name=name, key=key, folder=folder: iter(
-                                 [_member_source(path, name, key, limits, folder)]))
+            yield ExportUnit(
+                path=f"{path}!{name}",
+                format=key,
+                origin=origin,
+                size=sizes.get(name),
+                sources=lambda name=name, key=key, folder=folder: iter(
+                    [_member_source(path, name, key, limits, folder)]
+                ),
+            )

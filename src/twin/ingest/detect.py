@@ -17,8 +17,32 @@ SUBTITLE_EXT = {".srt": "srt", ".vtt": "vtt"}
 EMAIL_EXT = {".mbox": "mbox", ".mbx": "mbox", ".eml": "eml", ".msg": "msg", ".pst": "pst", ".ost": "pst"}
 # Attachments that sit beside exports (WhatsApp media, Takeout extras); ignored quietly inside folders.
 _QUIET_EXT = {
-    ".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".mp4", ".mov", ".3gp", ".opus", ".ogg", ".m4a", ".mp3",
-    ".aac", ".wav", ".pdf", ".vcf", ".webm", ".json", ".html", ".csv", ".ics", ".doc", ".docx", ".xls", ".xlsx",
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".gif",
+    ".webp",
+    ".heic",
+    ".mp4",
+    ".mov",
+    ".3gp",
+    ".opus",
+    ".ogg",
+    ".m4a",
+    ".mp3",
+    ".aac",
+    ".wav",
+    ".pdf",
+    ".vcf",
+    ".webm",
+    ".json",
+    ".html",
+    ".csv",
+    ".ics",
+    ".doc",
+    ".docx",
+    ".xls",
+    ".xlsx",
 }
 _HEAD = 8192
 
@@ -27,9 +51,9 @@ _HEAD = 8192
 class ExportUnit:
     """What one report line describes: a file (or archive member, or maildir) read by one parser."""
 
-    path: str                       # shown to the user
+    path: str  # shown to the user
     format: str
-    origin: Path                    # the user's file or folder; its read-only copy goes to exports/
+    origin: Path  # the user's file or folder; its read-only copy goes to exports/
     sources: Callable[[], Iterator[Source]] = field(default=lambda: iter(()))
     error: TwinError | None = None
     size: int | None = None
@@ -72,7 +96,9 @@ def _format_of(name: str, head: bytes) -> str | None:
 
 def _unsupported(path: str, origin: Path) -> ExportUnit:
     return ExportUnit(
-        path=path, format="unknown", origin=origin,
+        path=path,
+        format="unknown",
+        origin=origin,
         error=UnsupportedFormat(
             f"'{path}' is not a format twin can import.",
             "Supported: WhatsApp .txt/.zip, .mbox, .eml, maildir, Takeout .zip/.tgz, .srt, .vtt, .msg.",
@@ -89,16 +115,24 @@ def _file_unit(path: Path, origin: Path, display: str, quiet: bool) -> ExportUni
     try:
         head = _read_head(path)
     except OSError as exc:
-        return ExportUnit(path=display, format="unknown", origin=origin,
-                          error=NotFound(f"Cannot read '{display}': {exc.strerror}.", "Check the path and permissions."))
+        return ExportUnit(
+            path=display,
+            format="unknown",
+            origin=origin,
+            error=NotFound(f"Cannot read '{display}': {exc.strerror}.", "Check the path and permissions."),
+        )
     fmt = _format_of(path.name, head)
     if fmt is None:
         return None if quiet else _unsupported(display, origin)
     folder = path.parent.name if path.parent.name.lower().endswith(".mbox") else path.stem
     return ExportUnit(
-        path=display, format=fmt, origin=origin, size=path.stat().st_size,
-        sources=lambda: iter([Source.from_path(path, fmt, container=origin.name if origin.is_file() else path.name,
-                                               folder=folder)]),
+        path=display,
+        format=fmt,
+        origin=origin,
+        size=path.stat().st_size,
+        sources=lambda: iter(
+            [Source.from_path(path, fmt, container=origin.name if origin.is_file() else path.name, folder=folder)]
+        ),
     )
 
 
@@ -133,9 +167,13 @@ def _dir_units(folder: Path, origin: Path, limits: IngestLimits) -> Iterator[Exp
         return
     inner = _apple_mbox_file(folder)
     if inner is not None:
-        yield ExportUnit(path=str(folder), format="mbox", origin=origin, size=inner.stat().st_size,
-                         sources=lambda: iter([Source.from_path(inner, "mbox", container=folder.name,
-                                                                folder=folder.name[:-5])]))
+        yield ExportUnit(
+            path=str(folder),
+            format="mbox",
+            origin=origin,
+            size=inner.stat().st_size,
+            sources=lambda: iter([Source.from_path(inner, "mbox", container=folder.name, folder=folder.name[:-5])]),
+        )
         return
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         here = Path(dirpath)
@@ -171,8 +209,12 @@ def detect(paths: list[Path], limits: IngestLimits) -> Iterator[ExportUnit]:
     """Expand user paths into export units; problems become units carrying an error (never raised)."""
     for p in paths:
         if not p.exists():
-            yield ExportUnit(path=str(p), format="unknown", origin=p,
-                             error=NotFound(f"'{p}' does not exist.", "Check the path (quote names with spaces)."))
+            yield ExportUnit(
+                path=str(p),
+                format="unknown",
+                origin=p,
+                error=NotFound(f"'{p}' does not exist.", "Check the path (quote names with spaces)."),
+            )
         elif p.is_dir():
             units = list(_dir_units(p, p, limits))
             yield from units or [_unsupported(str(p), p)]

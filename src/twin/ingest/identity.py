@@ -43,8 +43,12 @@ def merge(a: Identity, b: Identity) -> Identity:
     def union(x: list[str], y: list[str]) -> list[str]:
         return list(dict.fromkeys(x + y))
 
-    return Identity(names=union(a.names, b.names), addresses=union(a.addresses, b.addresses),
-                    phones=union(a.phones, b.phones), inferred=a.inferred and b.inferred)
+    return Identity(
+        names=union(a.names, b.names),
+        addresses=union(a.addresses, b.addresses),
+        phones=union(a.phones, b.phones),
+        inferred=a.inferred and b.inferred,
+    )
 
 
 class Matcher:
@@ -93,7 +97,8 @@ def apply_identity(conn: sqlite3.Connection, identity: Identity) -> int:
         conn.execute("UPDATE messages SET sender_is_me = twin_is_me(sender, sender_address)")
         conn.execute(
             "UPDATE messages SET flags = twin_set_flag(flags, 'bcc_only', twin_bcc_only(format, sender_is_me, extra)) "
-            f"WHERE format IN ({','.join('?' * len(_EMAIL_FORMATS))})", _EMAIL_FORMATS,
+            f"WHERE format IN ({','.join('?' * len(_EMAIL_FORMATS))})",
+            _EMAIL_FORMATS,
         )
     return conn.execute("SELECT count(*) FROM messages WHERE sender_is_me = 1").fetchone()[0]
 
@@ -125,7 +130,9 @@ def _from_sent_mail(conn: sqlite3.Connection) -> Inference | None:
         return None
     counts = Counter(r["sender_address"] for r in rows)
     address, n = counts.most_common(1)[0]
-    names = sorted({r["sender"] for r in rows if r["sender_address"] == address and r["sender"] and r["sender"] != address})
+    names = sorted(
+        {r["sender"] for r in rows if r["sender_address"] == address and r["sender"] and r["sender"] != address}
+    )
     ident = Identity(names=names, addresses=[address], inferred=True)
     return Inference(ident, f"sender of {n} message(s) in Sent mail")
 

@@ -13,9 +13,9 @@ FLAGS = ("list", "auto_reply", "bcc_only", "bounce", "forwarded")
 
 @dataclass(slots=True)
 class ParsedMessage:
-    locator: str                     # line number ("L12"), mbox byte offset ("@1043") or Message-ID
-    conversation_id: str             # chat ("whatsapp:Priya") or email thread root ("email:<id@host>")
-    sender: str | None               # display name, or the address/number when there is no name
+    locator: str  # line number ("L12"), mbox byte offset ("@1043") or Message-ID
+    conversation_id: str  # chat ("whatsapp:Priya") or email thread root ("email:<id@host>")
+    sender: str | None  # display name, or the address/number when there is no name
     text: str
     kind: Kind = "text"
     timestamp: datetime | None = None  # aware when the export has a zone, naive local time otherwise
@@ -23,13 +23,13 @@ class ParsedMessage:
     flags: list[str] = field(default_factory=list)
     subject: str | None = None
     recipients: list[str] | None = None  # email: every To/Cc address (lowercase)
-    message_id: str | None = None    # email Message-ID: makes the same mail in two files one record
-    sent_hint: bool = False          # the export says the owner sent it (Sent folder, Gmail "Sent" label)
+    message_id: str | None = None  # email Message-ID: makes the same mail in two files one record
+    sent_hint: bool = False  # the export says the owner sent it (Sent folder, Gmail "Sent" label)
     extra: dict[str, Any] = field(default_factory=dict)  # format-specific: to/cc lists, cue times…
 
 
 @dataclass(slots=True)
 class Skipped:
-    reason: str                      # short stable reason, used as a key in reports ("unparseable_line")
+    reason: str  # short stable reason, used as a key in reports ("unparseable_line")
     locator: str
     detail: str = ""

@@ -12,7 +12,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from twin.errors import TwinError
@@ -28,8 +28,25 @@ from twin.store.db import connect
 
 log = logging.getLogger(__name__)
 _BATCH = 2000
-_COLUMNS = ("id", "fingerprint", "source", "source_sha256", "locator", "format", "conversation_id", "seq", "sender",
-            "sender_address", "timestamp", "text", "kind", "flags", "subject", "recipients", "extra")
+_COLUMNS = (
+    "id",
+    "fingerprint",
+    "source",
+    "source_sha256",
+    "locator",
+    "format",
+    "conversation_id",
+    "seq",
+    "sender",
+    "sender_address",
+    "timestamp",
+    "text",
+    "kind",
+    "flags",
+    "subject",
+    "recipients",
+    "extra",
+)
 _INSERT = f"INSERT OR IGNORE INTO messages ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
 
 
@@ -116,9 +133,23 @@ def _row(m: ParsedMessage, fmt: str, source_name: str, sha: str, seq: int, fp: _
     if m.message_id:
         extra.setdefault("message_id", m.message_id)
     return (
-        new_id(), fp(m, _family(fmt), ts), source_name, sha, m.locator, fmt, m.conversation_id, seq, m.sender,
-        m.sender_address, ts, m.text, m.kind, json.dumps(sorted(set(m.flags))), m.subject,
-        json.dumps(m.recipients) if m.recipients is not None else None, json.dumps(extra, ensure_ascii=False, default=str),
+        new_id(),
+        fp(m, _family(fmt), ts),
+        source_name,
+        sha,
+        m.locator,
+        fmt,
+        m.conversation_id,
+        seq,
+        m.sender,
+        m.sender_address,
+        ts,
+        m.text,
+        m.kind,
+        json.dumps(sorted(set(m.flags))),
+        m.subject,
+        json.dumps(m.recipients) if m.recipients is not None else None,
+        json.dumps(extra, ensure_ascii=False, default=str),
     )
 
 
@@ -129,8 +160,9 @@ def _flush(conn: sqlite3.Connection, rows: list[tuple]) -> int:
         return conn.total_changes - before
 
 
-def _ingest_unit(conn: sqlite3.Connection, unit: ExportUnit, sha: str, report: FileReport,
-                 on_progress: Callable[[int], None] | None) -> None:
+def _ingest_unit(
+    conn: sqlite3.Connection, unit: ExportUnit, sha: str, report: FileReport, on_progress: Callable[[int], None] | None
+) -> None:
     skipped: Counter[str] = Counter()
     seq = 0
     for source in unit.sources():
@@ -159,7 +191,7 @@ def _ingest_unit(conn: sqlite3.Connection, unit: ExportUnit, sha: str, report: F
 
 
 def _record_import(conn: sqlite3.Connection, sha: str, unit: ExportUnit, stored: Path, report: FileReport) -> None:
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     with conn:
         conn.execute(
             "INSERT INTO imports (source_sha256, source, stored_path, format, imported_at, messages, complete) "
@@ -184,8 +216,13 @@ def _resolve_identity(conn: sqlite3.Connection, profile: Profile, aliases: list[
     return None
 
 
-def ingest_paths(profile: Profile, paths: Iterable[Path], settings: Settings, aliases: list[str] | None = None,
-                 on_unit: Callable[[ExportUnit], Callable[[int], None] | None] | None = None) -> IngestReport:
+def ingest_paths(
+    profile: Profile,
+    paths: Iterable[Path],
+    settings: Settings,
+    aliases: list[str] | None = None,
+    on_unit: Callable[[ExportUnit], Callable[[int], None] | None] | None = None,
+) -> IngestReport:
     """Import every path into the profile's store. Errors are reported per file; the batch continues."""
     report = IngestReport()
     conn = connect(profile)

@@ -7,8 +7,21 @@ import sqlite3
 from collections.abc import Iterator
 from typing import IO, Any
 
-EXPORT_KEYS = ("id", "source", "locator", "format", "conversation_id", "sender", "sender_is_me", "timestamp", "text",
-               "kind", "flags", "subject", "recipients")
+EXPORT_KEYS = (
+    "id",
+    "source",
+    "locator",
+    "format",
+    "conversation_id",
+    "sender",
+    "sender_is_me",
+    "timestamp",
+    "text",
+    "kind",
+    "flags",
+    "subject",
+    "recipients",
+)
 
 
 def iter_export_records(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
