@@ -107,7 +107,8 @@ class SafeArchive:
     def _too_many(self, n: int) -> None:
         if n > self.limits.max_archive_members:
             raise UnsafeArchive(
-                f"Archive '{self.path.name}' has {n} members, more than the limit of {self.limits.max_archive_members}.",
+                f"Archive '{self.path.name}' has {n} members, "
+                f"more than the limit of {self.limits.max_archive_members}.",
                 "Split the export, or raise TWIN_INGEST_MAX_ARCHIVE_MEMBERS.",
             )
 
@@ -140,7 +141,7 @@ class SafeArchive:
 
     def _open_tar(self) -> None:
         try:
-            tf = tarfile.open(self.path, mode="r:*")
+            tf = tarfile.open(self.path, mode="r:*")  # noqa: SIM115 - closed in close()
             infos = []
             for ti in tf:  # streams through the archive once; stops early when there are too many
                 infos.append(ti)

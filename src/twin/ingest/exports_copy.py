@@ -19,7 +19,8 @@ def _check_space(profile: Profile, needed: int) -> None:
     free = shutil.disk_usage(profile.exports_dir).free
     if needed > free - 64 * 1024**2:
         raise TwinError(
-            f"Not enough disk space to keep a copy of the export ({needed / 1e6:.0f} MB needed, {free / 1e6:.0f} MB free).",
+            f"Not enough disk space to keep a copy of the export "
+            f"({needed / 1e6:.0f} MB needed, {free / 1e6:.0f} MB free).",
             f"Free some space on the disk holding {profile.root}, then run the import again.",
             code="disk_full",
         )
