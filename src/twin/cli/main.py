@@ -23,6 +23,8 @@ _MODULES = [
     "profile",
     "ingest",
     "messages",
+    "keys",
+    "serve",
 ]
 
 _OVERVIEW = [
