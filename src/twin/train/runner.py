@@ -1,0 +1,175 @@
+"""LoRA/QLoRA training with TRL's SFTTrainer and PEFT, driven by a run directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from twin.chat_template import detect_family, jinja_for
+from twin.errors import InvalidInput, MissingDependency
+from twin.train.base_models import resolve_base
+from twin.train.config import TrainConfig
+from twin.train.data import dataset_files, dataset_hash, read_jsonl, tokenize_split
+from twin.train.hardware import available, check_resources, estimate, plan_hardware
+from twin.train.rundir import RunDir, library_versions, now
+
+Event = Callable[[dict[str, Any]], None]
+
+
+def _require_train_extra() -> None:
+    import importlib.util
+
+    for module in ("torch", "transformers", "peft", "trl"):
+        if importlib.util.find_spec(module) is None:
+            raise MissingDependency.for_extra("Training", "train", module)
+
+
+def prepare_run(run: RunDir, cfg: TrainConfig, dataset_dir: Path, dataset_name: str) -> dict[str, Any]:
+    """Create the run directory: resolved config, manifest and the chat template; check resources."""
+    _require_train_extra()
+    from transformers import AutoConfig, AutoTokenizer
+
+    train_path, val_path = dataset_files(dataset_dir)
+    base = resolve_base(cfg.base)
+    tokenizer = AutoTokenizer.from_pretrained(str(base.path))
+    template = jinja_for(tokenizer.chat_template)
+    family = detect_family(template)
+    plan = plan_hardware(cfg)
+    mcfg = AutoConfig.from_pretrained(str(base.path))
+    need = estimate(base.path, cfg, plan, mcfg.num_hidden_layers, mcfg.hidden_size)
+    check_resources(need, available(plan, run.path), plan.device)
+    run.path.mkdir(parents=True, exist_ok=True)
+    run.write_config(cfg)
+    run.template_path.write_text(template, encoding="utf-8")
+    manifest = {
+        "run": run.path.name, "created": now(), "status": "prepared",
+        "dataset": {"name": dataset_name, "dir": str(dataset_dir), "sha256": dataset_hash(train_path, val_path)},
+        "base": {"spec": cfg.base, "checkpoint": str(base.path), "gguf": str(base.gguf) if base.gguf else None,
+                 "architecture": mcfg.model_type},
+        "template": {"family": family.name, "file": run.template_path.name},
+        "hardware": plan.to_dict(), "estimate": need, "libraries": library_versions(),
+    }
+    run.write_manifest(manifest)
+    return manifest
+
+
+def _load_model(base_path: str, plan: Any, cfg: TrainConfig) -> Any:
+    import torch
+    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+    from transformers import AutoModelForCausalLM
+
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[plan.precision]
+    kwargs: dict[str, Any] = {"dtype": dtype}
+    if plan.quantization == "nf4":
+        from transformers import BitsAndBytesConfig
+
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=dtype)
+        kwargs["device_map"] = {"": 0}
+    model = AutoModelForCausalLM.from_pretrained(base_path, **kwargs)
+    if plan.quantization == "nf4":
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=cfg.gradient_checkpointing)
+    lora = LoraConfig(r=cfg.rank, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
+                      target_modules=list(cfg.target_modules), bias="none", task_type="CAUSAL_LM")
+    return get_peft_model(model, lora)
+
+
+def _sft_args(run: RunDir, cfg: TrainConfig, plan: Any, has_eval: bool) -> Any:
+    from trl import SFTConfig
+
+    return SFTConfig(
+        output_dir=str(run.checkpoints), per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size, gradient_accumulation_steps=cfg.grad_accum,
+        learning_rate=cfg.learning_rate, lr_scheduler_type=cfg.lr_scheduler, warmup_steps=cfg.warmup_ratio,
+        num_train_epochs=cfg.epochs, max_steps=cfg.max_steps or -1, logging_steps=cfg.logging_steps,
+        eval_strategy="steps" if has_eval else "no", eval_steps=cfg.eval_steps, save_strategy="steps",
+        save_steps=cfg.save_steps, save_total_limit=cfg.save_total_limit, seed=cfg.seed,
+        bf16=plan.precision == "bf16", fp16=plan.precision == "fp16", optim=plan.optimizer,
+        use_cpu=plan.device == "cpu", gradient_checkpointing=cfg.gradient_checkpointing,
+        max_length=cfg.max_seq_len, report_to=[], disable_tqdm=True, dataset_num_proc=None,
+        packing=False, assistant_only_loss=False, completion_only_loss=False,
+    )
+
+
+def build_trainer(run: RunDir, on_event: Event | None = None,
+                  progress: bool = False) -> tuple[Any, Any, dict[str, Any]]:
+    """SFTTrainer, tokenizer and the tokenized splits for a prepared run."""
+    from datasets import Dataset
+    from transformers import AutoTokenizer, PrinterCallback
+    from trl import SFTTrainer
+
+    from twin.train.progress import RunCallback
+
+    cfg, manifest = run.load_config(), run.manifest()
+    base_path = manifest["base"]["checkpoint"]
+    template = run.template_path.read_text(encoding="utf-8")
+    tokenizer = AutoTokenizer.from_pretrained(base_path)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    train_path, val_path = dataset_files(Path(manifest["dataset"]["dir"]))
+    train, val = read_jsonl(train_path), read_jsonl(val_path) if val_path.is_file() else None
+    train_rows, dropped = tokenize_split(tokenizer, train.conversations, template, cfg.max_seq_len)
+    if not train_rows:
+        raise InvalidInput(f"No usable training conversations in {train_path}.",
+                           "Each line needs a messages list with at least one assistant message.")
+    val_convs = val.conversations[: cfg.eval_samples] if val else []
+    val_rows, _ = tokenize_split(tokenizer, val_convs, template, cfg.max_seq_len)
+    plan = _plan_from(manifest)
+    model = _load_model(base_path, plan, cfg)
+    trainer = SFTTrainer(
+        model=model, args=_sft_args(run, cfg, plan, bool(val_rows)), processing_class=tokenizer,
+        train_dataset=Dataset.from_list(train_rows),
+        eval_dataset=Dataset.from_list(val_rows) if val_rows else None,
+        callbacks=[RunCallback(run, on_event, progress)],
+    )
+    trainer.remove_callback(PrinterCallback)  # progress is ours: quiet stdout keeps --json clean
+    info = {"train_rows": len(train_rows), "val_rows": len(val_rows), "dropped_too_long": dropped,
+            "skipped_lines": {"train": train.skipped[:50], "val": (val.skipped[:50] if val else [])},
+            "val_conversations": val_convs}
+    return trainer, tokenizer, info
+
+
+def _plan_from(manifest: dict[str, Any]) -> Any:
+    from twin.train.hardware import HardwarePlan
+
+    return HardwarePlan(**manifest["hardware"])
+
+
+def execute_run(run: RunDir, *, resume: bool = False, on_event: Event | None = None,
+                progress: bool = False) -> dict[str, Any]:
+    """Train (or resume), save the adapter, evaluate base vs adapter and write the report."""
+    from twin.train.report import write_report
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    cfg = run.load_config()
+    emit = on_event or (lambda _e: None)
+    trainer, tokenizer, info = build_trainer(run, on_event, progress)
+    checkpoint = run.latest_checkpoint() if resume else None
+    run.update_manifest(status="training", started=now(), data=_counts(info),
+                        resumed_from=str(checkpoint) if checkpoint else None)
+    emit({"event": "train_start", "rows": info["train_rows"], "resume_from": str(checkpoint) if checkpoint else None})
+    t0 = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    seconds = time.perf_counter() - t0
+    trainer.model.save_pretrained(str(run.adapter))
+    tokenizer.save_pretrained(str(run.adapter))
+    emit({"event": "adapter_saved", "path": str(run.adapter)})
+    train_stats = {"global_step": result.global_step, "train_loss": result.training_loss, "seconds": seconds}
+    report = write_report(run, trainer, tokenizer, cfg, info["val_conversations"], train_stats)
+    run.update_manifest(status="complete", finished=now(), train=train_stats)
+    emit({"event": "report", "path": str(run.report_md), **report["perplexity"]})
+    return report
+
+
+def _counts(info: dict[str, Any]) -> dict[str, Any]:
+    return {k: info[k] for k in ("train_rows", "val_rows", "dropped_too_long")} | {
+        "skipped_lines": {k: len(v) for k, v in info["skipped_lines"].items()}}
+
+
+def read_report(run: RunDir) -> dict[str, Any]:
+    return json.loads(run.report_json.read_text(encoding="utf-8"))
