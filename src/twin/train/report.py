@@ -67,7 +67,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines = [f"# Run {report['run']}", "", f"Base: `{report['base']}` · steps: {report['train']['global_step']} "
              f"· train loss: {report['train']['train_loss']:.4f}", "", "## Validation", "",
              "| | loss | perplexity |", "|---|---|---|",
-             f"| base | {p['base_loss']} | {p['base_ppl']} |", f"| adapter | {p['adapter_loss']} | {p['adapter_ppl']} |",
+             f"| base | {p['base_loss']} | {p['base_ppl']} |",
+             f"| adapter | {p['adapter_loss']} | {p['adapter_ppl']} |",
              "", "## Drafts (greedy, base vs adapter)", ""]
     if report["drafts"]:
         lines += ["| prompt | reference | base | adapter |", "|---|---|---|---|"]
