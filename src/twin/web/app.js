@@ -1,0 +1,312 @@
+// twin web UI: plain JavaScript, no build step. Every API call sends the key as a Bearer token;
+// the key is kept in sessionStorage (or localStorage when "remember" is ticked), never in a URL.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const STORE_KEY = "twin.apiKey";
+let apiKey = sessionStorage.getItem(STORE_KEY) || localStorage.getItem(STORE_KEY) || "";
+let draftAbort = null;
+const objectUrls = {};
+
+function say(id, text, isError = false) {
+  const el = $(id);
+  el.textContent = text;
+  el.classList.toggle("error", isError);
+}
+
+async function api(path, options = {}) {
+  const headers = Object.assign({}, options.headers || {}, { Authorization: "Bearer " + apiKey });
+  const res = await fetch(path, Object.assign({}, options, { headers }));
+  if (!res.ok) {
+    let message = res.status + " " + res.statusText;
+    try {
+      const body = await res.json();
+      if (body.error) message = body.error.message + (body.error.hint ? " — " + body.error.hint : "");
+    } catch (_) { /* not JSON */ }
+    const err = new Error(message);
+    err.status = res.status;
+    throw err;
+  }
+  return res;
+}
+
+// ---- key -----------------------------------------------------------------------------------
+async function useKey(key, remember) {
+  apiKey = key.trim();
+  try {
+    await api("/api/engines");
+  } catch (e) {
+    apiKey = "";
+    say("auth-status", e.status === 401 ? "That key was not accepted." : e.message, true);
+    return false;
+  }
+  sessionStorage.setItem(STORE_KEY, apiKey);
+  if (remember) localStorage.setItem(STORE_KEY, apiKey); else localStorage.removeItem(STORE_KEY);
+  $("key-input").value = "";
+  $("key-forget").hidden = false;
+  say("auth-status", "Key accepted.");
+  document.body.classList.add("authed");
+  refreshVoices();
+  return true;
+}
+
+function forgetKey() {
+  apiKey = "";
+  sessionStorage.removeItem(STORE_KEY);
+  localStorage.removeItem(STORE_KEY);
+  $("key-forget").hidden = true;
+  say("auth-status", "Key forgotten.");
+}
+
+// ---- tabs (WAI-ARIA tabs pattern: arrow keys move, Home/End jump) ---------------------------
+function selectTab(tab) {
+  for (const t of document.querySelectorAll("[role=tab]")) {
+    const on = t === tab;
+    t.setAttribute("aria-selected", String(on));
+    t.tabIndex = on ? 0 : -1;
+    $(t.getAttribute("aria-controls")).hidden = !on;
+  }
+  tab.focus();
+  if (tab.id === "tab-engines") refreshEngines();
+  if (tab.id === "tab-voice") refreshVoices();
+}
+
+function tabKeys(event) {
+  const tabs = Array.from(document.querySelectorAll("[role=tab]"));
+  const i = tabs.indexOf(document.activeElement);
+  const moves = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 };
+  if (!(event.key in moves)) return;
+  event.preventDefault();
+  selectTab(tabs[(moves[event.key] + tabs.length) % tabs.length]);
+}
+
+// ---- write ---------------------------------------------------------------------------------
+async function* sseEvents(res) {
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let buf = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += decoder.decode(value, { stream: true });
+    let cut;
+    while ((cut = buf.indexOf("\n\n")) >= 0) {
+      const block = buf.slice(0, cut);
+      buf = buf.slice(cut + 2);
+      const data = block.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+      if (data) yield JSON.parse(data);
+    }
+  }
+}
+
+async function writeDraft(event) {
+  event.preventDefault();
+  const draft = $("draft");
+  draft.value = "";
+  draft.setAttribute("aria-busy", "true");
+  say("draft-meta", "Writing…");
+  draftAbort = new AbortController();
+  $("draft-stop").hidden = false;
+  $("draft-btn").disabled = true;
+  const body = { prompt: $("prompt").value, stream: true };
+  if ($("style-ref").value.trim()) body.style_reference = $("style-ref").value;
+  try {
+    const res = await api("/api/tts/lora/generate", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body), signal: draftAbort.signal,
+    });
+    for await (const ev of sseEvents(res)) {
+      if (ev.delta !== undefined) draft.value += ev.delta;
+      else if (ev.done) {
+        draft.value = ev.text;
+        say("draft-meta", `Done: ${ev.usage.completion_tokens} tokens from ${ev.model}.`);
+      } else if (ev.error) say("draft-meta", ev.error.message, true);
+    }
+  } catch (e) {
+    if (e.name === "AbortError") say("draft-meta", "Stopped.");
+    else say("draft-meta", e.message, true);
+  } finally {
+    draft.setAttribute("aria-busy", "false");
+    $("draft-stop").hidden = true;
+    $("draft-btn").disabled = false;
+    draftAbort = null;
+  }
+}
+
+function setAudio(audioId, blob, linkId, fmt) {
+  if (objectUrls[audioId]) URL.revokeObjectURL(objectUrls[audioId]);
+  const url = URL.createObjectURL(blob);
+  objectUrls[audioId] = url;
+  $(audioId).src = url;
+  if (linkId) {
+    const link = $(linkId);
+    link.href = url;
+    link.download = "twin-speech." + fmt;
+    link.textContent = "Download " + fmt.toUpperCase();
+    link.hidden = false;
+  }
+}
+
+async function speak(text, voiceId, fmt, audioId, statusId, linkId) {
+  if (!text.trim()) { say(statusId, "Nothing to speak yet.", true); return; }
+  say(statusId, "Making speech…");
+  const body = { text, format: fmt };
+  if (voiceId) body.voice_id = voiceId;
+  try {
+    const res = await api("/api/tts/clone", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+    });
+    setAudio(audioId, await res.blob(), linkId, fmt);
+    say(statusId, "Ready. Press play.");
+  } catch (e) {
+    say(statusId, e.message, true);
+  }
+}
+
+// ---- voice ---------------------------------------------------------------------------------
+async function refreshVoices() {
+  if (!apiKey) return;
+  let voices = [];
+  try {
+    voices = (await (await api("/api/voice")).json()).voices;
+  } catch (e) {
+    say("upload-status", e.message, true);
+  }
+  const tbody = $("voices-table").querySelector("tbody");
+  tbody.replaceChildren();
+  for (const v of voices) {
+    const tr = document.createElement("tr");
+    const ready = v.quality && (v.quality.ready ?? v.quality.score);
+    for (const text of [v.name || v.voice_id, (v.duration_s || 0).toFixed(1) + " s",
+      (v.emotions || []).join(", ") || "—", ready === undefined ? "—" : String(ready)]) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.appendChild(td);
+    }
+    tbody.appendChild(tr);
+  }
+  for (const select of document.querySelectorAll(".voice-select")) {
+    const keep = select.value;
+    select.replaceChildren(new Option("Base voice", ""));
+    for (const v of voices) select.appendChild(new Option(v.name || v.voice_id, v.voice_id));
+    select.value = keep;
+  }
+}
+
+let recorded = null;
+let recorder = null;
+
+function encodeWav(samples, rate) {
+  const buf = new ArrayBuffer(44 + samples.length * 2);
+  const view = new DataView(buf);
+  const str = (o, s) => { for (let i = 0; i < s.length; i++) view.setUint8(o + i, s.charCodeAt(i)); };
+  str(0, "RIFF"); view.setUint32(4, 36 + samples.length * 2, true); str(8, "WAVE"); str(12, "fmt ");
+  view.setUint32(16, 16, true); view.setUint16(20, 1, true); view.setUint16(22, 1, true);
+  view.setUint32(24, rate, true); view.setUint32(28, rate * 2, true); view.setUint16(32, 2, true);
+  view.setUint16(34, 16, true); str(36, "data"); view.setUint32(40, samples.length * 2, true);
+  for (let i = 0; i < samples.length; i++) {
+    const s = Math.max(-1, Math.min(1, samples[i]));
+    view.setInt16(44 + i * 2, s < 0 ? s * 0x8000 : s * 0x7fff, true);
+  }
+  return new Blob([buf], { type: "audio/wav" });
+}
+
+async function startRecording() {
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    const parts = [];
+    recorder = new MediaRecorder(stream);
+    recorder.ondataavailable = (e) => parts.push(e.data);
+    recorder.onstop = async () => {
+      stream.getTracks().forEach((t) => t.stop());
+      // Decode in the browser and send plain WAV, which the server reads without ffmpeg.
+      const ctx = new AudioContext();
+      const audio = await ctx.decodeAudioData(await new Blob(parts).arrayBuffer());
+      recorded = encodeWav(audio.getChannelData(0), audio.sampleRate);
+      say("rec-status", `Recorded ${audio.duration.toFixed(1)} s.`);
+    };
+    recorder.start();
+    $("rec-start").disabled = true;
+    $("rec-stop").disabled = false;
+    say("rec-status", "Recording…");
+  } catch (e) {
+    say("rec-status", "Microphone not available: " + e.message, true);
+  }
+}
+
+function stopRecording() {
+  if (recorder) recorder.stop();
+  $("rec-start").disabled = false;
+  $("rec-stop").disabled = true;
+}
+
+async function uploadVoice(event) {
+  event.preventDefault();
+  const file = $("upload-file").files[0];
+  const form = new FormData();
+  if (file) form.append("file", file, file.name);
+  else if (recorded) form.append("file", recorded, "recording.wav");
+  else { say("upload-status", "Choose a file or record first.", true); return; }
+  form.append("emotion", $("upload-emotion").value);
+  if ($("upload-name").value) form.append("name", $("upload-name").value);
+  say("upload-status", "Uploading…");
+  $("upload-btn").disabled = true;
+  try {
+    const v = await (await api("/api/voice/upload", { method: "POST", body: form })).json();
+    say("upload-status", `Voice ${v.name || v.voice_id} ready (${v.duration_s.toFixed(1)} s of audio).`);
+    recorded = null;
+    $("upload-file").value = "";
+    await refreshVoices();
+  } catch (e) {
+    say("upload-status", e.message, true);
+  } finally {
+    $("upload-btn").disabled = false;
+  }
+}
+
+// ---- engines -------------------------------------------------------------------------------
+async function refreshEngines() {
+  if (!apiKey) { say("engines-status", "Enter your key first.", true); return; }
+  try {
+    const { engines } = await (await api("/api/engines")).json();
+    const tbody = $("engines-table").querySelector("tbody");
+    tbody.replaceChildren();
+    for (const e of engines) {
+      const tr = document.createElement("tr");
+      for (const text of [e.capability.toUpperCase(), e.name, e.configured ? "yes" : "",
+        e.reachable ? "yes" : "no", e.warm ? "yes" : ""]) {
+        const td = document.createElement("td");
+        td.textContent = text;
+        tr.appendChild(td);
+      }
+      tbody.appendChild(tr);
+    }
+    say("engines-status", `${engines.length} engines.`);
+  } catch (e) {
+    say("engines-status", e.message, true);
+  }
+}
+
+// ---- wiring --------------------------------------------------------------------------------
+document.addEventListener("DOMContentLoaded", () => {
+  $("key-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    useKey($("key-input").value, $("key-remember").checked);
+  });
+  $("key-forget").addEventListener("click", forgetKey);
+  for (const t of document.querySelectorAll("[role=tab]")) t.addEventListener("click", () => selectTab(t));
+  $("tabs").addEventListener("keydown", tabKeys);
+  $("write-form").addEventListener("submit", writeDraft);
+  $("draft-stop").addEventListener("click", () => draftAbort && draftAbort.abort());
+  $("speak-btn").addEventListener("click", () => speak($("draft").value, $("speak-voice").value,
+    $("speak-format").value, "speak-audio", "speak-status", "speak-download"));
+  $("upload-form").addEventListener("submit", uploadVoice);
+  $("rec-start").addEventListener("click", startRecording);
+  $("rec-stop").addEventListener("click", stopRecording);
+  $("test-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    speak($("test-text").value, $("test-voice").value, "wav", "test-audio", "test-status", null);
+  });
+  $("engines-refresh").addEventListener("click", refreshEngines);
+  if (apiKey) useKey(apiKey, !!localStorage.getItem(STORE_KEY));
+});
