@@ -23,6 +23,7 @@ _MODULES = [
     "profile",
     "ingest",
     "messages",
+    "dataset",
     "keys",
     "serve",
 ]

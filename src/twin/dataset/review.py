@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from twin.errors import InvalidInput, NotFound
@@ -55,7 +55,7 @@ class ReviewService:
 
     def drop(self, sample_id: str, reason: str = "") -> dict[str, Any]:
         self._check_known(sample_id)
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        now = datetime.now(UTC).isoformat(timespec="seconds")
         with _db(self.profile) as conn:
             conn.execute("INSERT INTO dataset_reviews (dataset, sample_id, action, reason, updated_at) "
                          "VALUES (?, ?, 'drop', ?, ?) ON CONFLICT (dataset, sample_id) DO UPDATE SET "
