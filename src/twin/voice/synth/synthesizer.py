@@ -32,6 +32,7 @@ from twin.voice.synth.normalize import normalize_text
 from twin.voice.synth.voices import ResolvedVoice, resolve_reference, resolve_voice
 
 _DONE = object()
+NEEDS_REFERENCE = ("clone", "openvoice", "gptsovits")
 
 
 @dataclass
@@ -108,6 +109,8 @@ class Synthesizer:
             voice = resolve_voice(self.profile, voice_id, emotion, language)
         options = TTSOptions(speed=speed, emotion=emotion, language=language)
         chain = [engine] if engine else self.config.chain(voice_engine=voice.meta.get("tts_engine"))
+        if voice.spec.is_base and not engine:  # cloning engines have nothing to clone: base voice only
+            chain = [name for name in chain if name not in NEEDS_REFERENCE] or ["piper"]
         return _Request(spoken, voice, options, fmt, chain)
 
     def _backend(self, name: str) -> TTSBackend:
