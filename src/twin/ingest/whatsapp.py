@@ -27,23 +27,29 @@ from twin.ingest import whatsapp_locale as loc
 from twin.ingest.record import ParsedMessage, Skipped
 from twin.ingest.source import Source
 
-_I = f"[{loc.INVISIBLE}]*"  # directional marks may sit anywhere inside a header
-_DATE = (
-    rf"{_I}(?P<a>\d{{1,4}}){_I}[./\-]\s?{_I}(?P<b>\d{{1,2}}){_I}[./\-]\s?{_I}"
-    rf"(?P<c>\d{{2,4}}|[RHS]\d{{1,2}})(?:\s?BE)?\.?{_I}"
-)
 _AMPM = r"[AaPp]\.?\s?[Mm]\.?|[ap]\.\s?m\.|午前|午後|오전|오후|上午|下午|ص|م|π\.?μ\.?|μ\.?μ\.?"
-_TIME = (
-    rf"{_I}(?:(?P<p1>{_AMPM})\s?)?(?P<H>\d{{1,2}})[:.](?P<M>\d{{2}})(?:[:.](?P<S>\d{{2}}))?"
-    rf"(?:\s?{_I}(?P<p2>{_AMPM}))?{_I}"
-)
-_SEP = rf"{_I}(?:[,،]\s*|\s+(?:à|um|a las|alle|às|в|om|saat|lúc)\s+|\s*){_I}"
-_LAYOUTS: dict[str, re.Pattern[str]] = {
-    "bracket": re.compile(rf"{_I}\[(?P<ts>{_DATE}{_SEP}{_TIME})\]\s?(?P<rest>.*)"),
-    "dash": re.compile(rf"{_I}(?P<ts>{_DATE}{_SEP}{_TIME})\s?[-–]\s(?P<rest>.*)"),
-    "bracket_time_first": re.compile(rf"{_I}\[(?P<ts>{_TIME}{_SEP}{_DATE})\]\s?(?P<rest>.*)"),
-    "dash_time_first": re.compile(rf"{_I}(?P<ts>{_TIME}{_SEP}{_DATE})\s?[-–]\s(?P<rest>.*)"),
-}
+
+
+def _layouts(i: str) -> dict[str, re.Pattern[str]]:
+    """The header regexes; `i` is what may stand between tokens (directional marks, or nothing)."""
+    date = (
+        rf"{i}(?P<d>(?P<a>\d{{1,4}}){i}[./\-]\s?{i}(?P<b>\d{{1,2}}){i}[./\-]\s?{i}"
+        rf"(?P<c>\d{{2,4}}|[RHS]\d{{1,2}})(?:\s?BE)?\.?){i}"
+    )
+    time = (
+        rf"{i}(?:(?P<p1>{_AMPM})\s?)?(?P<H>\d{{1,2}})[:.](?P<M>\d{{2}})(?:[:.](?P<S>\d{{2}}))?"
+        rf"(?:\s?{i}(?P<p2>{_AMPM}))?{i}"
+    )
+    sep = rf"{i}(?:[,،]\s*|\s+(?:à|um|a las|alle|às|в|om|saat|lúc)\s+|\s*){i}"
+    return {
+        "bracket": re.compile(rf"{i}\[(?P<ts>{date}{sep}{time})\]\s?(?P<rest>.*)"),
+        "dash": re.compile(rf"{i}(?P<ts>{date}{sep}{time})\s?[-–]\s(?P<rest>.*)"),
+        "bracket_time_first": re.compile(rf"{i}\[(?P<ts>{time}{sep}{date})\]\s?(?P<rest>.*)"),
+        "dash_time_first": re.compile(rf"{i}(?P<ts>{time}{sep}{date})\s?[-–]\s(?P<rest>.*)"),
+    }
+
+
+_LAYOUTS = _layouts(f"[{loc.INVISIBLE}]*")
 _PM = ("p", "P", "午後", "오후", "下午", "م", "μ")
 _ERAS = {"R": 2018, "H": 1988, "S": 1925}  # Japanese Reiwa, Heisei, Showa: year n = base + n
 _PHONE_RE = re.compile(r"\+?[\d\s\-().\u00a0\u202f]{6,}")
@@ -150,11 +156,14 @@ def _plan(source: Source) -> _Plan:
                 best = max(counts, key=counts.__getitem__)
                 if counts[best] >= _DETECT_HITS or (n >= _DETECT_LINES and counts[best]):
                     chosen = best
-                    match, ev = _LAYOUTS[best].match, evidence[best]
+                    match, ev, prefix = _LAYOUTS[best].match, evidence[best], "\0"
                 continue
+            if line.startswith(prefix):
+                continue  # same date as the header before: no new evidence
             m = match(line)
             if m:
                 ev.add(m)
+                prefix = line[: m.end("d")]
     if chosen is None:
         chosen = max(counts, key=counts.__getitem__)
         if not counts[chosen]:
@@ -167,28 +176,34 @@ def _plan(source: Source) -> _Plan:
 
 class _DateEvidence:
     """Votes for the date order from every header: a first field > 12 means d/m, a second > 12
-    means m/d, a 4-digit first field means y/m/d; ties go to the order with fewer steps back in
-    time, then to d/m/y (the most common outside the US)."""
+    means m/d, a 4-digit first field means y/m/d; with no such field, the order with fewer steps
+    back in time wins, then d/m/y (the most common outside the US). Consecutive headers with the
+    same date text count once."""
 
-    __slots__ = ("first_big", "second_big", "year_first", "total", "back_dmy", "back_mdy", "prev")
+    __slots__ = ("first_big", "second_big", "year_first", "total", "back_dmy", "back_mdy", "prev", "last")
 
     def __init__(self) -> None:
         self.first_big = self.second_big = self.year_first = self.total = 0
         self.back_dmy = self.back_mdy = 0
         self.prev: tuple[int, int, int] = (0, 0, 0)
+        self.last = ""
 
     def add(self, m: re.Match[str]) -> None:
-        a, b, c = m.group("a", "b", "c")
+        a, b, c, d = m.group("a", "b", "c", "d")
+        if d == self.last:
+            return
+        self.last = d
         self.total += 1
         if len(a) > 2:
             self.year_first += 1
             return
-        ia, ib = int(a), int(b)
-        if ia > 12:
+        if len(a) == 2 and a > "12":
             self.first_big += 1
-        if ib > 12:
+        if len(b) == 2 and b > "12":
             self.second_big += 1
-        cur = (_year(c), ia, ib)
+        if self.first_big or self.second_big:
+            return  # decided by a field > 12; steps back in time are only a tie-breaker
+        cur = (_year(c), int(a), int(b))
         prev = self.prev
         if cur[0] == prev[0]:
             if (cur[2], cur[1]) < (prev[2], prev[1]):
@@ -219,91 +234,116 @@ def _year(c: str) -> int:
 # ---------------------------------------------------------------- parsing (second pass)
 
 
-def _timestamp(m: re.Match[str], order: str) -> datetime | None:
-    a, b, c, hh, mm, ss = m.group("a", "b", "c", "H", "M", "S")
+def _date(m: re.Match[str], order: str) -> tuple[int, int, int] | None:
+    a, b, c = m.group("a", "b", "c")
     if order == "ymd":
-        year, month, day = int(a), int(b), int(c)
+        ymd = (int(a), int(b), int(c))
     else:
-        year = _year(c)
-        month, day = (int(a), int(b)) if order == "mdy" else (int(b), int(a))
-    hour = int(hh)
-    p = m.group("p1") or m.group("p2")
-    if p:
-        if p.startswith(_PM):
-            if hour < 12:
-                hour += 12
-        elif hour == 12:
-            hour = 0
+        ymd = (_year(c), int(a), int(b)) if order == "mdy" else (_year(c), int(b), int(a))
     try:
-        return datetime(year, month, day, hour, int(mm), int(ss) if ss else 0)
+        datetime(*ymd)
     except ValueError:
         return None
+    return ymd
 
 
 def _parse_lines(lines: IO[str], plan: _Plan, conversation: str) -> Iterator[ParsedMessage | Skipped]:
     match = plan.regex.match
     order = plan.order
-    cache: dict[str, datetime | None] = {}
-    pending: list | None = None  # [lineno, timestamp, rest, continuation lines]
+    dates: dict[str, tuple[int, int, int] | None] = {}
+    senders: dict[str, tuple[str, str | None]] = {}
+    pending: tuple | None = None  # (lineno, timestamp, rest, continuation lines)
+    more: list[str] = []
     for lineno, line in enumerate(lines, 1):
         m = match(line)
         if m is None:
             if pending is not None:
-                pending[3].append(line)
+                more.append(line)
             elif line.strip(loc.INVISIBLE + " \t\r\n"):
                 yield Skipped("unparseable_line", f"L{lineno}", line.strip()[:120])
             continue
         if pending is not None:
-            yield _build(pending, conversation)
-        key = m.group("ts")
-        ts = cache.get(key, False)
-        if ts is False:
-            if len(cache) >= _TS_CACHE_MAX:
-                cache.clear()
-            ts = cache[key] = _timestamp(m, order)
-        pending = [lineno, ts, m.group("rest"), []]
+            yield _build(pending, more, conversation, senders)
+            more = []
+        d, hh, mm, ss, p1, p2, rest = m.group("d", "H", "M", "S", "p1", "p2", "rest")
+        ymd = dates.get(d, False)
+        if ymd is False:
+            if len(dates) >= _TS_CACHE_MAX:
+                dates.clear()
+            ymd = dates[d] = _date(m, order)
+        hour = int(hh)
+        if p1 or p2:
+            hour = _hour12(hour, p1 or p2)
+        try:
+            ts = datetime(*ymd, hour, int(mm), int(ss) if ss else 0) if ymd else None
+        except ValueError:
+            ts = None
+        pending = (lineno, ts, rest)
     if pending is not None:
-        yield _build(pending, conversation)
+        yield _build(pending, more, conversation, senders)
 
 
-def _build(p: list, conversation: str) -> ParsedMessage:
-    lineno, ts, rest, more = p
-    extra: dict = {}
-    if ts is None:
-        extra["bad_timestamp"] = True
+def _hour12(hour: int, p: str) -> int:
+    if p.startswith(_PM):
+        return hour + 12 if hour < 12 else hour
+    return 0 if hour == 12 else hour
+
+
+def _build(
+    p: tuple, more: list[str], conversation: str, senders: dict[str, tuple[str, str | None]]
+) -> ParsedMessage:
+    lineno, ts, rest = p
     i = rest.find(": ")
     if i > 0:
         sender: str | None = rest[:i]
         text = rest[i + 2:]
-        if len(sender) > 60 or not loc.QUOTE_CHARS.isdisjoint(sender):
-            if loc.SYSTEM_LINE_RE.search(sender):
-                sender, text = None, rest
+        if (len(sender) > 60 or '"' in sender or not sender.isascii()) and _system_line(sender):
+            sender, text = None, rest
     elif rest.endswith(":") and 0 < len(rest) <= 61 and not more:
         sender, text = rest[:-1], ""  # an empty message (a view-once photo leaves "Name:")
     else:
         sender, text = None, rest
     if more:
         text = text + "\n" + "".join(more)
-    marked = text.startswith(("\u200e", "\u200f"))
+    marked = has_mark = False
     if not text.isascii():
+        marked = text.startswith(("\u200e", "\u200f"))
+        has_mark = marked or "\u200e" in text or "\u200f" in text
         text = loc.INVISIBLE_RE.sub("", text)
     text = text.strip()
-    msg = ParsedMessage(locator=f"L{lineno}", conversation_id=conversation, sender=None, text=text,
-                        timestamp=ts, extra=extra)
+    msg = ParsedMessage(f"L{lineno}", conversation, None, text, "text", ts)
+    if ts is None:
+        msg.extra["bad_timestamp"] = True
     if sender is None:
         msg.kind = "system"
         return msg
-    if not sender.isascii():
-        sender = " ".join(loc.INVISIBLE_RE.sub("", sender).split())
-    msg.sender = sender
-    if sender[:1] in "+0123456789" and _PHONE_RE.fullmatch(sender):
-        digits = "".join(ch for ch in sender if ch.isdigit())
-        msg.sender_address = ("+" if sender.startswith("+") else "") + digits
-    _classify(msg, marked)
+    known = senders.get(sender)
+    if known is None:
+        if len(senders) > 10000:
+            senders.clear()
+        known = senders[sender] = _sender(sender)
+    msg.sender, msg.sender_address = known
+    _classify(msg, marked, has_mark)
     return msg
 
 
-def _classify(msg: ParsedMessage, marked: bool) -> None:
+def _sender(raw: str) -> tuple[str, str | None]:
+    """The display name without directional marks, and the normalized number when it is one."""
+    name = raw if raw.isascii() else " ".join(loc.INVISIBLE_RE.sub("", raw).split())
+    if name[:1] in "+0123456789" and _PHONE_RE.fullmatch(name):
+        digits = "".join(ch for ch in name if ch.isdigit())
+        return name, ("+" if name.startswith("+") else "") + digits
+    return name, None
+
+
+def _system_line(sender: str) -> bool:
+    """A would-be sender with a quote or of implausible length may be a system line whose quoted
+    group name contains ': '."""
+    return (len(sender) > 60 or not loc.QUOTE_CHARS.isdisjoint(sender)) and bool(
+        loc.SYSTEM_LINE_RE.search(sender))
+
+
+def _classify(msg: ParsedMessage, marked: bool, has_mark: bool) -> None:
     """Sets kind (and extra) for deleted notices, media placeholders, edit markers and the system
     notices that carry a sender. Plain messages leave after a few cheap checks."""
     text = msg.text
@@ -311,22 +351,19 @@ def _classify(msg: ParsedMessage, marked: bool) -> None:
         text = msg.text = text[: e.start()]
         msg.extra["edited"] = True
     if len(text) < 90:
-        key = loc.key(text)
-        if key in loc.SYSTEM:
-            msg.kind, msg.sender, msg.sender_address = "system", None, None
+        kind = loc.KINDS.get(loc.key(text))
+        if kind is not None:
+            msg.kind = kind
+            if kind == "system":
+                msg.sender = msg.sender_address = None
+            elif kind == "media":
+                msg.extra["media"] = text
             return
-        if key in loc.DELETED:
-            msg.kind = "deleted"
-            return
-        if key in loc.MEDIA:
-            msg.kind = "media"
-            msg.extra["media"] = text
-            return
-    if text[:loc.ENCRYPTION_HEAD] in loc.ENCRYPTION_HEADS and text.startswith(loc.ENCRYPTION_STARTS):
+    if text[: loc.ENCRYPTION_HEAD] in loc.ENCRYPTION_HEADS and text.startswith(loc.ENCRYPTION_STARTS):
         msg.kind, msg.sender, msg.sender_address = "system", None, None
         return
-    first, _, caption = text.partition("\n")
-    if _media(msg, first, caption):
+    first, _, caption = text.partition("\n") if "\n" in text else (text, "", "")
+    if (first.endswith((">", ")")) or has_mark or "://" in first) and _media(msg, first, caption):
         return
     if marked and loc.SYSTEM_AFTER_MARK_RE.search(text):
         msg.kind, msg.sender, msg.sender_address = "system", None, None
@@ -335,9 +372,9 @@ def _classify(msg: ParsedMessage, marked: bool) -> None:
 def _media(msg: ParsedMessage, first: str, caption: str) -> bool:
     """Media on the first line (Android puts a caption on the lines after it)."""
     low = loc.key(first)
-    hit = None
-    if low in loc.MEDIA:
-        hit, name = first, None
+    hit = name = None
+    if loc.KINDS.get(low) == "media":
+        hit = first
     elif first.endswith(">") and (a := loc.ATTACHED_RE.search(first)):
         hit, name = a.group(0), a.group(1)
         caption = "\n".join(s for s in (first[: a.start()].strip(" •"), caption) if s)
@@ -346,8 +383,8 @@ def _media(msg: ParsedMessage, first: str, caption: str) -> bool:
     elif low.endswith(loc.DOCUMENT_SUFFIXES):
         suffix = next(s for s in loc.DOCUMENT_SUFFIXES if low.endswith(s))
         hit, name = first, first[: len(first) - len(suffix)].split(" • ")[0].strip() or None
-    elif ("maps.google" in first or "foursquare.com/v/" in first) and loc.LOCATION_RE.search(first):
-        hit, name = first, None
+    elif "://" in first and loc.LOCATION_RE.search(first):
+        hit = first
         msg.extra["location"] = first[first.index("https://"):]
     if hit is None:
         return False

@@ -113,6 +113,9 @@ SYSTEM = _keys(
     "Panggilan suara tak terjawab", "Panggilan video tak terjawab",
 )
 
+# One lookup classifies a short message: "deleted", "media" or "system".
+KINDS = {**dict.fromkeys(MEDIA, "media"), **dict.fromkeys(DELETED, "deleted"), **dict.fromkeys(SYSTEM, "system")}
+
 # "Report.pdf • 2 pages document omitted": a document placeholder after the file's name.
 DOCUMENT_SUFFIXES = tuple(sorted(
     {k for k in MEDIA if any(w in k for w in (
