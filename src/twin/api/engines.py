@@ -51,39 +51,28 @@ async def list_engines(services: Any, profile: Profile) -> list[dict[str, Any]]:
                 "detail": detail if configured else "",
             }
         )
-    tts_active = services.server.tts_engine or _synth_default(services, profile)
-    loaded = _loaded_tts(services, profile)
-    for capability in ("tts", "stt"):
-        for name in registry.names(capability):
-            out.append(
-                {
-                    "capability": capability,
-                    "name": name,
-                    "configured": capability == "tts" and name == tts_active,
-                    "reachable": _module_present(capability, name),
-                    "warm": name in loaded if capability == "tts" else False,
-                    "detail": "",
-                }
-            )
+    tts = _tts_status(services, profile)
+    for name in registry.names("tts"):
+        st = tts.get(name)
+        out.append({"capability": "tts", "name": name, "configured": st is not None,
+                    "reachable": bool(st["usable"]) if st else _module_present("tts", name),
+                    "warm": bool(st and st["warm"]), "detail": (st or {}).get("reason", "")})
+    for name in registry.names("stt"):
+        out.append({"capability": "stt", "name": name, "configured": False,
+                    "reachable": _module_present("stt", name), "warm": False, "detail": ""})
     return out
 
 
-def _synth_default(services: Any, profile: Profile) -> str:
+def _tts_status(services: Any, profile: Profile) -> dict[str, dict[str, Any]]:
+    """The synthesizer's engine chain for this profile: usable (not marked down) and warm (loaded)."""
     try:
         synth = services.synthesizer(profile)
+        chain = synth.engines_status()
     except TwinError:
-        return "piper"
-    for attr in ("default_engine", "engine_name", "engine"):
-        value = getattr(synth, attr, None)
-        if isinstance(value, str):
-            return value
-    return "piper"
-
-
-def _loaded_tts(services: Any, profile: Profile) -> set[str]:
-    synth = getattr(services, "_synths", {}).get(profile.name)
-    backends = getattr(synth, "backends", None) or getattr(synth, "_backends", None) or {}
-    items = backends.values() if isinstance(backends, dict) else backends
-    return {
-        getattr(b, "name", "") for b in items if getattr(b, "_loaded", False) or getattr(b, "loaded", False)
-    }
+        return {}
+    out = {}
+    for entry in chain:
+        backend = synth._backend(entry["engine"])
+        warm = any(getattr(backend, attr, None) is not None for attr in ("_voice", "_model", "_session"))
+        out[entry["engine"]] = {**entry, "warm": warm}
+    return out

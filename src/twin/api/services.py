@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import inspect
-import tempfile
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -16,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from twin.api.config import ServerSettings
-from twin.errors import InvalidInput, MissingDependency, TwinError, Unavailable
+from twin.errors import InvalidInput, MissingDependency, TooLarge, TwinError, Unavailable
+from twin.ids import check_name
 from twin.profiles import Profile
 from twin.settings import Settings
 
@@ -39,10 +38,6 @@ class Speech:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-async def maybe_await(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
-
-
 def _unavailable(what: str, module: str, exc: ImportError) -> TwinError:
     if exc.name and exc.name.startswith("twin"):
         return Unavailable(
@@ -52,28 +47,26 @@ def _unavailable(what: str, module: str, exc: ImportError) -> TwinError:
     return MissingDependency.for_extra(what, "voice" if "voice" in module else "server", exc.name or module)
 
 
-def decode_reference(data: str, profile: Profile) -> Path:
-    """Decode a base64 reference clip, check its header before decoding any audio, and keep it in the
-    profile's voice/tmp folder (the caller deletes it)."""
+def decode_reference(data: str) -> bytes:
+    """Decode a base64 reference clip and check its audio header before anything decodes it."""
     if len(data) > MAX_REFERENCE_BYTES * 4 // 3 + 4:
-        from twin.errors import TooLarge
-
         raise TooLarge("reference_audio is too large.", "Send a clip under 20 MiB (a few seconds is enough).")
     try:
         raw = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidInput(
-            "reference_audio is not valid base64.", "Encode the audio file's bytes as base64."
-        ) from None
+        raise InvalidInput("reference_audio is not valid base64.", "Encode the audio file's bytes as base64.") from None
     from twin.voice.audio_io import probe
 
-    info = probe(raw)
-    tmp_dir = profile.voice_dir / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="ref-", suffix=f".{info.format}")
-    with open(fd, "wb") as f:
-        f.write(raw)
-    return Path(name)
+    probe(raw)
+    return raw
+
+
+def check_voice_id(voice_id: str | None) -> str | None:
+    """A voice id as the voice store names its folders (a safe lowercase name); None or "default" means
+    the profile's default voice. Anything else (slashes, dots, ..) is refused before any lookup."""
+    if voice_id in (None, "", "default"):
+        return None
+    return check_name(voice_id, "voice id")
 
 
 class Services:
@@ -190,48 +183,20 @@ class Services:
                 synth = self._synths[profile.name] = Synthesizer(profile, self.settings)
             return synth
 
-    async def synthesize(
-        self,
-        profile: Profile,
-        text: str,
-        voice_id: str | None,
-        reference: Path | None,
-        emotion: str | None,
-        fmt: str,
-    ) -> Speech:
-        synth = self.synthesizer(profile)
-        kwargs = dict(
-            voice_id=voice_id,
-            reference_audio=reference,
-            emotion=emotion,
-            fmt=fmt,
-            engine=self.server.tts_engine or None,
-        )
-        fn = synth.synthesize
-        result = await (
-            fn(text, **kwargs) if inspect.iscoroutinefunction(fn) else asyncio.to_thread(fn, text, **kwargs)
-        )
-        return _as_speech(result, fmt)
+    async def synthesize(self, profile: Profile, text: str, voice_id: str | None, reference: bytes | None,
+                         emotion: str | None, fmt: str) -> Speech:
+        result = await self.synthesizer(profile).asynthesize(
+            text, voice_id=voice_id, reference_audio=reference, emotion=emotion, fmt=fmt,
+            engine=self.server.tts_engine or None)
+        meta = result.meta() if callable(getattr(result, "meta", None)) else {}
+        return Speech(audio=result.audio, format=result.fmt, sample_rate=result.sample_rate, meta=meta)
 
-    async def stream_speech(
-        self,
-        profile: Profile,
-        text: str,
-        voice_id: str | None,
-        reference: Path | None,
-        emotion: str | None,
-        fmt: str,
-    ) -> AsyncIterator[bytes]:
+    async def stream_speech(self, profile: Profile, text: str, voice_id: str | None, reference: bytes | None,
+                            emotion: str | None, fmt: str) -> AsyncIterator[bytes]:
         synth = self.synthesizer(profile)
-        async for chunk in synth.stream(
-            text,
-            voice_id=voice_id,
-            reference_audio=reference,
-            emotion=emotion,
-            fmt=fmt,
-            engine=self.server.tts_engine or None,
-        ):
-            yield chunk if isinstance(chunk, bytes | bytearray) else bytes(getattr(chunk, "data", b""))
+        async for chunk in synth.stream(text, voice_id=voice_id, reference_audio=reference, emotion=emotion,
+                                        fmt=fmt, engine=self.server.tts_engine or None):
+            yield chunk
 
     # ---- engines -----------------------------------------------------------------------------
     async def engines(self, profile: Profile) -> list[dict[str, Any]]:
@@ -263,19 +228,6 @@ def _as_draft(result: Any) -> Draft:
         model=str(result.model),
         usage={"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
         timings=timings,
-    )
-
-
-def _as_speech(result: Any, fmt: str) -> Speech:
-    if isinstance(result, bytes | bytearray):
-        return Speech(audio=bytes(result), format=fmt, sample_rate=22050)
-    audio = getattr(result, "audio", None) or getattr(result, "data", b"")
-    meta = dict(getattr(result, "metadata", None) or getattr(result, "meta", None) or {})
-    return Speech(
-        audio=bytes(audio),
-        format=getattr(result, "format", fmt),
-        sample_rate=int(getattr(result, "sample_rate", meta.get("sample_rate", 22050))),
-        meta=meta,
     )
 
 

@@ -20,9 +20,9 @@ from twin.api.schemas import (
     ModelList,
     SpeechRequest,
 )
-from twin.api.services import Draft
+from twin.api.services import Draft, check_voice_id
 from twin.api.sse import first_then_rest, guarded, sse
-from twin.ids import check_id, new_id
+from twin.ids import new_id
 
 router = APIRouter(tags=["openai"])
 
@@ -105,7 +105,7 @@ async def chat_completions(body: ChatCompletionRequest, state: StateDep, profile
     summary="Text to speech (OpenAI-compatible; voice = a voice id or 'default')",
 )
 async def speech(body: SpeechRequest, state: StateDep, profile: ProfileDep) -> Response:
-    voice_id = None if body.voice in ("default", "alloy") else check_id(body.voice, "voice id")
+    voice_id = None if body.voice == "alloy" else check_voice_id(body.voice)
     emotion = body.instructions.strip().lower() if body.instructions else None
     result = await state.services.synthesize(
         profile, body.input, voice_id, None, emotion, body.response_format

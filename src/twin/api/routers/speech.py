@@ -6,12 +6,12 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response, StreamingResponse
 
-from twin.api.deps import ProfileDep, StateDep
+from twin.api.deps import AppState, ProfileDep, StateDep
 from twin.api.schemas import (
     NOT_FOUND,
     TOO_LARGE,
@@ -21,97 +21,50 @@ from twin.api.schemas import (
     PipelineRequest,
     PipelineResponse,
 )
-from twin.api.services import Draft, decode_reference
+from twin.api.services import Draft, check_voice_id, decode_reference
 from twin.api.sse import first_then_rest, guarded, ndjson
 from twin.errors import InvalidInput
-from twin.ids import check_id
 from twin.profiles import Profile
 
 router = APIRouter(tags=["speech"])
 
 MEDIA = {"wav": "audio/wav", "mp3": "audio/mpeg"}
 _AUDIO_CHUNK = 32 * 1024
-_AUDIO_DOC = {
-    200: {
-        "content": {
-            "audio/wav": {"schema": {"type": "string", "format": "binary"}},
-            "audio/mpeg": {"schema": {"type": "string", "format": "binary"}},
-        },
-        "description": "The speech, as WAV or MP3.",
-    }
-}
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+_AUDIO_DOC = {200: {"content": {"audio/wav": _BINARY, "audio/mpeg": _BINARY}, "description": "WAV or MP3 speech."}}
+_NDJSON_DOC = {200: {"content": {"application/json": {}, "application/x-ndjson": {"schema": {"type": "string"}}}}}
+_ERRORS = {**NOT_FOUND, **TOO_LARGE, **UNSUPPORTED, **UNAVAILABLE}
 
 
-def _voice_args(
-    profile: Profile, voice_id: str | None, reference_audio: str | None
-) -> tuple[str | None, Path | None]:
+def _voice_args(voice_id: str | None, reference_audio: str | None) -> tuple[str | None, bytes | None]:
     if voice_id and reference_audio:
         raise InvalidInput("Give voice_id or reference_audio, not both.", "Pick one way to choose the voice.")
-    if voice_id and voice_id != "default":
-        check_id(voice_id, "voice id")
-        return voice_id, None
     if reference_audio:
-        return None, decode_reference(reference_audio, profile)
-    return None, None
+        return None, decode_reference(reference_audio)
+    return check_voice_id(voice_id), None
 
 
-@router.post(
-    "/api/tts/clone",
-    response_class=Response,
-    summary="Speak text in a voice",
-    responses={**_AUDIO_DOC, **NOT_FOUND, **TOO_LARGE, **UNSUPPORTED, **UNAVAILABLE},
-)
+@router.post("/api/tts/clone", response_class=Response, summary="Speak text in a voice",
+             responses={**_AUDIO_DOC, **_ERRORS})
 async def clone(body: CloneRequest, state: StateDep, profile: ProfileDep) -> Response:
-    voice_id, ref = _voice_args(profile, body.voice_id, body.reference_audio)
+    voice_id, ref = _voice_args(body.voice_id, body.reference_audio)
     media = MEDIA[body.format]
     if not body.stream:
-        try:
-            speech = await state.services.synthesize(
-                profile, body.text, voice_id, ref, body.emotion, body.format
-            )
-        finally:
-            if ref:
-                ref.unlink(missing_ok=True)
+        speech = await state.services.synthesize(profile, body.text, voice_id, ref, body.emotion, body.format)
         headers = {"X-Sample-Rate": str(speech.sample_rate)}
-        if "cached" in speech.meta:
-            headers["X-Cache"] = "hit" if speech.meta["cached"] else "miss"
+        if "cache_hit" in speech.meta:
+            headers["X-Cache"] = "hit" if speech.meta["cache_hit"] else "miss"
         return Response(speech.audio, media_type=media, headers=headers)
     chunks = state.services.stream_speech(profile, body.text, voice_id, ref, body.emotion, body.format)
-    try:
-        _first, rest = await first_then_rest(chunks)
-    except BaseException:
-        if ref:
-            ref.unlink(missing_ok=True)
-        raise
-
-    async def body_iter() -> AsyncIterator[bytes]:
-        try:
-            async for piece in rest:
-                yield piece
-        finally:
-            if ref:
-                ref.unlink(missing_ok=True)
-
+    _first, rest = await first_then_rest(chunks)
     # No Content-Length: the server sends it with chunked transfer encoding as audio is made.
-    return StreamingResponse(body_iter(), media_type=media)
+    return StreamingResponse(rest, media_type=media)
 
 
-@router.post(
-    "/api/tts/pipeline",
-    response_model=PipelineResponse,
-    summary="Prompt → draft → speech",
-    responses={
-        **NOT_FOUND,
-        **TOO_LARGE,
-        **UNSUPPORTED,
-        **UNAVAILABLE,
-        200: {"content": {"application/json": {}, "application/x-ndjson": {"schema": {"type": "string"}}}},
-    },
-)
-async def pipeline(
-    body: PipelineRequest, state: StateDep, profile: ProfileDep
-) -> PipelineResponse | StreamingResponse:
-    voice_id, ref = _voice_args(profile, body.voice_id, body.reference_audio)
+@router.post("/api/tts/pipeline", response_model=PipelineResponse, summary="Prompt → draft → speech",
+             responses={**_NDJSON_DOC, **_ERRORS})
+async def pipeline(body: PipelineRequest, state: StateDep, profile: ProfileDep) -> Any:
+    voice_id, ref = _voice_args(body.voice_id, body.reference_audio)
     events = _pipeline_events(state, profile, body, voice_id, ref)
     if not body.stream:
         text, audio, rate, timings = "", bytearray(), 22050, {}
@@ -120,13 +73,8 @@ async def pipeline(
                 text, rate, timings = ev["text"], ev["sample_rate"], ev["timings"]
             elif ev["type"] == "audio":
                 audio += ev["bytes"]
-        return PipelineResponse(
-            text=text,
-            audio_base64=base64.b64encode(bytes(audio)).decode(),
-            format=body.format,
-            sample_rate=rate,
-            timings=timings,
-        )
+        return PipelineResponse(text=text, audio_base64=base64.b64encode(bytes(audio)).decode(),
+                                format=body.format, sample_rate=rate, timings=timings)
     _first, rest = await first_then_rest(events)
 
     async def lines() -> AsyncIterator[bytes]:
@@ -135,52 +83,30 @@ async def pipeline(
                 ev = {"type": "audio", "data": base64.b64encode(ev["bytes"]).decode()}
             yield ndjson(ev)
 
-    return StreamingResponse(
-        guarded(lines(), lambda e: ndjson({"type": "error", "error": e.to_dict()})),
-        media_type="application/x-ndjson",
-    )
+    return StreamingResponse(guarded(lines(), lambda e: ndjson({"type": "error", "error": e.to_dict()})),
+                             media_type="application/x-ndjson")
 
 
-async def _pipeline_events(
-    state: StateDep, profile: Profile, body: PipelineRequest, voice_id: str | None, ref: Path | None
-) -> AsyncIterator[dict]:
+async def _pipeline_events(state: AppState, profile: Profile, body: PipelineRequest, voice_id: str | None,
+                           ref: bytes | None) -> AsyncIterator[dict[str, Any]]:
     """Text deltas as they are drafted, then the speech in chunks, then a done event."""
     services = state.services
     start = time.perf_counter()
-    try:
-        draft: Draft | None = None
-        async for item in services.stream_draft(
-            profile, body.prompt, body.style_reference, body.max_tokens, body.temperature
-        ):
-            if isinstance(item, Draft):
-                draft = item
-            else:
-                yield {"type": "text", "delta": item}
-        assert draft is not None
-        if not draft.text.strip():
-            raise InvalidInput(
-                "The model wrote nothing to speak.", "Try another prompt or a higher max_tokens."
-            )
-        text_done = time.perf_counter()
-        speech = await services.synthesize(profile, draft.text, voice_id, ref, body.emotion, body.format)
-        for i in range(0, len(speech.audio), _AUDIO_CHUNK):
-            yield {"type": "audio", "bytes": speech.audio[i : i + _AUDIO_CHUNK]}
-        end = time.perf_counter()
-        timings = {
-            "text_s": round(text_done - start, 4),
-            "speech_s": round(end - text_done, 4),
-            "total_s": round(end - start, 4),
-            **{f"llm_{k}": v for k, v in draft.timings.items()},
-        }
-        yield {
-            "type": "done",
-            "text": draft.text,
-            "format": body.format,
-            "sample_rate": speech.sample_rate,
-            "model": draft.model,
-            "usage": draft.usage,
-            "timings": timings,
-        }
-    finally:
-        if ref:
-            ref.unlink(missing_ok=True)
+    draft: Draft | None = None
+    async for item in services.stream_draft(profile, body.prompt, body.style_reference, body.max_tokens,
+                                            body.temperature):
+        if isinstance(item, Draft):
+            draft = item
+        else:
+            yield {"type": "text", "delta": item}
+    if draft is None or not draft.text.strip():
+        raise InvalidInput("The model wrote nothing to speak.", "Try another prompt or a higher max_tokens.")
+    text_done = time.perf_counter()
+    speech = await services.synthesize(profile, draft.text, voice_id, ref, body.emotion, body.format)
+    for i in range(0, len(speech.audio), _AUDIO_CHUNK):
+        yield {"type": "audio", "bytes": speech.audio[i:i + _AUDIO_CHUNK]}
+    end = time.perf_counter()
+    timings = {"text_s": round(text_done - start, 4), "speech_s": round(end - text_done, 4),
+               "total_s": round(end - start, 4), **{f"llm_{k}": v for k, v in draft.timings.items()}}
+    yield {"type": "done", "text": draft.text, "format": body.format, "sample_rate": speech.sample_rate,
+           "model": draft.model, "usage": draft.usage, "timings": timings}

@@ -16,8 +16,9 @@ from fastapi.responses import Response
 
 from twin.api.deps import ProfileDep, StateDep
 from twin.api.schemas import NOT_FOUND, TOO_LARGE, UNAVAILABLE, UNSUPPORTED, VoiceInfo, VoiceList
+from twin.api.services import check_voice_id
 from twin.errors import InvalidInput, TooLarge
-from twin.ids import check_id, check_name
+from twin.ids import check_name
 from twin.profiles import Profile
 
 router = APIRouter(tags=["voice"])
@@ -98,7 +99,7 @@ async def list_voices(state: StateDep, profile: ProfileDep) -> VoiceList:
 
 @router.get("/api/voice/{voice_id}", response_model=VoiceInfo, responses=NOT_FOUND, summary="One voice")
 async def get_voice(voice_id: str, state: StateDep, profile: ProfileDep) -> VoiceInfo:
-    return _voice_info(await state.services.get_voice(profile, check_id(voice_id, "voice id")))
+    return _voice_info(await state.services.get_voice(profile, check_voice_id(voice_id) or "default"))
 
 
 @router.delete(
@@ -109,5 +110,5 @@ async def get_voice(voice_id: str, state: StateDep, profile: ProfileDep) -> Voic
     response_class=Response,
 )
 async def delete_voice(voice_id: str, state: StateDep, profile: ProfileDep) -> Response:
-    await state.services.delete_voice(profile, check_id(voice_id, "voice id"))
+    await state.services.delete_voice(profile, check_voice_id(voice_id) or "default")
     return Response(status_code=204)
