@@ -81,8 +81,8 @@ def apply_filters(samples: list[Sample], cfg: DatasetConfig, langs: dict[str, st
     kept, review_dropped = [], []
     for s in samples:
         s.lang = langs.get(s.conversation_id, "und")
-        for verdict in (F.check_min_chars(s.target, cfg.min_chars), F.check_link_only(s.target),
-                        F.check_emoji_only(s.target),
+        for verdict in (F.check_link_only(s.target), F.check_emoji_only(s.target),
+                        F.check_min_chars(s.target, cfg.min_chars),
                         F.check_language(s.lang, cfg.languages, cfg.keep_undetected_language)):
             if not verdict.keep:
                 stats.sample_drops[verdict.reason] += 1
