@@ -26,6 +26,8 @@ _MODULES = [
     "dataset",
     "keys",
     "serve",
+    "voice",
+    "speech",
 ]
 
 _OVERVIEW = [

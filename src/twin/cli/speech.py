@@ -1,0 +1,172 @@
+"""Speech commands: `twin speak`, `twin tts-server`, `twin tts-engine …`, and `twin voice train|eval`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from twin.cli.common import JsonOpt, ProfileOpt, console, emit_json, handle_errors, resolve_profile, settings
+from twin.errors import InvalidInput
+
+VoiceOpt = Annotated[str | None, typer.Option("--voice", "-v", help="Voice id (default: the profile's voice).")]
+engine_app = typer.Typer(help="Start, stop and inspect locally installed TTS engines.", no_args_is_help=True)
+
+
+def _voice(profile: object, voice: str | None) -> str | None:
+    from twin.voice.synth.voices import default_voice
+
+    return voice or default_voice(profile)  # type: ignore[arg-type]
+
+
+@handle_errors
+def speak(
+    text: Annotated[str, typer.Argument(help="What to say.")],
+    profile: ProfileOpt = None,
+    voice: VoiceOpt = None,
+    emotion: Annotated[str | None, typer.Option("--emotion", "-e", help="Emotion reference to use.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="wav or mp3.")] = "wav",
+    engine: Annotated[str | None, typer.Option("--engine", help="Force one engine (no fallback).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file (default: speech.<format>).")] = None,
+    base: Annotated[bool, typer.Option("--base", help="Use the plain base voice, not a clone.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Speak TEXT in the profile's voice and write an audio file."""
+    from twin.voice.synth import Synthesizer
+
+    prof = resolve_profile(profile)
+    voice_id = None if base else _voice(prof, voice)
+    res = Synthesizer(prof, settings()).synthesize(text, voice_id=voice_id, emotion=emotion, fmt=fmt,
+                                                  engine=engine)
+    path = out or Path(f"speech.{res.fmt}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(res.audio)
+    meta = {**res.meta(), "out": str(path), "voice_id": voice_id}
+    meta.pop("text", None)
+    if json_out:
+        emit_json(meta)
+        return
+    console.print(f"Wrote {path} — {res.duration_s:.2f} s by [bold]{res.engine}[/bold] "
+                  f"(first audio {res.first_audio_s:.2f} s, RTF {res.rtf:.2f}{', cached' if res.cache_hit else ''})")
+    for fb in res.fallbacks:
+        console.print(f"[yellow]skipped {fb['engine']}:[/yellow] {fb['reason']}", highlight=False)
+
+
+@handle_errors
+def tts_server(
+    profile: ProfileOpt = None,
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8000,
+    json_out: JsonOpt = False,
+) -> None:
+    """Serve POST /tts {text, reference | voice_id} on 127.0.0.1 (one worker, engines kept warm)."""
+    try:
+        import uvicorn
+    except ImportError:
+        from twin.errors import MissingDependency
+
+        raise MissingDependency.for_extra("twin tts-server", "server", "uvicorn") from None
+    from twin.voice.synth.server import build_tts_app
+
+    app = build_tts_app(resolve_profile(profile))
+    if json_out:
+        emit_json({"url": f"http://127.0.0.1:{port}", "endpoints": ["POST /tts", "GET /health"]})
+    uvicorn.run(app, host="127.0.0.1", port=port, workers=1, log_level="warning")
+
+
+def _engines(profile: str | None) -> object:
+    from twin.voice.engines import EngineManager
+    from twin.voice.synth.config import load_config
+
+    return EngineManager(settings(), load_config(resolve_profile(profile)).engines)
+
+
+@engine_app.command("start")
+@handle_errors
+def engine_start(name: str, profile: ProfileOpt = None, json_out: JsonOpt = False) -> None:
+    """Start engine NAME (its command comes from voice/tts.json) and wait until it is healthy."""
+    st = _engines(profile).start(name)  # type: ignore[attr-defined]
+    emit_json(st.to_dict()) if json_out else console.print(f"{name}: running (pid {st.pid})")
+
+
+@engine_app.command("stop")
+@handle_errors
+def engine_stop(name: str, profile: ProfileOpt = None, json_out: JsonOpt = False) -> None:
+    """Stop engine NAME."""
+    st = _engines(profile).stop(name)  # type: ignore[attr-defined]
+    emit_json(st.to_dict()) if json_out else console.print(f"{name}: stopped")
+
+
+@engine_app.command("status")
+@handle_errors
+def engine_status(name: str, profile: ProfileOpt = None, json_out: JsonOpt = False) -> None:
+    """Is engine NAME running and healthy?"""
+    st = _engines(profile).status(name)  # type: ignore[attr-defined]
+    if json_out:
+        emit_json(st.to_dict())
+    else:
+        state = "running" if st.running else "stopped"
+        console.print(f"{name}: {state}" + (f", healthy={st.healthy}" if st.running else ""))
+
+
+@engine_app.command("logs")
+@handle_errors
+def engine_logs(name: str, profile: ProfileOpt = None,
+                lines: Annotated[int, typer.Option("--lines", "-n")] = 50, json_out: JsonOpt = False) -> None:
+    """The last lines of engine NAME's log."""
+    text = _engines(profile).logs(name, lines)  # type: ignore[attr-defined]
+    emit_json({"engine": name, "log": text}) if json_out else typer.echo(text)
+
+
+@handle_errors
+def voice_train(profile: ProfileOpt = None, voice: VoiceOpt = None,
+                max_clips: Annotated[int, typer.Option("--max-clips", help="Most clips to train on.")] = 150,
+                json_out: JsonOpt = False) -> None:
+    """Train the embedded clone's converter on the prepared, transcribed library (CPU, minutes)."""
+    from twin.voice.clone.training import train_voice
+
+    prof = resolve_profile(profile)
+    voice_id = _voice(prof, voice)
+    if not voice_id:
+        raise InvalidInput("No voice given and the profile has no default voice.", "Pass --voice VOICE_ID.")
+    report = train_voice(prof, voice_id, max_utterances=max_clips)
+    if json_out:
+        emit_json(report.to_dict())
+        return
+    console.print(f"Trained {voice_id} on {report.trained_on} clips ({report.frames} aligned frames, "
+                  f"{report.components} components) in {report.seconds:.0f} s; {report.held_out} held out.")
+
+
+@handle_errors
+def voice_eval(profile: ProfileOpt = None, voice: VoiceOpt = None,
+               engine: Annotated[str | None, typer.Option("--engine")] = None,
+               no_stt: Annotated[bool, typer.Option("--no-stt", help="Skip the WER check.")] = False,
+               json_out: JsonOpt = False) -> None:
+    """Score a voice: speaker similarity to held-out owner clips, WER, RTF and first-audio time."""
+    from twin.voice.eval import evaluate_voice
+
+    prof = resolve_profile(profile)
+    voice_id = _voice(prof, voice)
+    if not voice_id:
+        raise InvalidInput("No voice given and the profile has no default voice.", "Pass --voice VOICE_ID.")
+    report = evaluate_voice(prof, voice_id, engine=engine, use_stt=not no_stt)
+    if json_out:
+        emit_json(report.to_dict())
+        return
+    flag = " [red]below threshold[/red]" if report.flagged else ""
+    console.print(f"{voice_id} via {report.engine}: similarity {report.similarity:.3f} (base voice "
+                  f"{report.base_similarity:.3f}){flag}, WER {report.wer}, RTF {report.rtf:.2f}, "
+                  f"first audio {report.first_audio_s:.2f} s")
+
+
+def register(root: typer.Typer) -> None:
+    root.command("speak")(speak)
+    root.command("tts-server")(tts_server)
+    root.add_typer(engine_app, name="tts-engine")
+    try:
+        from twin.cli.voice import voice_app
+    except ImportError:  # the voice library's CLI is not installed: host train/eval in our own group
+        voice_app = typer.Typer(help="Voice commands.", no_args_is_help=True)
+        root.add_typer(voice_app, name="voice")
+    voice_app.command("train")(voice_train)
+    voice_app.command("eval")(voice_eval)
