@@ -45,6 +45,13 @@ def tone_wav(seconds: float = 1.0, rate: int = 16000) -> bytes:
     return buf.getvalue()
 
 
+def speech_wav() -> bytes:
+    """A few seconds of real (synthetic) speech shipped with the demo data."""
+    from twin.api.demo import demo_dir
+
+    return (demo_dir() / "voice" / "sample.wav").read_bytes()
+
+
 def make_env(home: Path, **server: object) -> Env:
     settings = load_settings(home=home)
     pm = ProfileManager(settings)

@@ -11,7 +11,7 @@ from starlette.routing import Mount
 from twin.api.main import PUBLIC_PATHS
 from twin.keys import KeyStore
 
-from .conftest import Env, tone_wav
+from .conftest import Env, speech_wav, tone_wav
 
 
 def iter_routes(routes):  # noqa: ANN001, ANN201 - walks FastAPI's route tree, including included routers
@@ -145,7 +145,7 @@ def test_wildcard_and_null_cors_config_refused(twin_home, origin: str) -> None: 
 def test_cross_profile_voice_is_not_found(env: Env) -> None:
     pytest.importorskip("twin.voice.profiles")
     r = env.client.post("/api/voice/upload", headers=env.auth("alice"),
-                        files={"file": ("me.wav", tone_wav(3.0), "audio/wav")}, data={"emotion": "neutral"})
+                        files={"file": ("me.wav", speech_wav(), "audio/wav")}, data={"emotion": "neutral"})
     assert r.status_code == 201, r.text
     vid = r.json()["voice_id"]
     assert env.client.get(f"/api/voice/{vid}", headers=env.auth("alice")).status_code == 200

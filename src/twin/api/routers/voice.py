@@ -57,11 +57,14 @@ async def save_upload(upload: UploadFile, profile: Profile, limit: int) -> Path:
 
 
 def _voice_info(data: dict) -> VoiceInfo:
+    """Map the voice store's record onto the API's VoiceInfo; anything else goes under `details`."""
     known = set(VoiceInfo.model_fields)
-    base = {k: v for k, v in data.items() if k in known}
-    base.setdefault("voice_id", str(data.get("id", data.get("voice_id", ""))))
-    if not isinstance(base.get("quality"), dict):
-        base["quality"] = {"score": base["quality"]} if "quality" in base else {}
+    base = {k: v for k, v in data.items() if k in known and k != "quality"}
+    base["voice_id"] = str(data.get("voice_id") or data.get("id", ""))
+    quality = data.get("quality")
+    base["quality"] = quality if isinstance(quality, dict) else ({} if quality is None else {"score": quality})
+    if "emotions" not in base and isinstance(data.get("references"), dict):
+        base["emotions"] = sorted(data["references"])
     base["details"] = {k: v for k, v in data.items() if k not in known and k != "id"}
     return VoiceInfo.model_validate(base)
 
