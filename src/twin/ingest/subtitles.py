@@ -92,10 +92,26 @@ def decode(data: bytes) -> str:
         return _lines(data.decode("utf-8"))
     except UnicodeDecodeError:
         pass
+    return _lines(data.decode(guess_encoding(data), errors="replace"))
+
+
+def guess_encoding(data: bytes) -> str:
+    """A legacy code page for bytes that are not UTF-8. charset-normalizer ranks by "chaos", which
+    on short texts often ties between Western and Baltic/Central-European code pages. Among the
+    near-ties Windows-1252 (by far the most common legacy encoding of subtitles and chats) wins
+    unless another code page reads clearly more like a language (coherence)."""
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    return _lines(str(best) if best is not None else data.decode("cp1252", errors="replace"))
+    results = list(from_bytes(data))
+    if not results:
+        return "cp1252"
+    floor = min(r.chaos for r in results)
+    near = [r for r in results if r.chaos <= floor + 0.05]
+    best = max(near, key=lambda r: r.coherence)
+    western = next((r for r in near if r.encoding == "cp1252"), None)
+    if western is not None and western.coherence + 0.1 > best.coherence:
+        return "cp1252"
+    return best.encoding
 
 
 def _lines(text: str) -> str:

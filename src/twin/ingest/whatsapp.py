@@ -115,10 +115,9 @@ def _encoding(head: bytes) -> str:
         return "utf-8-sig"
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
+    from twin.ingest.subtitles import guess_encoding
 
-    best = from_bytes(head).best()
-    return best.encoding if best is not None else "utf-8"
+    return guess_encoding(head)
 
 
 # ---------------------------------------------------------------- planning (first pass)
