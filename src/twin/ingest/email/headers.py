@@ -16,7 +16,9 @@ MANY_RECIPIENTS = 10
 
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _SUBJECT_PREFIX = re.compile(
-    r"^\s*((re|fwd?|aw|wg|sv|vs|tr|rv|antw|odp|r|rif|res|enc|ynt|πρθ|ha|отв|fw|vb|vl)(\s*\[\d+\]|\(\d+\))?\s*[:：]\s*"
+    r"^\s*((re|fwd?|aw|wg|sv|vs|tr|rv|antw|odp|r|rif|res|enc|ynt|πρθ|ha|отв|fw|vb|vl|automatic reply|auto[- ]?reply|"
+    r"automatische antwort|réponse automatique|respuesta automática|abwesenheitsnotiz|out of office( reply)?)"
+    r"(\s*\[\d+\]|\(\d+\))?\s*[:：]\s*"
     r"|\[[^\]]{1,40}\]\s*)+",
     re.IGNORECASE,
 )
