@@ -24,6 +24,8 @@ _MODULES = [
     "ingest",
     "messages",
     "dataset",
+    "train",
+    "export",
     "keys",
     "serve",
     "voice",

@@ -1,0 +1,85 @@
+"""`twin train --smoke`: the whole chain on a tiny random Qwen2 model, to check an installation.
+
+tiny model (real Qwen2 tokenizer) → 2 LoRA steps → adapter → GGUF LoRA + base GGUF → load both in
+llama.cpp → generate. Each step is reported as an event with its duration and artifact paths.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from twin.errors import MissingDependency
+from twin.train.assets import cache_dir
+
+FIXTURE = [
+    ("Can you send me the report by Friday?", "Sure, it'll be in your inbox Thursday night."),
+    ("Are we still on for lunch?", "Yep. Noon, usual place."),
+    ("Did you see the game last night?", "Caught the second half. Brutal ending."),
+    ("Can you review my pull request?", "On it after standup."),
+]
+
+
+def write_fixture_dataset(folder: Path, n_train: int = 8, n_val: int = 2) -> Path:
+    """A small ChatML dataset (train.jsonl + val.jsonl) in the format `twin dataset` writes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i in range(n_train + n_val):
+        q, a = FIXTURE[i % len(FIXTURE)]
+        rows.append({"messages": [{"role": "system", "content": "You write like the owner."},
+                                  {"role": "user", "content": f"{q} ({i})"}, {"role": "assistant", "content": a}]})
+    (folder / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[:n_train]), encoding="utf-8")
+    (folder / "val.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[n_train:]), encoding="utf-8")
+    return folder
+
+
+def run_smoke(on_event: Callable[[dict[str, Any]], None] | None = None, steps: int = 2) -> dict[str, Any]:
+    emit = on_event or (lambda _e: None)
+    try:
+        import llama_cpp
+    except ImportError:
+        raise MissingDependency.for_extra("The smoke test", "llm", "llama_cpp") from None
+    from twin.export.gguf_lora import adapter_to_gguf
+    from twin.export.gguf_model import model_to_gguf
+    from twin.train.assets import qwen2_vocab_gguf, tiny_qwen2
+    from twin.train.config import TrainConfig
+    from twin.train.rundir import RunDir
+    from twin.train.runner import execute_run, prepare_run
+
+    work = Path(tempfile.mkdtemp(prefix="smoke-", dir=cache_dir()))
+    artifacts: dict[str, str] = {"work": str(work)}
+    t = time.perf_counter()
+
+    def step(name: str, **info: Any) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        emit({"event": "smoke_step", "step": name, "seconds": round(now - t, 2), **info})
+        t = now
+
+    base = tiny_qwen2()
+    step("tiny_model", path=str(base))
+    dataset = write_fixture_dataset(work / "dataset")
+    run = RunDir(work / "run")
+    cfg = TrainConfig(base=str(base), max_steps=steps, batch_size=2, grad_accum=1, max_seq_len=128,
+                      eval_steps=steps, save_steps=steps, report_drafts=1, draft_max_new_tokens=8)
+    prepare_run(run, cfg, dataset, "smoke")
+    report = execute_run(run)
+    artifacts["adapter"] = str(run.adapter)
+    step("train", steps=report["train"]["global_step"], loss=report["train"]["train_loss"], path=str(run.adapter))
+    lora = adapter_to_gguf(run.adapter, base / "config.json", work / "smoke-lora.gguf")
+    template = run.template_path.read_text(encoding="utf-8")
+    base_gguf = base / "tiny-base.gguf"  # built once per cache, like the tiny checkpoint
+    if not base_gguf.is_file():
+        model_to_gguf(base, base_gguf, template=template, tokenizer_gguf=qwen2_vocab_gguf(), f16=False)
+    artifacts.update(lora_gguf=str(lora), base_gguf=str(base_gguf))
+    step("gguf", lora=str(lora), base=str(base_gguf))
+    llm = llama_cpp.Llama(model_path=str(base_gguf), lora_path=str(lora), n_ctx=256, verbose=False, seed=0)
+    out = llm.create_chat_completion(messages=[{"role": "user", "content": "hello"}], max_tokens=8, temperature=0)
+    text = out["choices"][0]["message"]["content"]
+    step("generate", tokens=out["usage"]["completion_tokens"], text=text)
+    return {"ok": True, "artifacts": artifacts, "generated_tokens": out["usage"]["completion_tokens"],
+            "text": text, "report": report["perplexity"]}
