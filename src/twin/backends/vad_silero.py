@@ -1,8 +1,14 @@
-"""Silero VAD (ONNX model shipped in the silero-vad package), 32 ms frames at 16 kHz."""
+"""Silero VAD: the ONNX model shipped in the silero-vad package, run with onnxruntime directly.
+
+Same model and framing as silero-vad's own OnnxWrapper (512-sample windows at 16 kHz with 64 samples of
+context and a recurrent state), without importing torch: the package's Python wrapper imports torch at
+import time, which costs seconds and hundreds of MB for a model that needs only onnxruntime."""
 
 from __future__ import annotations
 
+import importlib.util
 import threading
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -10,36 +16,77 @@ import numpy as np
 from twin.errors import MissingDependency
 from twin.providers.vad import VAD
 
+WINDOW = 512
+CONTEXT = 64
+
+
+def model_path() -> Path:
+    spec = importlib.util.find_spec("silero_vad")
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingDependency.for_extra("Voice activity detection", "voice", "silero_vad")
+    path = Path(list(spec.submodule_search_locations)[0]) / "data" / "silero_vad.onnx"
+    if not path.is_file():
+        raise MissingDependency(f"The silero-vad package has no {path.name}.", "pip install -U silero-vad")
+    return path
+
+
+class SileroStream:
+    """Streaming use (the voice loop): feed 16 kHz float32 chunks, get one probability per 32 ms window."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+        self._state = np.zeros((2, 1, 128), dtype=np.float32)
+        self._context = np.zeros((1, CONTEXT), dtype=np.float32)
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._sr = np.array(16000, dtype=np.int64)
+
+    def feed(self, chunk: np.ndarray) -> list[float]:
+        self._pending = np.concatenate([self._pending, np.asarray(chunk, dtype=np.float32).reshape(-1)])
+        probs = []
+        while len(self._pending) >= WINDOW:
+            x = np.concatenate([self._context, self._pending[None, :WINDOW]], axis=1)
+            self._pending = self._pending[WINDOW:]
+            out, self._state = self._session.run(None, {"input": x, "state": self._state, "sr": self._sr})
+            self._context = x[:, -CONTEXT:]
+            probs.append(float(out[0, 0]))
+        return probs
+
 
 class SileroVAD(VAD):
     name = "silero"
     sample_rate = 16000
 
-    def __init__(self) -> None:
-        self._model: Any = None
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = threads
+        self._session: Any = None
         self._lock = threading.Lock()
 
     def load(self) -> None:
-        if self._model is not None:
+        if self._session is not None:
             return
         try:
-            from silero_vad import load_silero_vad
+            import onnxruntime as ort
         except ImportError:
-            raise MissingDependency.for_extra("Voice activity detection", "voice", "silero_vad") from None
-        self._model = load_silero_vad(onnx=True)
+            raise MissingDependency.for_extra("Voice activity detection", "voice", "onnxruntime") from None
+        opts = ort.SessionOptions()
+        opts.inter_op_num_threads = 1
+        opts.intra_op_num_threads = self.threads
+        self._session = ort.InferenceSession(str(model_path()), sess_options=opts, providers=["CPUExecutionProvider"])
+
+    def stream(self) -> SileroStream:
+        self.load()
+        return SileroStream(self._session)
 
     def speech_probs(self, audio: np.ndarray, sr: int) -> tuple[np.ndarray, float]:
-        import torch
-
         from twin.voice.audio_io import resample
 
         self.load()
         x = resample(np.asarray(audio, dtype=np.float32), sr, 16000)
-        if len(x) < 512:
-            x = np.pad(x, (0, 512 - len(x)))
-        with self._lock, torch.inference_mode():
-            probs = self._model.audio_forward(torch.from_numpy(np.ascontiguousarray(x)), 16000)
-        return probs.numpy().reshape(-1).astype(np.float32), 512 / 16000
+        if len(x) % WINDOW:
+            x = np.pad(x, (0, WINDOW - len(x) % WINDOW))
+        with self._lock:
+            probs = SileroStream(self._session).feed(x)
+        return np.asarray(probs, dtype=np.float32), WINDOW / 16000
 
 
 def create(**kwargs: Any) -> SileroVAD:

@@ -32,9 +32,7 @@ Source = str | os.PathLike[str] | bytes
 class AudioLimits(BaseModel):
     """Limits checked from the header, before any decoding."""
 
-    max_bytes: int = Field(
-        2 * 1024**3, description="Largest file (or declared data chunk) accepted, in bytes."
-    )
+    max_bytes: int = Field(2 * 1024**3, description="Largest file (or declared data chunk) accepted, in bytes.")
     max_duration_s: float = Field(4 * 3600.0, description="Longest recording accepted, in seconds.")
     max_channels: int = Field(8, description="Most channels accepted.")
     min_sample_rate: int = Field(4000, description="Lowest sample rate accepted, in Hz.")
@@ -81,9 +79,7 @@ class _Reader:
             if not path.exists():
                 raise NotFound(f"{path}: no such file.", "Check the path.")
             if not path.is_file():
-                raise InvalidInput(
-                    f"{path}: not a regular file.", "Pass an audio file, not a folder or device."
-                )
+                raise InvalidInput(f"{path}: not a regular file.", "Pass an audio file, not a folder or device.")
             self._fh = path.open("rb")
             self.size = path.stat().st_size
 
@@ -202,15 +198,11 @@ def _probe_wav(reader: _Reader, limits: AudioLimits) -> AudioInfo:
     fmt_off, fmt_size = chunks["fmt "]
     raw = reader.read(fmt_off, 16)
     if fmt_size < 16 or len(raw) < 16:
-        raise ParseError(
-            f"{name}: the WAV 'fmt ' chunk is truncated.", "The file is incomplete; re-export it."
-        )
+        raise ParseError(f"{name}: the WAV 'fmt ' chunk is truncated.", "The file is incomplete; re-export it.")
     endian = ">" if magic == b"RIFX" else "<"
     tag, channels, rate, _byte_rate, block_align, bits = struct.unpack(endian + "HHIIHH", raw)
     if rate == 0:
-        raise InvalidInput(
-            f"{name}: the header says the sample rate is 0 Hz.", "The file is corrupt; re-export it."
-        )
+        raise InvalidInput(f"{name}: the header says the sample rate is 0 Hz.", "The file is corrupt; re-export it.")
     if channels == 0 or bits == 0 or block_align == 0:
         raise ParseError(
             f"{name}: WAV header with {channels} channels, {bits} bits, block size {block_align}.",
@@ -218,8 +210,7 @@ def _probe_wav(reader: _Reader, limits: AudioLimits) -> AudioInfo:
         )
     if tag in (1, 3, 0xFFFE) and block_align != channels * ((bits + 7) // 8):
         raise ParseError(
-            f"{name}: inconsistent WAV header (block size {block_align} "
-            f"for {channels} channels of {bits} bits).",
+            f"{name}: inconsistent WAV header (block size {block_align} for {channels} channels of {bits} bits).",
             "The file is corrupt; re-export it.",
         )
     if "data" not in chunks:
@@ -295,8 +286,7 @@ def _need_ffmpeg(name: str, fmt: str, tool: str = "ffmpeg") -> str:
     if exe is None:
         raise MissingDependency(
             f"{name}: decoding {fmt.upper()} needs {tool} (part of ffmpeg), which is not installed.",
-            "Install ffmpeg (apt-get install ffmpeg / brew install ffmpeg) or convert the file "
-            "to WAV or FLAC.",
+            "Install ffmpeg (apt-get install ffmpeg / brew install ffmpeg) or convert the file to WAV or FLAC.",
         )
     return exe
 
@@ -415,8 +405,6 @@ def save_wav(path: str | os.PathLike[str], audio: np.ndarray, sr: int) -> Path:
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
-    sf.write(
-        str(tmp), np.clip(np.asarray(audio, dtype=np.float32), -1.0, 1.0), sr, subtype="PCM_16", format="WAV"
-    )
+    sf.write(str(tmp), np.clip(np.asarray(audio, dtype=np.float32), -1.0, 1.0), sr, subtype="PCM_16", format="WAV")
     os.replace(tmp, out)
     return out
