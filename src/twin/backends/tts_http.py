@@ -29,9 +29,9 @@ def _server_message(resp: httpx.Response) -> str:
         err = body.get("error")
         if isinstance(err, dict):
             return str(err.get("message", err))
-        for key in ("detail", "message", "Exception", "error"):
-            if body.get(key):
-                return str(body[key])
+        parts = [str(body[key]) for key in ("detail", "message", "Exception", "error") if body.get(key)]
+        if parts:
+            return ": ".join(parts)
     return str(body)[:300]
 
 
