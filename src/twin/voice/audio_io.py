@@ -41,8 +41,8 @@ class AudioLimits(BaseModel):
 
 DEFAULT_LIMITS = AudioLimits()
 
-SOUNDFILE_FORMATS = ("wav", "flac", "ogg", "mp3")
-FFMPEG_FORMATS = ("m4a", "webm", "opus")
+SOUNDFILE_FORMATS = ("wav", "flac", "ogg", "mp3", "opus")  # libsndfile >= 1.0.29 reads Ogg Opus
+FFMPEG_FORMATS = ("m4a", "webm")
 AUDIO_SUFFIXES = {".wav", ".wave", ".flac", ".ogg", ".oga", ".mp3", ".m4a", ".mp4", ".aac", ".webm", ".opus"}
 
 
