@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from email import policy
 from email.message import Message
@@ -40,9 +41,12 @@ def parse_bytes(raw: bytes, locator: str, hints: dict[str, Any] | None = None) -
 def envelope(msg: Message) -> Envelope:
     """Every header field the record needs, decoded from the raw header values."""
     raw: dict[str, list[str]] = {}
+    eight_bit = False
     for name, value in msg.raw_items():
-        raw.setdefault(name.lower(), []).append(str(value))
-    charset = _first_charset(msg)
+        value = str(value)
+        eight_bit = eight_bit or not value.isascii()
+        raw.setdefault(name.lower(), []).append(value)
+    charset = _first_charset(msg) if eight_bit else None  # raw 8-bit headers follow the body charset
 
     def text(name: str) -> str | None:
         values = raw.get(name)
@@ -75,21 +79,33 @@ def _first_charset(msg: Message) -> str | None:
     return None
 
 
+_SIMPLE_ADDR = re.compile(r"^\s*(?:([^\"<>,;:@()\\]*?)\s*<([^<>\s\"(),;:@]+@[^<>\s\"(),;:]+)>|"
+                          r"([^<>\s\"(),;:@]+@[^<>\s\"(),;:]+))\s*$")
+
+
 def _addresses(values: list[str], charset: str | None) -> list[tuple[str, str]]:
     """(decoded display name, lowercase address) pairs; encoded words are decoded after splitting, so
-    an encoded comma inside a name does not split it."""
+    an encoded comma inside a name does not split it. Plain 'Name <a@b>' lists take a fast path; anything
+    with quotes, comments or groups goes through email.utils.getaddresses."""
     if not values:
         return []
-    try:
-        pairs = getaddresses([unfold(fix_surrogates(v, charset)) for v in values])
-    except Exception:  # noqa: BLE001
-        return []
+    pairs: list[tuple[str, str]] = []
+    for value in values:
+        value = unfold(fix_surrogates(value, charset))
+        simple = [_SIMPLE_ADDR.match(item) for item in value.split(",")] if '"' not in value else [None]
+        if all(simple):
+            pairs.extend((m.group(1) or "", m.group(2) or m.group(3)) for m in simple if m)
+            continue
+        try:
+            pairs.extend(getaddresses([value]))
+        except Exception:  # noqa: BLE001
+            continue
     out = []
     for name, addr in pairs:
         addr = addr.strip().lower()
         if not addr or addr == "<>" or ("@" not in addr and not name and " " in addr):
             continue
-        out.append((decode_header_value(name, charset), addr))
+        out.append((decode_header_value(name, charset) if name else "", addr))
     return out
 
 
