@@ -234,12 +234,13 @@ def _year(c: str) -> int:
 
 
 def _date(m: re.Match[str], order: str) -> tuple[int, int, int] | None:
+    """(year, month, day) of a header, or None when it is not a real date ("30/02/21", "2021/1/R4")."""
     a, b, c = m.group("a", "b", "c")
-    if order == "ymd":
-        ymd = (int(a), int(b), int(c))
-    else:
-        ymd = (_year(c), int(a), int(b)) if order == "mdy" else (_year(c), int(b), int(a))
     try:
+        if order == "ymd":
+            ymd = (int(a), int(b), int(c))
+        else:
+            ymd = (_year(c), int(a), int(b)) if order == "mdy" else (_year(c), int(b), int(a))
         datetime(*ymd)
     except ValueError:
         return None
