@@ -6,8 +6,8 @@ import asyncio
 import base64
 
 import pytest
-from speech.conftest import tone
 
+from speech.conftest import tone
 from twin.backends import (
     fake_tts_gptsovits,
     fake_tts_openai_speech,

@@ -8,8 +8,8 @@ import json
 
 import numpy as np
 import pytest
-from speech.conftest import make_voice, needs_piper
 
+from speech.conftest import make_voice, needs_piper
 from twin.voice.synth import Synthesizer, codec
 from twin.voice.synth.config import TTSConfig
 

@@ -7,9 +7,9 @@ import asyncio
 
 import numpy as np
 import pytest
+
 from speech import tts_helpers
 from speech.conftest import make_voice, tone
-
 from twin.errors import InvalidInput, Unavailable
 from twin.providers import registry
 from twin.voice.synth import Synthesizer, codec

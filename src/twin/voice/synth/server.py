@@ -8,8 +8,6 @@ The reply is the audio; X-TTS-Engine, X-TTS-Duration, X-TTS-Cache headers carry 
 the same contract the `openvoice` backend speaks, so one twin can use another's server.
 """
 
-from __future__ import annotations
-
 import base64
 import binascii
 from typing import Any
