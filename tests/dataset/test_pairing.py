@@ -114,3 +114,11 @@ def test_email_cleanup_helpers():
 def test_parse_ts_normalizes_zones():
     assert parse_ts("2024-03-01T10:00:00+01:00") == parse_ts("2024-03-01T09:00:00")
     assert parse_ts("garbage") is None
+
+
+def test_instruction_punctuation():
+    from twin.dataset.instructions import template_instruction
+
+    for key in map(str, range(30)):
+        text = template_instruction(to="Priya", subject="Dinner on Friday?", reply=False, seed=1, key=key)
+        assert not text.endswith("?.") and not text.endswith("..")

@@ -1,5 +1,5 @@
 """Near-duplicate detection: MinHash LSH (datasketch) over character 5-grams of normalized text,
-candidates verified by estimated Jaccard ≥ threshold, clusters by union-find. Exact duplicates (same
+candidates verified by exact Jaccard ≥ threshold, clusters by union-find. Exact duplicates (same
 normalized text) are joined first without hashing."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import zlib
 from collections.abc import Sequence
 
 SHINGLE = 5
+CANDIDATE_SLACK = 0.15
 _NORM = re.compile(r"[^\w<>]+", re.UNICODE)
 
 
@@ -68,16 +69,19 @@ def near_duplicate_clusters(texts: Sequence[str], threshold: float = 0.85,
         else:
             first[key] = i
             unique.append(i)
+    # Candidates come from a looser LSH band setting so pairs just above the threshold are not lost to
+    # MinHash estimation noise; each candidate is then verified with the exact Jaccard of its shingles.
     proto = MinHash(num_perm=num_perm, seed=seed, hashfunc=_crc32)
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    hashes = {}
+    lsh = MinHashLSH(threshold=max(0.5, threshold - CANDIDATE_SLACK), num_perm=num_perm)
+    cache: dict[int, set[bytes]] = {}
     for i in unique:
+        mine = shingles(texts[i])
         mh = MinHash(num_perm=num_perm, seed=seed, hashfunc=_crc32, permutations=proto.permutations,
                      scheme=proto.scheme)
-        mh.update_batch(shingles(texts[i]))
-        hashes[i] = mh
+        mh.update_batch(mine)
         for j in lsh.query(mh):
-            if hashes[j].jaccard(mh) >= threshold:
+            other = cache.get(j) or cache.setdefault(j, shingles(texts[j]))
+            if len(mine & other) >= threshold * len(mine | other):
                 uf.union(j, i)
         lsh.insert(i, mh, check_duplication=False)
     clusters: dict[int, list[int]] = {}

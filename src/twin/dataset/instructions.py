@@ -59,7 +59,9 @@ def template_instruction(*, to: str, subject: str, reply: bool, seed: int, key: 
     else:
         options = _GENERIC
     lc = subject[:1].lower() + subject[1:] if subject and not subject[:2].isupper() else subject
-    return _pick(options, seed, key).format(to=to, subject=subject, subject_lc=lc)
+    text = _pick(options, seed, key).format(to=to, subject=subject, subject_lc=lc)
+    return re.sub(r"([?!.])\.$", r"\1", text)  # 'Dinner on Friday?.' → 'Dinner on Friday?'
+
 
 
 GenerateFn = Callable[[str], str]

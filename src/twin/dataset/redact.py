@@ -110,6 +110,8 @@ _DETECTORS: list[tuple[str, re.Pattern[str], Validator | None, int]] = [
     ("ADDRESS", re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|weg|allee|platz|gasse)\s+\d{1,4}[a-z]?\b"),
      None, 0),
 ]
+_DIGIT = re.compile(r"\d")
+_NEEDS_DIGIT = {"PHONE", "CARD", "IBAN", "CODE", "ADDRESS"}
 TYPES = sorted({t for t, *_ in _DETECTORS})
 
 
@@ -135,7 +137,10 @@ class Redactor:
         return mapping[key]
 
     def redact(self, text: str) -> str:
+        has_digit = _DIGIT.search(text) is not None
         for kind, pattern, validator, group in self._active:
+            if kind in _NEEDS_DIGIT and not has_digit:
+                continue  # cheap pre-check: these detectors all need a digit
             if not pattern.search(text):
                 continue
             text = pattern.sub(lambda m, k=kind, v=validator, g=group: self._replace(m, k, v, g), text)
