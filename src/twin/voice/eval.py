@@ -160,4 +160,4 @@ def store_report(profile: Profile, voice_id: str, report: EvalReport) -> None:
     except ImportError:
         update = None
     if update is not None:
-        update(profile, voice_id, {"eval": summary})
+        update(profile, voice_id, eval=summary)

@@ -85,17 +85,24 @@ def base_audio(base: TTSBackend, text: str) -> np.ndarray:
 
 
 def split_utterances(utts: list[Utterance], reference_hashes: set[str]) -> tuple[list[Utterance], list[Utterance]]:
-    """(train, held_out); clips identical to a reference clip are never held out (they are not unseen)."""
+    """(train, held_out); clips used for the references (by id or identical bytes) are never held out."""
     train, held = [], []
     for u in utts:
-        same_as_ref = hashlib.sha256(u.path.read_bytes()).hexdigest() in reference_hashes
-        (held if is_held_out(u.clip_id) and not same_as_ref else train).append(u)
+        is_ref = u.clip_id in reference_hashes or hashlib.sha256(u.path.read_bytes()).hexdigest() in reference_hashes
+        (held if is_held_out(u.clip_id) and not is_ref else train).append(u)
     return train, held
 
 
 def reference_hashes(folder: Path) -> set[str]:
+    """Digests of the voice's reference clips plus the library clip ids voice.json says they came from."""
+    from twin.voice.synth.voices import read_voice_meta
+
     refs = [folder / "reference.wav", *(folder / "references").glob("*.wav")]
-    return {hashlib.sha256(p.read_bytes()).hexdigest() for p in refs if p.is_file()}
+    found = {hashlib.sha256(p.read_bytes()).hexdigest() for p in refs if p.is_file()}
+    clips = read_voice_meta(folder).get("clips") or {}
+    if isinstance(clips, dict):
+        found.update(str(c) for ids in clips.values() if isinstance(ids, list) for c in ids)
+    return found
 
 
 def train_voice(profile: Profile, voice_id: str, utterances: list[Utterance] | None = None,

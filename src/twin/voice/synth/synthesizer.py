@@ -108,7 +108,8 @@ class Synthesizer:
         else:
             voice = resolve_voice(self.profile, voice_id, emotion, language)
         options = TTSOptions(speed=speed, emotion=emotion, language=language)
-        chain = [engine] if engine else self.config.chain(voice_engine=voice.meta.get("tts_engine"))
+        voice_engine = voice.meta.get("tts_engine") or (voice.meta.get("extra") or {}).get("tts_engine")
+        chain = [engine] if engine else self.config.chain(voice_engine=voice_engine)
         if voice.spec.is_base and not engine:  # cloning engines have nothing to clone: base voice only
             chain = [name for name in chain if name not in NEEDS_REFERENCE] or ["piper"]
         return _Request(spoken, voice, options, fmt, chain)
