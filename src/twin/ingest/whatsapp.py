@@ -299,8 +299,8 @@ def _build(
         text = rest[i + 2:]
         if (len(sender) > 60 or '"' in sender or not sender.isascii()) and _system_line(sender):
             sender, text = None, rest
-    elif rest.endswith(":") and 0 < len(rest) <= 61 and not more:
-        sender, text = rest[:-1], ""  # an empty message (a view-once photo leaves "Name:")
+    elif rest.endswith(":") and 1 < len(rest) <= 61:
+        sender, text = rest[:-1], ""  # empty first line (a view-once photo leaves just "Name:")
     else:
         sender, text = None, rest
     if more:
