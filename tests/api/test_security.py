@@ -178,14 +178,16 @@ def test_upload_file_names_never_become_paths(env: Env, name: str) -> None:
 
 
 def test_upload_voice_name_traversal(env: Env) -> None:
-    r = env.client.post("/api/voice/upload", headers=env.auth(), files={"file": ("a.wav", tone_wav(), "audio/wav")},
+    r = env.client.post(
+        "/api/voice/upload", headers=env.auth(), files={"file": ("a.wav", tone_wav(), "audio/wav")},
                         data={"name": "../bob"})
     assert r.status_code == 422
 
 
 def test_upload_over_limit_is_413(small_env: Env) -> None:
     big = tone_wav(3.0)  # ~96 KB > 64 KiB
-    r = small_env.client.post("/api/voice/upload", headers=small_env.auth(), files={"file": ("a.wav", big, "audio/wav")})
+    files = {"file": ("a.wav", big, "audio/wav")}
+    r = small_env.client.post("/api/voice/upload", headers=small_env.auth(), files=files)
     assert r.status_code == 413
     assert r.json()["error"]["code"] == "too_large"
 

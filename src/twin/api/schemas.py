@@ -30,9 +30,17 @@ TOO_LARGE = {413: _err("The body or upload is larger than the limit.")}
 UNAVAILABLE = {503: _err("The engine needed is not installed or not reachable.")}
 UNSUPPORTED = {415: _err("The audio format is not supported.")}
 
+# One server-sent event as clients parse it: `data` holds JSON (or "[DONE]").
+SSE_EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["data"],
+    "properties": {"data": {"type": "string"}, "event": {"type": "string"}},
+}
+
 _Strict = ConfigDict(extra="forbid")
 
 MAX_PROMPT = 8000
+# Voice ids and names are folder names: the same pattern as twin.ids.check_name.
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 MAX_TEXT = 5000
 
 
@@ -66,7 +74,7 @@ AudioFormat = Literal["wav", "mp3"]
 class CloneRequest(BaseModel):
     model_config = _Strict
     text: str = Field(..., min_length=1, max_length=MAX_TEXT)
-    voice_id: str | None = Field(None, max_length=64, description="A voice from POST /api/voice/upload.")
+    voice_id: str | None = Field(None, pattern=NAME_PATTERN, description="A voice from POST /api/voice/upload.")
     reference_audio: str | None = Field(
         None, description="Base64 WAV/MP3/FLAC/OGG reference clip, instead of voice_id."
     )
@@ -79,7 +87,7 @@ class PipelineRequest(BaseModel):
     model_config = _Strict
     prompt: str = Field(..., min_length=1, max_length=MAX_PROMPT)
     style_reference: str | None = Field(None, max_length=MAX_PROMPT)
-    voice_id: str | None = Field(None, max_length=64)
+    voice_id: str | None = Field(None, pattern=NAME_PATTERN)
     reference_audio: str | None = None
     emotion: str | None = Field(None, max_length=32)
     format: AudioFormat = "wav"
@@ -149,7 +157,7 @@ class SpeechRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
     model: str = Field(..., max_length=200)
     input: str = Field(..., min_length=1, max_length=MAX_TEXT)
-    voice: str = Field(..., max_length=64, description="A voice id of this profile, or 'default'.")
+    voice: str = Field(..., pattern=NAME_PATTERN, description="A voice id of this profile, or 'default'.")
     response_format: Literal["wav", "mp3"] = "mp3"
     instructions: str | None = Field(None, max_length=200, description="Used as the emotion tag when given.")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from twin.api.config import ServerSettings
-from twin.errors import InvalidInput, MissingDependency, TooLarge, TwinError, Unavailable
+from twin.errors import InvalidInput, MissingDependency, NotFound, TooLarge, TwinError, Unavailable
 from twin.ids import check_name
 from twin.profiles import Profile
 from twin.settings import Settings
@@ -166,10 +166,10 @@ class Services:
         return [voice_dict(v) for v in await asyncio.to_thread(self._voices().list_voices, profile)]
 
     async def get_voice(self, profile: Profile, voice_id: str) -> dict[str, Any]:
-        return voice_dict(await asyncio.to_thread(self._voices().get_voice, profile, voice_id))
+        return voice_dict(await asyncio.to_thread(_in_store, self._voices().get_voice, profile, voice_id))
 
     async def delete_voice(self, profile: Profile, voice_id: str) -> None:
-        await asyncio.to_thread(self._voices().delete_voice, profile, voice_id)
+        await asyncio.to_thread(_in_store, self._voices().delete_voice, profile, voice_id)
 
     # ---- speech ------------------------------------------------------------------------------
     def synthesizer(self, profile: Profile) -> Any:
@@ -229,6 +229,14 @@ def _as_draft(result: Any) -> Draft:
         usage={"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
         timings=timings,
     )
+
+
+def _in_store(fn: Any, profile: Profile, voice_id: str) -> Any:
+    """Call the voice store; an id it could never have issued is simply not found in this profile."""
+    try:
+        return fn(profile, voice_id)
+    except InvalidInput:
+        raise NotFound(f"No voice '{voice_id}' in this profile.", "List voices with GET /api/voice.") from None
 
 
 def voice_dict(voice: Any) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from fastapi.responses import Response, StreamingResponse
 from twin.api.deps import ProfileDep, StateDep
 from twin.api.schemas import (
     NOT_FOUND,
+    SSE_EVENT_SCHEMA,
     UNAVAILABLE,
     ChatCompletionRequest,
     ModelCard,
@@ -30,7 +31,7 @@ _CHAT_DOC = {
     200: {
         "content": {
             "application/json": {"schema": {"type": "object"}},
-            "text/event-stream": {"schema": {"type": "string"}},
+            "text/event-stream": {"schema": SSE_EVENT_SCHEMA},
         },
         "description": "A chat.completion object, or chat.completion.chunk events when stream is true.",
     }

@@ -7,15 +7,15 @@ file name is never used as a path."""
 from __future__ import annotations
 
 import asyncio
+import pathlib
 import tempfile
-from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Path, UploadFile
 from fastapi.responses import Response
 
 from twin.api.deps import ProfileDep, StateDep
-from twin.api.schemas import NOT_FOUND, TOO_LARGE, UNAVAILABLE, UNSUPPORTED, VoiceInfo, VoiceList
+from twin.api.schemas import NAME_PATTERN, NOT_FOUND, TOO_LARGE, UNAVAILABLE, UNSUPPORTED, VoiceInfo, VoiceList
 from twin.api.services import check_voice_id
 from twin.errors import InvalidInput, TooLarge
 from twin.ids import check_name
@@ -24,17 +24,18 @@ from twin.profiles import Profile
 router = APIRouter(tags=["voice"])
 
 _CHUNK = 1024 * 1024
+VoiceIdPath = Annotated[str, Path(pattern=NAME_PATTERN, description="A voice id of this profile.")]
 EMOTION_RE = r"^[a-z][a-z_-]{0,31}$"
 
 
-async def save_upload(upload: UploadFile, profile: Profile, limit: int) -> Path:
+async def save_upload(upload: UploadFile, profile: Profile, limit: int) -> pathlib.Path:
     """Copy the upload into <profile>/voice/tmp under a generated name; check the audio header."""
     from twin.voice.audio_io import probe
 
     tmp_dir = profile.voice_dir / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="upload-", suffix=".bin")
-    path = Path(name)
+    path = pathlib.Path(name)
     size = 0
     try:
         with open(fd, "wb") as out:
@@ -83,7 +84,7 @@ async def upload_voice(
     emotion: Annotated[
         str | None, Form(pattern=EMOTION_RE, description="Emotion tag, e.g. neutral, happy.")
     ] = None,
-    name: Annotated[str | None, Form(max_length=63, description="A name for the voice.")] = None,
+    name: Annotated[str | None, Form(pattern=NAME_PATTERN, description="A name for the voice.")] = None,
 ) -> VoiceInfo:
     if name:
         check_name(name, "voice name")
@@ -101,7 +102,7 @@ async def list_voices(state: StateDep, profile: ProfileDep) -> VoiceList:
 
 
 @router.get("/api/voice/{voice_id}", response_model=VoiceInfo, responses=NOT_FOUND, summary="One voice")
-async def get_voice(voice_id: str, state: StateDep, profile: ProfileDep) -> VoiceInfo:
+async def get_voice(voice_id: VoiceIdPath, state: StateDep, profile: ProfileDep) -> VoiceInfo:
     return _voice_info(await state.services.get_voice(profile, check_voice_id(voice_id) or "default"))
 
 
@@ -112,6 +113,6 @@ async def get_voice(voice_id: str, state: StateDep, profile: ProfileDep) -> Voic
     summary="Delete a voice",
     response_class=Response,
 )
-async def delete_voice(voice_id: str, state: StateDep, profile: ProfileDep) -> Response:
+async def delete_voice(voice_id: VoiceIdPath, state: StateDep, profile: ProfileDep) -> Response:
     await state.services.delete_voice(profile, check_voice_id(voice_id) or "default")
     return Response(status_code=204)

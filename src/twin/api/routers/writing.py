@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from twin.api.deps import ProfileDep, StateDep
-from twin.api.schemas import UNAVAILABLE, GenerateRequest, GenerateResponse
+from twin.api.schemas import SSE_EVENT_SCHEMA, UNAVAILABLE, GenerateRequest, GenerateResponse
 from twin.api.services import Draft
 from twin.api.sse import first_then_rest, guarded, sse
 
@@ -19,9 +19,9 @@ _SSE_DOC = {
         "content": {
             "application/json": {},
             "text/event-stream": {
+                "description": 'data: {"delta": ...} events, then data: {"done": true, ...}',
                 "schema": {
-                    "type": "string",
-                    "description": 'data: {"delta": ...} events, then data: {"done": true, ...}',
+                    **SSE_EVENT_SCHEMA,
                 }
             },
         }

@@ -1,0 +1,45 @@
+"""The real `openai` SDK against the running server: models, chat (plain and streaming), speech."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+openai = pytest.importorskip("openai")
+
+from .conftest import Env, make_env  # noqa: E402
+from .live import serve  # noqa: E402
+
+
+@pytest.fixture
+def live(twin_home: Path) -> Iterator[tuple[Env, str]]:
+    env = make_env(twin_home)
+    with serve(env.client.app) as url:
+        yield env, url
+
+
+def test_sdk_chat_models_and_speech(live: tuple[Env, str]) -> None:
+    env, url = live
+    client = openai.OpenAI(base_url=url + "/v1", api_key=env.alice, max_retries=0)
+    assert [m.id for m in client.models.list()] == ["fake"]
+    reply = client.chat.completions.create(model="twin", messages=[{"role": "user", "content": "see you soon"}])
+    assert reply.choices[0].message.content == "see you soon"
+    assert reply.usage.completion_tokens == 3
+    pieces = [c.choices[0].delta.content or "" for c in client.chat.completions.create(
+        model="twin", stream=True, messages=[{"role": "user", "content": "one two three four"}]) if c.choices]
+    assert "".join(pieces) == "one two three four" and len([p for p in pieces if p]) == 4
+    speech = client.audio.speech.create(model="tts-1", voice="default", input="Hello from the twin.",
+                                        response_format="wav")
+    assert speech.content[:4] == b"RIFF"
+
+
+def test_sdk_wrong_key_and_cross_profile(live: tuple[Env, str]) -> None:
+    env, url = live
+    bad = openai.OpenAI(base_url=url + "/v1", api_key="twin_sk_" + "x" * 43, max_retries=0)
+    with pytest.raises(openai.AuthenticationError):
+        bad.models.list()
+    bob = openai.OpenAI(base_url=url + "/v1", api_key=env.bob, max_retries=0)
+    with pytest.raises(openai.NotFoundError):
+        bob.audio.speech.create(model="tts-1", voice="alice-voice", input="hi")
