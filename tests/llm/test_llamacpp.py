@@ -79,3 +79,16 @@ def test_bad_paths_fail_with_hints(tmp_path) -> None:
     with pytest.raises(InvalidInput) as exc:  # a model given as the LoRA
         registry.create("llm", "llamacpp", lora_path=str(default_model_path()))
     assert "not a LoRA" in exc.value.message
+
+
+def test_embedded_write_path_has_zero_egress(llm, tmp_path, monkeypatch) -> None:
+    from twin.ops.egress import no_egress
+    from twin.profiles import ProfileManager
+    from twin.settings import load_settings
+    from twin.writing import WritingService
+
+    monkeypatch.setenv("TWIN_HOME", str(tmp_path))
+    profile = ProfileManager(load_settings()).create("me")
+    with no_egress() as attempts:
+        draft = WritingService(profile, llm=llm).draft_sync("Thank Sam.", max_tokens=8, temperature=0)
+    assert draft.text and attempts == []

@@ -30,6 +30,7 @@ _MODULES = [
     "serve",
     "voice",
     "speech",
+    "write",
 ]
 
 _OVERVIEW = [
