@@ -42,12 +42,13 @@ def _print_report(report: IngestReport) -> None:
     table = Table("file", "format", "messages", "new", "yours", "skipped", "status")
     for f in report.files:
         skipped = ", ".join(f"{k}: {v}" for k, v in sorted(f.skipped.items())) or "-"
-        status = "[green]ok[/green]" if f.error is None else f"[red]{f.error}[/red]"
+        status = "[green]ok[/green]" if f.error is None else "[red]failed[/red]"
         table.add_row(f.path, f.format, str(f.messages), str(f.new), str(f.mine), skipped, status)
     console.print(table)
     for f in report.failed:
+        err_console.print(f"[bold red]error:[/bold red] {f.error}", highlight=False, soft_wrap=True)
         if f.hint:
-            err_console.print(f"[yellow]hint[/yellow] for {f.path}: {f.hint}", highlight=False)
+            err_console.print(f"  [yellow]hint:[/yellow] {f.hint}", highlight=False, soft_wrap=True)
     console.print(f"{report.messages} message(s), {report.mine} of them yours.")
     if report.identity_basis and report.identity_basis not in ("stored", "given with --me"):
         ident = report.identity or {}
