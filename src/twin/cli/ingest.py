@@ -40,6 +40,7 @@ def _progress_hook(progress: Progress) -> Callable[[ExportUnit], Callable[[int],
 
 def _print_report(report: IngestReport) -> None:
     table = Table("file", "format", "messages", "new", "yours", "skipped", "status")
+    table.columns[0].overflow = "fold"
     for f in report.files:
         skipped = ", ".join(f"{k}: {v}" for k, v in sorted(f.skipped.items())) or "-"
         status = "[green]ok[/green]" if f.error is None else "[red]failed[/red]"

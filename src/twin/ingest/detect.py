@@ -187,16 +187,23 @@ def _dir_units(folder: Path, origin: Path, limits: IngestLimits) -> Iterator[Exp
             else:
                 keep.append(d)
         dirnames[:] = keep
+        loose_eml: list[Source] = []
         for name in sorted(filenames):
             f = here / name
             if name.startswith(".") or f.is_symlink() or here.name in ("cur", "new", "tmp"):
                 continue
             if is_archive(f):
                 yield from _archive_units(f, f, limits)
-            else:
-                unit = _file_unit(f, origin, str(f), quiet=True)
-                if unit is not None:
-                    yield unit
+                continue
+            unit = _file_unit(f, origin, str(f), quiet=True)
+            if unit is not None and unit.format == "eml":
+                loose_eml.extend(unit.sources())
+            elif unit is not None:
+                yield unit
+        if loose_eml:
+            # A folder of single messages is reported as one line, not one per file.
+            yield ExportUnit(path=str(here / "*.eml") if len(loose_eml) > 1 else str(loose_eml[0].path),
+                             format="eml", origin=origin, sources=lambda srcs=tuple(loose_eml): iter(srcs))
 
 
 def _archive_units(path: Path, origin: Path, limits: IngestLimits) -> Iterator[ExportUnit]:
