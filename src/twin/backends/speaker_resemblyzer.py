@@ -31,13 +31,15 @@ class ResemblyzerEncoder(SpeakerEncoder):
     def embed(self, audio: np.ndarray, sr: int) -> np.ndarray:
         from resemblyzer import preprocess_wav
 
-        self.load()
-        x = np.asarray(audio, dtype=np.float32)
-        wav = preprocess_wav(x, source_sr=sr)
-        if len(wav) < 16000 * 0.5:  # preprocessing trims silence; fall back to the plain resampled audio
-            from twin.voice.audio_io import resample
+        from twin.voice.audio_io import resample
 
-            wav = resample(x, sr, 16000)
+        self.load()
+        x = resample(np.asarray(audio, dtype=np.float32), sr, 16000)
+        if len(x) == 0 or float(np.sqrt(np.mean(x**2))) < 1e-4:
+            raise InvalidInput("The audio is silent: no speaker to embed.", "Use a clip with clear speech.")
+        wav = preprocess_wav(x, source_sr=16000)
+        if len(wav) < 16000 * 0.5:  # preprocessing trims silence; fall back to the plain audio
+            wav = x
         if len(wav) < 16000 * 0.2:
             raise InvalidInput(
                 "The audio is too short to embed a speaker (under 0.2 s of speech).",
