@@ -5,6 +5,7 @@ we resample with soxr to 48 kHz and back."""
 
 from __future__ import annotations
 
+import ctypes
 from typing import Any
 
 import numpy as np
@@ -36,16 +37,22 @@ class RNNoiseDenoiser(Denoiser):
         x = resample(np.asarray(audio, dtype=np.float32), sr, rn.SAMPLE_RATE)
         n = len(x)
         frame = rn.FRAME_SIZE
-        padded = np.zeros(-(-n // frame) * frame, dtype=np.int16)
-        padded[:n] = np.clip(x * 32767.0, -32768, 32767).astype(np.int16)
-        out = np.empty_like(padded)
+        # RNNoise works on float frames in int16 range; call the C function directly on views of one
+        # buffer (in place) instead of pyrnnoise's per-frame copies.
+        buf = np.zeros(-(-n // frame) * frame, dtype=np.float32)
+        buf[:n] = np.clip(x * 32767.0, -32768, 32767)
         state = rn.create()
         try:
-            for i in range(0, len(padded), frame):
-                out[i : i + frame], _prob = rn.process_mono_frame(state, padded[i : i + frame])
+            fp = ctypes.POINTER(ctypes.c_float)
+            base = buf.ctypes.data
+            step = frame * buf.itemsize
+            for i in range(len(buf) // frame):
+                ptr = ctypes.cast(base + i * step, fp)
+                rn.lib.rnnoise_process_frame(state, ptr, ptr)
         finally:
             rn.destroy(state)
-        y = out[:n].astype(np.float32) / 32767.0
+        out = buf
+        y = out[:n] / np.float32(32767.0)
         y = resample(y, rn.SAMPLE_RATE, sr)
         if len(y) < len(audio):
             y = np.pad(y, (0, len(audio) - len(y)))
