@@ -72,7 +72,8 @@ def test_key_draft_speak_upload(page: tuple[object, Env, str], tmp_path: Path) -
     pg.get_by_label("Emotion").select_option("happy")
     pg.get_by_role("button", name="Upload and create voice").click()
     sync_api.expect(pg.locator("#upload-status")).to_contain_text("ready", timeout=60_000)
-    assert pg.locator("#voices-table tbody tr").count() == 1
+    # The table refreshes after the status line; wait for the new row rather than racing it.
+    sync_api.expect(pg.locator("#voices-table tbody tr")).to_have_count(1, timeout=30_000)
     pg.screenshot(path=str(ARTIFACTS / "3-voice.png"), full_page=True)
 
     pg.get_by_role("tab", name="Engines").click()
