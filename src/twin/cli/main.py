@@ -34,10 +34,16 @@ _MODULES = [
 ]
 
 _OVERVIEW = [
-    ("twin profile create NAME", "create a profile (the isolation boundary for all your data)"),
+    ("twin serve", "start the API server and web UI on 127.0.0.1 (prints the URL and how to get a key)"),
     ("twin ingest PATH... --profile P", "import WhatsApp, email (mbox/eml/maildir/Takeout) and subtitle exports"),
-    ("twin messages stats --profile P", "see what was imported"),
-    ("twin messages export --profile P --out F", "write the normalized store as JSONL"),
+    ("twin messages stats --profile P", "see what was imported (export it with: twin messages export)"),
+    ("twin dataset build --profile P", "curate your own replies into a private ChatML training set"),
+    ("twin train --profile P --dataset N", "fine-tune a LoRA adapter on it (twin train --smoke checks the install)"),
+    ("twin export --profile P --run R", "make it servable by Ollama, llama.cpp or vLLM"),
+    ("twin write \"PROMPT\" --profile P", "draft text in your style"),
+    ("twin voice import/prepare/create", "build your voice library and a voice from your recordings"),
+    ("twin speak \"TEXT\" --profile P", "speak text in your voice"),
+    ("twin keys create --profile P", "an API key for the server and web UI"),
 ]
 
 
