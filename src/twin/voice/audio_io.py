@@ -380,12 +380,20 @@ def load_audio(
         raise InvalidInput(f"{name}: the file holds no audio samples.", "Re-export or re-record it.")
     if not np.all(np.isfinite(data)):
         data = np.nan_to_num(data, nan=0.0, posinf=1.0, neginf=-1.0)
-    audio = data.mean(axis=1).astype(np.float32) if mono else data
+    audio = _mono(data) if mono else data
     rate = info.sample_rate
     if sr is not None and sr != rate:
         audio = resample(audio, rate, sr)
         rate = sr
     return audio, rate
+
+
+def _mono(data: np.ndarray) -> np.ndarray:
+    """Average the channels of (n, channels) audio (column sums: faster than a strided mean)."""
+    out = data[:, 0].astype(np.float32, copy=True)
+    for c in range(1, data.shape[1]):
+        out += data[:, c]
+    return out / np.float32(data.shape[1])
 
 
 def resample(audio: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:

@@ -17,7 +17,12 @@ FRAME_S = 0.02
 def to_mono(audio: np.ndarray) -> np.ndarray:
     """Average the channels of (n, channels) audio; (n,) passes through."""
     a = np.asarray(audio, dtype=np.float32)
-    return a.mean(axis=1).astype(np.float32) if a.ndim == 2 else a
+    if a.ndim == 1:
+        return a
+    out = a[:, 0].copy()  # column sums: much faster than a strided mean(axis=1) over 2 channels
+    for c in range(1, a.shape[1]):
+        out += a[:, c]
+    return out / np.float32(a.shape[1])
 
 
 def resample_to(audio: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
