@@ -158,7 +158,8 @@ def _twin_whatsapp(path: str) -> int:
 
 def _whatstk(path: str) -> int:
     from whatstk import WhatsAppChat
-    return len(WhatsAppChat.from_source(filepath=path, hformat="%d/%m/%Y, %H:%M - %name:").df)
+    chat = WhatsAppChat.from_source(filepath=path, hformat="%d/%m/%Y, %H:%M - %name:", max_size=None)
+    return len(chat.df)
 
 
 def _chatminer(path: str) -> int:
@@ -264,8 +265,11 @@ def main() -> None:
         print(json.dumps(_worker(*args.worker)))
         return
     wa_lines, mails = int(1_000_000 * args.scale), int(100_000 * args.scale)
-    results: dict[str, object] = {"python": platform.python_version(), "machine": platform.machine(),
-                                  "cpus": os.cpu_count(), "scale": args.scale}
+    results: dict[str, object] = {}
+    if args.only and args.out.exists():  # a half-run updates its half of an earlier result file
+        results = json.loads(args.out.read_text(encoding="utf-8"))
+    results.update({"python": platform.python_version(), "machine": platform.machine(),
+                    "cpus": os.cpu_count(), "scale": args.scale})
     with tempfile.TemporaryDirectory(prefix="twin-bench-") as tmp:
         if args.only in (None, "whatsapp"):
             wa = Path(tmp) / "WhatsApp Chat with Bench.txt"
