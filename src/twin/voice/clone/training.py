@@ -107,7 +107,8 @@ def reference_hashes(folder: Path) -> set[str]:
 
 def train_voice(profile: Profile, voice_id: str, utterances: list[Utterance] | None = None,
                 base: TTSBackend | None = None, max_utterances: int = 150, components: int = 8,
-                progress: Callable[[int, int], None] | None = None) -> TrainReport:
+                progress: Callable[[int, int], None] | None = None, hold_out: bool = True) -> TrainReport:
+    """hold_out=False trains on every clip (when the caller keeps its own evaluation set)."""
     from twin.voice.audio_io import load_audio
 
     started = time.perf_counter()
@@ -115,7 +116,7 @@ def train_voice(profile: Profile, voice_id: str, utterances: list[Utterance] | N
     if not folder.is_dir():
         raise InvalidInput(f"Voice '{voice_id}' does not exist.", "Create it with `twin voice create` first.")
     utts = utterances if utterances is not None else library_utterances(profile)
-    train, held = split_utterances(utts, reference_hashes(folder))
+    train, held = split_utterances(utts, reference_hashes(folder)) if hold_out else (list(utts), [])
     train = train[:max_utterances]
     if len(train) < 3:
         raise InvalidInput(f"Only {len(train)} transcribed clips are available for training.",
