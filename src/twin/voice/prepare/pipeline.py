@@ -97,6 +97,25 @@ def _cut(x: np.ndarray, sr: int, group: list[Region], cfg: PrepareConfig) -> tup
     return steps.shorten_pauses(x[int(start * sr) : int(end * sr)], sr, rel, cfg.silence), start
 
 
+def _make_clips(x: np.ndarray, sr: int, groups: list[list[Region]], levels: np.ndarray, floor: float,
+                clipped: np.ndarray, cfg: PrepareConfig) -> list[PreparedClip]:
+    """Cut each planned utterance, shorten its pauses, normalize it and measure it."""
+    clips = []
+    for g in groups:
+        clip, start = _cut(x, sr, g, cfg)
+        clip, _ = steps.normalize_loudness(clip, sr, cfg.loudness)
+        speech_s = sum(e - s for s, e in g)
+        m = ClipMetrics(
+            duration_s=round(len(clip) / sr, 3),
+            snr_db=round(_speech_db(levels, g) - floor, 1),
+            clipped_ratio=steps.clipped_ratio(clipped, int(g[0][0] * sr), int(g[-1][1] * sr)),
+            speech_ratio=round(min(1.0, speech_s / max(len(clip) / sr, 1e-6)), 3),
+        )
+        end = min(len(x) / sr, g[-1][1] + cfg.silence.edge_s)
+        clips.append(PreparedClip(clip, start, end, m))
+    return clips
+
+
 def prepare_audio(
     audio: np.ndarray, sr: int, cfg: PrepareConfig, engines: Engines, transcribe: bool | None = None
 ) -> PrepareOutput:
@@ -132,18 +151,7 @@ def prepare_audio(
         x = steps.apply_gain_regions(x, sr, out.breaths, cfg.breath.attenuation_db)
     with _timed(t, "segment"):
         groups = plan_utterances(out.speech, levels, steps.FRAME_S, cfg.segment, cfg.silence)
-        for g in groups:
-            clip, start = _cut(x, sr, g, cfg)
-            clip, _ = steps.normalize_loudness(clip, sr, cfg.loudness)
-            speech_s = sum(e - s for s, e in g)
-            m = ClipMetrics(
-                duration_s=round(len(clip) / sr, 3),
-                snr_db=round(_speech_db(levels, g) - floor, 1),
-                clipped_ratio=steps.clipped_ratio(clipped, int(g[0][0] * sr), int(g[-1][1] * sr)),
-                speech_ratio=round(min(1.0, speech_s / max(len(clip) / sr, 1e-6)), 3),
-            )
-            end = min(len(x) / sr, g[-1][1] + cfg.silence.edge_s)
-            out.clips.append(PreparedClip(clip, start, end, m))
+        out.clips = _make_clips(x, sr, groups, levels, floor, clipped, cfg)
     if transcribe if transcribe is not None else cfg.stt.enabled:
         with _timed(t, "transcribe"):
             _transcribe(out.clips, sr, cfg, engines)
