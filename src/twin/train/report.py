@@ -21,7 +21,10 @@ def evaluate_both(trainer: Any) -> dict[str, float | None]:
     """Validation loss and perplexity with the adapter on and with it disabled (the base model)."""
     if trainer.eval_dataset is None:
         return {"adapter_loss": None, "base_loss": None, "adapter_ppl": None, "base_ppl": None}
-    adapter_loss = trainer.evaluate()["eval_loss"]
+    final = [h for h in trainer.state.log_history
+             if "eval_loss" in h and h.get("step") == trainer.state.global_step]
+    # The trainer already evaluated at the final step; reuse it rather than run the same pass again.
+    adapter_loss = final[-1]["eval_loss"] if final else trainer.evaluate()["eval_loss"]
     with trainer.model.disable_adapter():
         base_loss = trainer.evaluate(metric_key_prefix="base")["base_loss"]
     return {"adapter_loss": round(adapter_loss, 5), "base_loss": round(base_loss, 5),

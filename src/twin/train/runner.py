@@ -153,13 +153,14 @@ def execute_run(run: RunDir, *, resume: bool = False, on_event: Event | None = N
     run.update_manifest(status="training", started=now(), data=_counts(info),
                         resumed_from=str(checkpoint) if checkpoint else None)
     emit({"event": "train_start", "rows": info["train_rows"], "resume_from": str(checkpoint) if checkpoint else None})
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    seconds = time.perf_counter() - t0
+    seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     trainer.model.save_pretrained(str(run.adapter))
     tokenizer.save_pretrained(str(run.adapter))
     emit({"event": "adapter_saved", "path": str(run.adapter)})
-    train_stats = {"global_step": result.global_step, "train_loss": result.training_loss, "seconds": seconds}
+    train_stats = {"global_step": result.global_step, "train_loss": result.training_loss, "seconds": seconds,
+                   "cpu_seconds": cpu_seconds}
     report = write_report(run, trainer, tokenizer, cfg, info["val_conversations"], train_stats)
     run.update_manifest(status="complete", finished=now(), train=train_stats)
     emit({"event": "report", "path": str(run.report_md), **report["perplexity"]})
