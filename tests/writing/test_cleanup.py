@@ -87,3 +87,5 @@ def test_examples() -> None:
     assert clean_draft('"Thanks!" she said. Then we left.') == '"Thanks!" she said. Then we left.'
     assert clean_draft("Sure!") == "Sure!"
     assert clean_draft("Thanks Sam.\n\nNote: the build is green now.") == "Thanks Sam."
+    kept = "Dear Sam,\n\nI hope this message finds you well.\n\nLet me know if you need anything."
+    assert clean_draft("Here's a possible response:\n\n" + kept + "\n\nFeel free to adjust the tone.") == kept

@@ -24,11 +24,13 @@ _PREAMBLE_LINE = re.compile(
     rf"\A\s*(?:\**)(?:{_INTERJECTION}[!.,]*\s*(?:{_INTRO}[:.!]?)?|{_INTRO}:|(?:draft|reply|response)\s*:)"
     rf"(?:\**)[ \t]*(?:\n|\Z)", re.IGNORECASE)
 _PREAMBLE_INLINE = re.compile(rf"\A\s*(?:{_INTERJECTION}[!.,]*\s*)?{_INTRO}:[ \t]*(?=\S)", re.IGNORECASE)
+# Only openers that talk *about* the draft; ordinary closings ("Let me know if…", "I hope this finds
+# you well") are part of drafts and must never be cut.
 _NOTE_OPENERS = (
     "note:", "notes:", "(note", "explanation:", "this draft", "this version", "this reply", "this response",
-    "this message", "this email", "i've kept", "i kept", "i have kept", "i've made", "i made it",
-    "feel free to", "let me know if", "i hope this", "hope this helps", "you can adjust", "you may want to",
-    "---", "***",
+    "i've kept", "i kept it", "i have kept", "i've made it", "i made it", "hope this helps",
+    "i hope this helps", "feel free to adjust", "feel free to edit", "feel free to modify",
+    "feel free to tweak", "feel free to customize", "let me know if you'd like me to", "---", "***",
 )
 _STARTERS = ("sure", "certainly", "of course", "absolutely", "okay", "ok", "great", "got it", "happy to help",
              "here", "below is", "draft", "reply", "response", "*", "[", "`")
