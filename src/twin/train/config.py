@@ -63,7 +63,7 @@ class TrainConfig(BaseModel):
             raise ValueError(f"rank {self.rank} is above {MAX_RANK_WITHOUT_FORCE}; pass --force to allow it")
         unknown = set(self.target_modules) - ALLOWED_TARGETS
         if unknown:
-            raise ValueError(f"unknown target modules {sorted(unknown)}; allowed: {sorted(ALLOWED_TARGETS)}")
+            raise ValueError(f"target_modules: unknown {sorted(unknown)}; allowed: {sorted(ALLOWED_TARGETS)}")
         if not {"q_proj", "v_proj"} <= set(self.target_modules):
             raise ValueError("target_modules must include q_proj and v_proj")
         return self

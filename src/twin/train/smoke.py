@@ -37,6 +37,23 @@ def write_fixture_dataset(folder: Path, n_train: int = 8, n_val: int = 2) -> Pat
     return folder
 
 
+def train_fixture_run(work: Path, steps: int = 2, **overrides: Any) -> Any:
+    """Train the tiny model on the fixture dataset for a few steps; returns the finished RunDir."""
+    from twin.train.assets import tiny_qwen2
+    from twin.train.config import TrainConfig
+    from twin.train.rundir import RunDir
+    from twin.train.runner import execute_run, prepare_run
+
+    dataset = write_fixture_dataset(work / "dataset")
+    run = RunDir(work / "run")
+    settings: dict[str, Any] = {"base": str(tiny_qwen2()), "max_steps": steps, "batch_size": 2, "grad_accum": 1,
+                                "max_seq_len": 128, "eval_steps": steps, "save_steps": steps, "report_drafts": 1,
+                                "draft_max_new_tokens": 8} | overrides
+    prepare_run(run, TrainConfig(**settings), dataset, "smoke")
+    execute_run(run)
+    return run
+
+
 def run_smoke(on_event: Callable[[dict[str, Any]], None] | None = None, steps: int = 2) -> dict[str, Any]:
     emit = on_event or (lambda _e: None)
     try:
@@ -46,9 +63,7 @@ def run_smoke(on_event: Callable[[dict[str, Any]], None] | None = None, steps: i
     from twin.export.gguf_lora import adapter_to_gguf
     from twin.export.gguf_model import model_to_gguf
     from twin.train.assets import qwen2_vocab_gguf, tiny_qwen2
-    from twin.train.config import TrainConfig
-    from twin.train.rundir import RunDir
-    from twin.train.runner import execute_run, prepare_run
+    from twin.train.runner import read_report
 
     work = Path(tempfile.mkdtemp(prefix="smoke-", dir=cache_dir()))
     artifacts: dict[str, str] = {"work": str(work)}
@@ -62,12 +77,8 @@ def run_smoke(on_event: Callable[[dict[str, Any]], None] | None = None, steps: i
 
     base = tiny_qwen2()
     step("tiny_model", path=str(base))
-    dataset = write_fixture_dataset(work / "dataset")
-    run = RunDir(work / "run")
-    cfg = TrainConfig(base=str(base), max_steps=steps, batch_size=2, grad_accum=1, max_seq_len=128,
-                      eval_steps=steps, save_steps=steps, report_drafts=1, draft_max_new_tokens=8)
-    prepare_run(run, cfg, dataset, "smoke")
-    report = execute_run(run)
+    run = train_fixture_run(work, steps)
+    report = read_report(run)
     artifacts["adapter"] = str(run.adapter)
     step("train", steps=report["train"]["global_step"], loss=report["train"]["train_loss"], path=str(run.adapter))
     lora = adapter_to_gguf(run.adapter, base / "config.json", work / "smoke-lora.gguf")
