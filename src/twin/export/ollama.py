@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from twin.chat_template import TemplateFamily
+from twin.chat_template import FAMILIES, TemplateFamily
 from twin.errors import InvalidInput, Unavailable
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
@@ -132,7 +132,8 @@ def template_symptoms(text: str, prompt: str, done_reason: str | None, family: T
         problems.append("never stopped (hit the token limit)")
     if prompt.strip() and prompt.strip() in text:
         problems.append("echoed the prompt")
-    leaked = [s for s in (*family.stop, family.marker) if s in text]
+    markers = {m for f in FAMILIES.values() for m in (*f.stop, f.marker, f.assistant_prefix.strip())}
+    leaked = [s for s in markers | set(family.stop) if s and s in text]
     if leaked:
         problems.append(f"template tokens in the output ({', '.join(sorted(set(leaked)))})")
     return problems
