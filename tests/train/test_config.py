@@ -50,3 +50,15 @@ def test_yaml_config_and_overrides(tmp_path: Path) -> None:
     (tmp_path / "list.yaml").write_text("- 1\n- 2\n")
     with pytest.raises(InvalidInput):
         build_config(tmp_path / "list.yaml")
+
+
+def test_print_config_is_a_loadable_yaml(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from twin.cli.main import app
+
+    res = CliRunner().invoke(app, ["train", "--print-config"])
+    assert res.exit_code == 0 and "# LoRA rank r." in res.stdout
+    path = tmp_path / "c.yaml"
+    path.write_text(res.stdout)
+    assert build_config(path) == TrainConfig()

@@ -39,6 +39,17 @@ def _latest_incomplete(runs_dir: Path) -> str:
     return max(candidates, key=lambda p: p.stat().st_mtime).name
 
 
+def _print_config(json_out: bool) -> None:
+    from twin.train.config import TrainConfig, field_help
+
+    defaults = TrainConfig().model_dump(mode="json")
+    if json_out:
+        emit_json({k: {"default": defaults[k], "help": h} for k, h in field_help().items()})
+        return
+    for key, text in field_help().items():
+        typer.echo(f"# {text}\n{key}: {json.dumps(defaults[key])}")
+
+
 @handle_errors
 def train(
     dataset: Annotated[str | None, typer.Option("--dataset", "-d", help="Dataset name (from `twin dataset`).")] = None,
@@ -56,11 +67,16 @@ def train(
     num_processes: Annotated[int, typer.Option("--num-processes", help="GPUs for --launcher accelerate.")] = 1,
     strategy: Annotated[str, typer.Option("--strategy", help="ddp, fsdp or deepspeed (accelerate).")] = "ddp",
     smoke: Annotated[bool, typer.Option("--smoke", help="Check the installation on a tiny model.")] = False,
+    print_config: Annotated[bool, typer.Option(
+        "--print-config", help="Print every TrainConfig field with its default and help, as a --config YAML.")] = False,
     profile: ProfileOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Train a LoRA adapter. Writes a run folder with config, manifest, metrics, checkpoints and a report."""
     emit = _events(json_out)
+    if print_config:
+        _print_config(json_out)
+        return
     if smoke:
         from twin.train.smoke import run_smoke
 
