@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from support.ingest_cli import CHAT, twin_json
 
 DATA = Path(__file__).resolve().parents[1] / "data"
