@@ -48,6 +48,7 @@ def test_export_lora_register_and_load(profile_run) -> None:
         assert model.files == {base.name: _sha(base)} and model.adapters == {lora.name: _sha(lora)}
         assert fake.blobs[_sha(lora)] == lora.read_bytes()
         assert model.template == CHATML.ollama and model.parameters["stop"] == list(CHATML.stop)
+        assert model.system == "You write like the owner."  # the system prompt the training data used
         assert out["smoke"]["text"] == _good("", [])
         chat = [r for r in fake.requests if r.path == "/api/chat"]
         assert chat and json.loads(chat[-1].body)["model"] == "thota-writing"

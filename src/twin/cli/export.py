@@ -30,12 +30,12 @@ def export(
         "http://127.0.0.1:11434"),
     ollama_from: Annotated[str | None, typer.Option(
         "--from", help="Existing Ollama model to use as FROM (e.g. qwen2.5:7b-instruct) instead of a GGUF.")] = None,
-    system: Annotated[str | None, typer.Option("--system", help="SYSTEM prompt for the Modelfile.")] = None,
+    system: Annotated[str | None, typer.Option(
+        "--system", help="SYSTEM prompt for the Modelfile (default: the one the training data used).")] = None,
     profile: ProfileOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Export a run's adapter (GGUF LoRA by default, or --merge [--quantize]) and write its Modelfile."""
-    from twin.export.ollama import DEFAULT_SYSTEM
     from twin.export.pipeline import ExportOptions, export_run
     from twin.train.rundir import RunDir
 
@@ -43,7 +43,7 @@ def export(
     check_name(name, "model name")
     folder = prof.models_dir / name
     opts = ExportOptions(name=name, merge=merge, quantize=quantize, register=register_, host=ollama_host,
-                         ollama_from=ollama_from, system=system or DEFAULT_SYSTEM)
+                         ollama_from=ollama_from, system=system)
 
     def emit(event: dict[str, Any]) -> None:
         if json_out:

@@ -13,6 +13,7 @@ import typer
 
 from twin.cli.common import JsonOpt, ProfileOpt, console, emit_json, handle_errors, is_tty, resolve_profile
 from twin.errors import InvalidInput, NotFound
+from twin.train.base_models import ALIASES
 
 
 def register(root: typer.Typer) -> None:
@@ -53,7 +54,8 @@ def _print_config(json_out: bool) -> None:
 @handle_errors
 def train(
     dataset: Annotated[str | None, typer.Option("--dataset", "-d", help="Dataset name (from `twin dataset`).")] = None,
-    base: Annotated[str | None, typer.Option("--base", help="Base model alias, checkpoint folder or .gguf.")] = None,
+    base: Annotated[str | None, typer.Option("--base", help="Base model: a checkpoint folder, a .gguf file or an "
+                                             f"alias ({', '.join(sorted(ALIASES))}).")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="YAML file of TrainConfig fields.")] = None,
     run: Annotated[str | None, typer.Option("--run", help="Run name (default: <dataset>-<timestamp>).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its checkpoint.")] = False,

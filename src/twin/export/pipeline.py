@@ -27,7 +27,7 @@ class ExportOptions:
     register: bool = False
     host: str = DEFAULT_HOST
     ollama_from: str | None = None  # use an existing Ollama model as FROM instead of a GGUF file
-    system: str = DEFAULT_SYSTEM
+    system: str | None = None  # default: the system prompt training used, else DEFAULT_SYSTEM
 
 
 def _base_gguf(manifest: dict[str, Any], folder: Path, template: str, emit: Event) -> Path:
@@ -81,7 +81,8 @@ def export_run(run: RunDir, folder: Path, opts: ExportOptions, on_event: Event |
         if opts.quantize:
             raise InvalidInput("--quantize applies to a merged model.", "Add --merge, or drop --quantize.")
         out["base_gguf"] = str(base)
-    spec = ModelSpec(name=opts.name, base=base, family=family, adapter=adapter_gguf, system=opts.system)
+    system = opts.system or manifest.get("system_prompt") or DEFAULT_SYSTEM
+    spec = ModelSpec(name=opts.name, base=base, family=family, adapter=adapter_gguf, system=system)
     modelfile = render_modelfile(spec, folder)
     write_text_atomic(folder / "Modelfile", modelfile)
     write_text_atomic(folder / "README.md", render_readme(spec, run, checkpoint, folder))

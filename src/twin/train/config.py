@@ -19,7 +19,7 @@ class TrainConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    base: str = Field("qwen2.5-7b-instruct", description="Base model: an alias (see `twin train --help`), a "
+    base: str = Field("qwen2.5-7b-instruct", description="Base model: an alias (listed by `twin train --help`), a "
                       "local Hugging Face checkpoint folder, or a GGUF file (dequantized before training).")
     rank: int = Field(16, ge=1, description="LoRA rank r. 8 is enough for style only; 16 for style + task. "
                       "Ranks above 32 overfit small personal datasets and are refused without --force.")

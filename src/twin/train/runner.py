@@ -53,8 +53,17 @@ def prepare_run(run: RunDir, cfg: TrainConfig, dataset_dir: Path, dataset_name: 
         "template": {"family": family.name, "file": run.template_path.name},
         "hardware": plan.to_dict(), "estimate": need, "libraries": library_versions(),
     }
+    manifest["system_prompt"] = _common_system_prompt(train_path)
     run.write_manifest(manifest)
     return manifest
+
+
+def _common_system_prompt(train_path: Path) -> str | None:
+    """The system message most training conversations use; export serves the model with the same one."""
+    from collections import Counter
+
+    counts = Counter(c[0]["content"] for c in read_jsonl(train_path).conversations if c[0]["role"] == "system")
+    return counts.most_common(1)[0][0] if counts else None
 
 
 def _load_model(base_path: str, plan: Any, cfg: TrainConfig) -> Any:
