@@ -27,10 +27,12 @@ class RunCallback(TrainerCallback):
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self._t0, self._step0 = time.perf_counter(), state.global_step
         if self.show:
+            from rich.console import Console
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
             self._bar = Progress(TextColumn("training"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                                 TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn(), transient=False)
+                                 TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn(),
+                                 console=Console(stderr=True), transient=False)
             self._bar.start()
             self._task = self._bar.add_task("train", total=state.max_steps, completed=state.global_step, loss="-")
 
