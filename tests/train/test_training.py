@@ -158,3 +158,18 @@ def test_accelerate_launcher_config(trained_run) -> None:
     assert "--config_file" in cmd and cmd[-4:] == ["-m", "twin.train.worker", str(trained_run.path), "--resume"]
     single = yaml.safe_load(write_accelerate_config(trained_run, 1).read_text())
     assert single["distributed_type"] == "NO"
+
+
+def test_cli_accelerate_launcher_runs_the_worker(tiny_base: Path, profile_with_dataset, tmp_path: Path) -> None:
+    cfg = tmp_path / "train.yaml"
+    cfg.write_text(TRAIN_YAML)
+    res = CliRunner().invoke(app, ["train", "--profile", "owner", "--dataset", "style", "--base", str(tiny_base),
+                                   "--config", str(cfg), "--max-steps", "1", "--run", "acc", "--launcher",
+                                   "accelerate", "--json"])
+    assert res.exit_code == 0, res.output
+    events, final = _lines(res.stdout)
+    launch = next(e for e in events if e["event"] == "launch")
+    assert "twin.train.worker" in launch["command"]
+    run = Path(final["run_dir"])
+    assert (run / "accelerate.yaml").is_file() and (run / "adapter" / "adapter_model.safetensors").is_file()
+    assert json.loads((run / "manifest.json").read_text())["status"] == "complete"

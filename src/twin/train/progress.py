@@ -44,6 +44,8 @@ class RunCallback(TrainerCallback):
         return round(per_step * (state.max_steps - state.global_step), 1)
 
     def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None, **kw: Any) -> None:
+        if not getattr(state, "is_world_process_zero", True):
+            return  # under accelerate/DDP only the main process writes the run's metrics
         logs = dict(logs or {})
         kind = "eval" if any(k.startswith("eval_") for k in logs) else "train"
         if kind == "train" and "loss" not in logs:

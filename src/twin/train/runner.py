@@ -159,12 +159,15 @@ def execute_run(run: RunDir, *, resume: bool = False, on_event: Event | None = N
     emit = on_event or (lambda _e: None)
     trainer, tokenizer, info = build_trainer(run, on_event, progress)
     checkpoint = run.latest_checkpoint() if resume else None
-    run.update_manifest(status="training", started=now(), data=_counts(info),
-                        resumed_from=str(checkpoint) if checkpoint else None)
+    if trainer.is_world_process_zero():
+        run.update_manifest(status="training", started=now(), data=_counts(info),
+                            resumed_from=str(checkpoint) if checkpoint else None)
     emit({"event": "train_start", "rows": info["train_rows"], "resume_from": str(checkpoint) if checkpoint else None})
     t0, c0 = time.perf_counter(), time.process_time()
     result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
+    if not trainer.is_world_process_zero():
+        return {}  # other ranks of a multi-GPU run: the main process saves and reports
     trainer.model.save_pretrained(str(run.adapter))
     tokenizer.save_pretrained(str(run.adapter))
     emit({"event": "adapter_saved", "path": str(run.adapter)})
