@@ -87,6 +87,11 @@ def adapter_to_gguf(adapter_dir: Path, base_config: Path, out: Path, name: str =
     writer.add_float32("adapter.lora.alpha", float(adapter_cfg["lora_alpha"]))
     for tname, arr in pairs:
         writer.add_tensor(tname, arr)
+    return finish_gguf(writer, tmp, out)
+
+
+def finish_gguf(writer: Any, tmp: Path, out: Path) -> Path:
+    """Write a filled GGUFWriter to its temporary path, then move it into place (no half-written files)."""
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()

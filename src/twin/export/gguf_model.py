@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from twin.errors import InvalidInput, MissingDependency, UnsupportedFormat
-from twin.export.gguf_lora import gguf_arch, llama_permute
+from twin.export.gguf_lora import finish_gguf, gguf_arch, llama_permute
 
 _LAYER_MAP = {"self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v",
               "self_attn.o_proj": "attn_output", "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up",
@@ -151,12 +151,7 @@ def model_to_gguf(checkpoint: Path, out: Path, *, template: str, adapter: Path |
     writer.add_chat_template(template)
     for tname, arr in _iter_weights(model, cfg, arch, f16):
         writer.add_tensor(tname, arr)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    tmp.replace(out)
-    return out
+    return finish_gguf(writer, tmp, out)
 
 
 QUANT_TYPES = {"q4_0": 2, "q4_1": 3, "q8_0": 7, "q5_0": 8, "q5_1": 9, "q2_k": 10, "q3_k_m": 12, "q4_k_s": 14,
