@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from twin.errors import NotFound, TwinError, UnsupportedFormat
-from twin.ingest.archive import SafeArchive, is_archive
+from twin.ingest.archive import is_archive
 from twin.ingest.source import Source
 from twin.settings import IngestLimits
 
@@ -101,7 +101,7 @@ def _unsupported(path: str, origin: Path) -> ExportUnit:
         origin=origin,
         error=UnsupportedFormat(
             f"'{path}' is not a format twin can import.",
-            "Supported: WhatsApp .txt/.zip, .mbox, .eml, maildir, Takeout .zip/.tgz, .srt, .vtt, .msg.",
+            "Supported: WhatsApp .txt/.zip, .mbox, .eml, maildir, Takeout .zip/.tgz, .srt, .vtt, .msg, .pst.",
         ),
     )
 
@@ -229,7 +229,3 @@ def detect(paths: list[Path], limits: IngestLimits) -> Iterator[ExportUnit]:
             yield from _archive_units(p, p, limits)
         else:
             yield _file_unit(p, p, str(p), quiet=False)  # type: ignore[misc]
-
-
-def open_archive(path: Path, limits: IngestLimits) -> SafeArchive:
-    return SafeArchive(path, limits)
