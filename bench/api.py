@@ -64,8 +64,10 @@ async def run_load(url: str, key: str, make_body, duration: float, concurrency: 
     stop = time.perf_counter() + duration
     counter = iter(range(10**9))
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, headers={"Authorization": "Bearer " + key}, limits=limits,
-                                 timeout=120) as client:
+    async with httpx.AsyncClient(
+        base_url=url, headers={"Authorization": "Bearer " + key}, limits=limits, timeout=120
+    ) as client:
+
         async def worker() -> None:
             while time.perf_counter() < stop:
                 path, body = make_body(next(counter))
@@ -84,8 +86,14 @@ async def run_load(url: str, key: str, make_body, duration: float, concurrency: 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
-    return {"requests": len(lat) + sum(errors.values()), "ok": len(lat), "errors": errors,
-            "p50_ms": pct(lat, 0.5) * 1000, "p99_ms": pct(lat, 0.99) * 1000, "rps": len(lat) / elapsed}
+    return {
+        "requests": len(lat) + sum(errors.values()),
+        "ok": len(lat),
+        "errors": errors,
+        "p50_ms": pct(lat, 0.5) * 1000,
+        "p99_ms": pct(lat, 0.99) * 1000,
+        "rps": len(lat) / elapsed,
+    }
 
 
 async def sequential(url: str, key: str, path: str, body: dict, n: int) -> list[float]:
@@ -166,31 +174,45 @@ def main() -> None:
             print(f"{name}: done", file=sys.stderr)
         rss_after = rss_mb(proc.pid)
         n = 200
-        via_http = {"generate": asyncio.run(sequential(url, key, "/api/tts/lora/generate", gen, n)),
-                    "clone-hit": asyncio.run(sequential(url, key, "/api/tts/clone", hit, n))}
+        via_http = {
+            "generate": asyncio.run(sequential(url, key, "/api/tts/lora/generate", gen, n)),
+            "clone-hit": asyncio.run(sequential(url, key, "/api/tts/clone", hit, n)),
+        }
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     peer = asyncio.run(direct(home, n))
-    overhead = {k: {"http_p50_ms": statistics.median(via_http[k]) * 1000,
-                    "direct_p50_ms": statistics.median(peer[k]) * 1000} for k in via_http}
+    overhead = {
+        k: {"http_p50_ms": statistics.median(via_http[k]) * 1000, "direct_p50_ms": statistics.median(peer[k]) * 1000}
+        for k in via_http
+    }
     for v in overhead.values():
         v["overhead_ms"] = v["http_p50_ms"] - v["direct_p50_ms"]
         v["ratio"] = v["http_p50_ms"] / v["direct_p50_ms"] if v["direct_p50_ms"] else float("nan")
-    report = {"duration_s": args.duration, "concurrency": args.concurrency, "cpus": os.cpu_count(),
-              "rss_before_mb": rss_before, "rss_after_mb": rss_after, "scenarios": results, "overhead": overhead}
+    report = {
+        "duration_s": args.duration,
+        "concurrency": args.concurrency,
+        "cpus": os.cpu_count(),
+        "rss_before_mb": rss_before,
+        "rss_after_mb": rss_after,
+        "scenarios": results,
+        "overhead": overhead,
+    }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2))
     print(f"\n{args.concurrency} clients x {args.duration:.0f} s per scenario, loopback, {os.cpu_count()} CPUs")
     print(f"{'scenario':<12}{'ok':>8}{'errors':>8}{'p50 ms':>10}{'p99 ms':>10}{'req/s':>9}{'RSS MB':>9}")
     for name, r in results.items():
-        print(f"{name:<12}{r['ok']:>8}{sum(r['errors'].values()):>8}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}"
-              f"{r['rps']:>9.1f}{r['rss_after_mb']:>9.1f}")
+        print(
+            f"{name:<12}{r['ok']:>8}{sum(r['errors'].values()):>8}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}"
+            f"{r['rps']:>9.1f}{r['rss_after_mb']:>9.1f}"
+        )
     print(f"server RSS before {rss_before:.1f} MB, after {rss_after:.1f} MB")
     print(f"\n{'route (1 client)':<18}{'HTTP p50 ms':>12}{'direct p50 ms':>15}{'overhead ms':>13}{'ratio':>8}")
     for name, v in overhead.items():
-        print(f"{name:<18}{v['http_p50_ms']:>12.2f}{v['direct_p50_ms']:>15.2f}{v['overhead_ms']:>13.2f}"
-              f"{v['ratio']:>8.2f}")
+        print(
+            f"{name:<18}{v['http_p50_ms']:>12.2f}{v['direct_p50_ms']:>15.2f}{v['overhead_ms']:>13.2f}{v['ratio']:>8.2f}"
+        )
 
 
 if __name__ == "__main__":

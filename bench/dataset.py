@@ -39,7 +39,7 @@ WORDS = tuple(_WORDS.split())
 
 
 def sentence(rng: random.Random) -> str:
-    n = max(3, min(120, int(rng.lognormvariate(2.1, 0.8))))   # median ~8 words, long tail
+    n = max(3, min(120, int(rng.lognormvariate(2.1, 0.8))))  # median ~8 words, long tail
     words = [rng.choice(WORDS) for _ in range(n)]
     text = " ".join(words)
     return text[0].upper() + text[1:] + rng.choice([".", "!", "?", "", "."])
@@ -55,7 +55,7 @@ def mutate(text: str, rng: random.Random) -> str:
     words = text.split()
     if choice < 0.67:
         i = rng.randrange(len(text))
-        cand = text[:i] + text[i + 1:]
+        cand = text[:i] + text[i + 1 :]
     else:
         words.insert(rng.randrange(len(words) + 1), rng.choice(WORDS))
         cand = " ".join(words)
@@ -76,7 +76,7 @@ def generate(n_messages: int, seed: int = 7) -> tuple[list[tuple], list[tuple[st
         for i in range(0, 200, 2):
             t += timedelta(minutes=rng.choice([2, 5, 30, 600]))
             rows.append((cid, i, f"Contact {c}", 0, t, sentence(rng)))
-            if owner_texts and rng.random() < 0.2:     # 20% of owner messages = 10% of all messages
+            if owner_texts and rng.random() < 0.2:  # 20% of owner messages = 10% of all messages
                 original = rng.choice(owner_texts)
                 text = mutate(original, rng)
                 planted.append((original, text))
@@ -92,8 +92,24 @@ def insert(profile, rows: list[tuple]) -> None:
         conn.executemany(
             "INSERT INTO messages (id, fingerprint, source, source_sha256, locator, format, conversation_id, seq,"
             " sender, sender_is_me, timestamp, text, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,'text')",
-            [(hashlib.sha1(f"{r[0]}|{r[1]}".encode()).hexdigest(), f"{r[0]}|{r[1]}", "bench.txt", "0" * 64,
-              f"L{r[1]}", "whatsapp", r[0], r[1], r[2], r[3], r[4].isoformat(), r[5]) for r in rows])
+            [
+                (
+                    hashlib.sha1(f"{r[0]}|{r[1]}".encode()).hexdigest(),
+                    f"{r[0]}|{r[1]}",
+                    "bench.txt",
+                    "0" * 64,
+                    f"L{r[1]}",
+                    "whatsapp",
+                    r[0],
+                    r[1],
+                    r[2],
+                    r[3],
+                    r[4].isoformat(),
+                    r[5],
+                )
+                for r in rows
+            ],
+        )
 
 
 def recall(planted: list[tuple[str, str]], statuses: dict[str, str], baseline: set[str]) -> tuple[float, float]:
@@ -128,11 +144,16 @@ def main() -> None:
     exact_wall = time.perf_counter() - t1
     lsh_recall, exact_recall = recall(planted, statuses, baseline)
     result = {
-        "messages": len(rows), "planted_near_duplicates": len(planted),
-        "samples_written": report["samples"]["total"], "candidates_after_filters": len(items),
-        "near_duplicates_removed": report["near_duplicates_removed"], "wall_s": round(wall, 2),
-        "peak_rss_mb": round(peak_mb, 1), "rss_before_build_mb": round(rss_before / 1024, 1),
-        "recall_minhash_lsh_0.85": round(lsh_recall, 4), "recall_exact_match": round(exact_recall, 4),
+        "messages": len(rows),
+        "planted_near_duplicates": len(planted),
+        "samples_written": report["samples"]["total"],
+        "candidates_after_filters": len(items),
+        "near_duplicates_removed": report["near_duplicates_removed"],
+        "wall_s": round(wall, 2),
+        "peak_rss_mb": round(peak_mb, 1),
+        "rss_before_build_mb": round(rss_before / 1024, 1),
+        "recall_minhash_lsh_0.85": round(lsh_recall, 4),
+        "recall_exact_match": round(exact_recall, 4),
         "exact_baseline_wall_s": round(exact_wall, 3),
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

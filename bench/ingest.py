@@ -32,13 +32,40 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "ingest.json"
 NAMES = ["Priya", "Thota Rao", "Anna Müller", "José", "Wei Chen", "Olu", "Sam"]
 WORDS = [
-    "the", "meeting", "is", "moved", "to", "tomorrow", "ok", "sounds", "good", "see", "you", "later", "did",
-    "get", "file", "thanks", "a", "lot", "can", "we", "talk", "tonight", "running", "late", "traffic", "bad",
-    "lunch", "at", "noon",
+    "the",
+    "meeting",
+    "is",
+    "moved",
+    "to",
+    "tomorrow",
+    "ok",
+    "sounds",
+    "good",
+    "see",
+    "you",
+    "later",
+    "did",
+    "get",
+    "file",
+    "thanks",
+    "a",
+    "lot",
+    "can",
+    "we",
+    "talk",
+    "tonight",
+    "running",
+    "late",
+    "traffic",
+    "bad",
+    "lunch",
+    "at",
+    "noon",
 ]
 
 
 # ---------------------------------------------------------------- data generation
+
 
 def _sentence(rng: random.Random, n: int = 12) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, n)))
@@ -68,6 +95,7 @@ def make_whatsapp(path: Path, lines: int, seed: int = 1) -> int:
 
 def _qp(text: str, charset: str) -> bytes:
     import quopri
+
     return quopri.encodestring(text.encode(charset, errors="replace"))
 
 
@@ -81,34 +109,46 @@ def _mail(i: int, rng: random.Random) -> bytes:
         subject = f"=?iso-8859-1?Q?AW=3A_{subj_word}_f=FCr_M=FCnchen?="
     else:
         subject = f"Re: {subj_word} #{i // 7}"
-    head = (f"From bench{i}@example.com Mon Jan  1 10:00:00 2024\n"
-            f"From: {'=?utf-8?q?' + sender.replace(' ', '_').replace('ü', '=C3=BC').replace('é', '=C3=A9') + '?='}"
-            f" <user{i % 97}@example.com>\n"
-            f"To: Thota Rao <thota@example.com>, friend{i % 13}@example.org\n"
-            f"Subject: {subject}\nDate: Mon, 1 Jan 2024 {i % 24:02d}:{i % 60:02d}:00 +0100\n"
-            f"Message-ID: <bench{i}@example.com>\nIn-Reply-To: <bench{max(0, i - 1)}@example.com>\n"
-            f"References: <bench{i - i % 7}@example.com> <bench{max(0, i - 1)}@example.com>\n"
-            f"X-Gmail-Labels: {'Sent' if i % 4 == 0 else 'Inbox'}\nMIME-Version: 1.0\n")
+    head = (
+        f"From bench{i}@example.com Mon Jan  1 10:00:00 2024\n"
+        f"From: {'=?utf-8?q?' + sender.replace(' ', '_').replace('ü', '=C3=BC').replace('é', '=C3=A9') + '?='}"
+        f" <user{i % 97}@example.com>\n"
+        f"To: Thota Rao <thota@example.com>, friend{i % 13}@example.org\n"
+        f"Subject: {subject}\nDate: Mon, 1 Jan 2024 {i % 24:02d}:{i % 60:02d}:00 +0100\n"
+        f"Message-ID: <bench{i}@example.com>\nIn-Reply-To: <bench{max(0, i - 1)}@example.com>\n"
+        f"References: <bench{i - i % 7}@example.com> <bench{max(0, i - 1)}@example.com>\n"
+        f"X-Gmail-Labels: {'Sent' if i % 4 == 0 else 'Inbox'}\nMIME-Version: 1.0\n"
+    )
     reply = _sentence(rng, 25) + ".\n\n" + _sentence(rng, 25) + "."
     quote = "\n".join("> " + _sentence(rng) for _ in range(rng.randint(3, 12)))
     if kind == 0:  # HTML-only Gmail reply
-        html = (f"<div dir=\"ltr\"><p>{reply}</p><p>Cheers,<br>{sender}</p></div><div class=\"gmail_quote\">"
-                f"<div class=\"gmail_attr\">On Mon, Jan 1 wrote:</div><blockquote class=\"gmail_quote\">"
-                f"{_sentence(rng)}<br>{_sentence(rng)}</blockquote></div>")
-        body = (b"Content-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"
-                + _qp(html, "utf-8"))
+        html = (
+            f'<div dir="ltr"><p>{reply}</p><p>Cheers,<br>{sender}</p></div><div class="gmail_quote">'
+            f'<div class="gmail_attr">On Mon, Jan 1 wrote:</div><blockquote class="gmail_quote">'
+            f"{_sentence(rng)}<br>{_sentence(rng)}</blockquote></div>"
+        )
+        body = b"Content-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n" + _qp(
+            html, "utf-8"
+        )
     elif kind == 1:  # latin-1 plain with Outlook header block
-        text = (f"{reply} Grüße aus Köln.\n\n-----Ursprüngliche Nachricht-----\nVon: X <x@example.de>\n"
-                f"Gesendet: Montag\nAn: Thota\nBetreff: {subj_word}\n\n{_sentence(rng)}\n")
-        body = (b"Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\n"
-                + _qp(text, "iso-8859-1"))
+        text = (
+            f"{reply} Grüße aus Köln.\n\n-----Ursprüngliche Nachricht-----\nVon: X <x@example.de>\n"
+            f"Gesendet: Montag\nAn: Thota\nBetreff: {subj_word}\n\n{_sentence(rng)}\n"
+        )
+        body = b"Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: quoted-printable\n\n" + _qp(
+            text, "iso-8859-1"
+        )
     elif kind == 2:  # multipart/alternative, base64 utf-8, quoted reply, signature
         plain = f"{reply}\n\nOn Mon, Jan 1, 2024 at 9:00 AM Bob <bob@example.com> wrote:\n{quote}\n"
-        html = f"<div>{reply}</div><blockquote type=\"cite\">{quote}</blockquote>"
-        body = ("Content-Type: multipart/alternative; boundary=\"b1\"\n\n--b1\n"
-                "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
-                + base64.encodebytes((plain + "\n-- \nSig line\n").encode()).decode()
-                + "--b1\nContent-Type: text/html; charset=utf-8\n\n" + html + "\n--b1--\n").encode()
+        html = f'<div>{reply}</div><blockquote type="cite">{quote}</blockquote>'
+        body = (
+            'Content-Type: multipart/alternative; boundary="b1"\n\n--b1\n'
+            "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
+            + base64.encodebytes((plain + "\n-- \nSig line\n").encode()).decode()
+            + "--b1\nContent-Type: text/html; charset=utf-8\n\n"
+            + html
+            + "\n--b1--\n"
+        ).encode()
     elif kind == 3:  # gb2312 body (8bit), iPhone sign-off
         text = "你好，明天的会议改到下午三点。\n\nSent from my iPhone\n"
         body = b"Content-Type: text/plain; charset=gb2312\nContent-Transfer-Encoding: 8bit\n\n" + text.encode("gb2312")
@@ -131,14 +171,18 @@ def make_mbox(path: Path, messages: int, seed: int = 2) -> int:
 # ---------------------------------------------------------------- workers (run in subprocesses)
 
 _IMPORTS = {
-    "twin-whatsapp": ["twin.ingest.whatsapp"], "whatstk": ["whatstk"], "chat-miner": ["chatminer.chatparsers"],
-    "twin-mbox": ["twin.ingest.email.mbox"], "mailbox+mail-parser": ["mailbox", "mailparser"],
+    "twin-whatsapp": ["twin.ingest.whatsapp"],
+    "whatstk": ["whatstk"],
+    "chat-miner": ["chatminer.chatparsers"],
+    "twin-mbox": ["twin.ingest.email.mbox"],
+    "mailbox+mail-parser": ["mailbox", "mailparser"],
     "mailbox": ["mailbox", "email.policy"],
 }
 
 
 def _worker(kind: str, path: str) -> dict[str, float]:
     import importlib
+
     for module in _IMPORTS[kind]:  # imports are not part of the timing
         importlib.import_module(module)
     start, cpu_start = time.perf_counter(), time.process_time()
@@ -153,17 +197,20 @@ def _twin_whatsapp(path: str) -> int:
     from twin.ingest.record import ParsedMessage
     from twin.ingest.source import Source
     from twin.ingest.whatsapp import parse
+
     return sum(isinstance(r, ParsedMessage) for r in parse(Source.from_path(Path(path), "whatsapp")))
 
 
 def _whatstk(path: str) -> int:
     from whatstk import WhatsAppChat
+
     chat = WhatsAppChat.from_source(filepath=path, hformat="%d/%m/%Y, %H:%M - %name:", max_size=None)
     return len(chat.df)
 
 
 def _chatminer(path: str) -> int:
     from chatminer.chatparsers import WhatsAppParser
+
     parser = WhatsAppParser(path)
     parser.parse_file()
     return len(parser.parsed_messages.get_df())
@@ -173,6 +220,7 @@ def _twin_mbox(path: str) -> int:
     from twin.ingest.email import mbox
     from twin.ingest.record import ParsedMessage
     from twin.ingest.source import Source
+
     return sum(isinstance(r, ParsedMessage) for r in mbox.parse(Source.from_path(Path(path), "mbox")))
 
 
@@ -181,6 +229,7 @@ def _mailbox_mailparser(path: str) -> int:
     import mailbox
 
     import mailparser
+
     logging.getLogger("mailparser").setLevel(logging.CRITICAL)
     box = mailbox.mbox(path, create=False)
     n = 0
@@ -196,6 +245,7 @@ def _mailbox_stdlib(path: str) -> int:
     import email
     import mailbox
     from email import policy
+
     box = mailbox.mbox(path, create=False)
     n = 0
     for key in box.iterkeys():
@@ -209,8 +259,14 @@ def _mailbox_stdlib(path: str) -> int:
     return n
 
 
-_RUNNERS = {"twin-whatsapp": _twin_whatsapp, "whatstk": _whatstk, "chat-miner": _chatminer,
-            "twin-mbox": _twin_mbox, "mailbox+mail-parser": _mailbox_mailparser, "mailbox": _mailbox_stdlib}
+_RUNNERS = {
+    "twin-whatsapp": _twin_whatsapp,
+    "whatstk": _whatstk,
+    "chat-miner": _chatminer,
+    "twin-mbox": _twin_mbox,
+    "mailbox+mail-parser": _mailbox_mailparser,
+    "mailbox": _mailbox_stdlib,
+}
 
 
 def _run(kind: str, path: Path, timeout: float) -> dict[str, object]:
@@ -229,10 +285,13 @@ def _run(kind: str, path: Path, timeout: float) -> dict[str, object]:
 
 # ---------------------------------------------------------------- report
 
+
 def _table(title: str, rows: list[dict[str, object]], ours: str) -> str:
     base = next((r for r in rows if r["parser"] == ours and "error" not in r), None)
-    out = [f"\n{title}", f"{'parser':<22}{'messages':>10}{'cpu s':>10}{'msg/s':>11}{'peak MiB':>10}"
-           f"{'speed vs':>10}{'mem vs':>8}"]
+    out = [
+        f"\n{title}",
+        f"{'parser':<22}{'messages':>10}{'cpu s':>10}{'msg/s':>11}{'peak MiB':>10}{'speed vs':>10}{'mem vs':>8}",
+    ]
     for r in rows:
         if "error" in r:
             out.append(f"{r['parser']:<22}  error: {r['error']}")
@@ -245,11 +304,15 @@ def _table(title: str, rows: list[dict[str, object]], ours: str) -> str:
             r["ours_memory_ratio"] = round(base["peak_rss_mib"] / r["peak_rss_mib"], 2)
         speed = "-" if r["parser"] == ours else f"{r.get('ours_speed_ratio')}x"
         mem = "-" if r["parser"] == ours else f"{r.get('ours_memory_ratio')}x"
-        out.append(f"{r['parser']:<22}{r['count']:>10}{r['cpu_seconds']:>10.2f}{rate:>11.0f}"
-                   f"{r['peak_rss_mib']:>10.0f}{speed:>10}{mem:>8}")
-    out.append("  msg/s = messages per CPU second of the parser's process (pinned to one core; CPU time, not wall\n"
-               "  time, so other load on a shared machine does not skew it). speed vs = twin's msg/s ÷ the\n"
-               "  peer's; mem vs = twin's peak RSS ÷ the peer's (below 1 = twin uses less).")
+        out.append(
+            f"{r['parser']:<22}{r['count']:>10}{r['cpu_seconds']:>10.2f}{rate:>11.0f}"
+            f"{r['peak_rss_mib']:>10.0f}{speed:>10}{mem:>8}"
+        )
+    out.append(
+        "  msg/s = messages per CPU second of the parser's process (pinned to one core; CPU time, not wall\n"
+        "  time, so other load on a shared machine does not skew it). speed vs = twin's msg/s ÷ the\n"
+        "  peer's; mem vs = twin's peak RSS ÷ the peer's (below 1 = twin uses less)."
+    )
     return "\n".join(out)
 
 
@@ -268,15 +331,25 @@ def main() -> None:
     results: dict[str, object] = {}
     if args.only and args.out.exists():  # a half-run updates its half of an earlier result file
         results = json.loads(args.out.read_text(encoding="utf-8"))
-    results.update({"python": platform.python_version(), "machine": platform.machine(),
-                    "cpus": os.cpu_count(), "scale": args.scale})
+    results.update(
+        {
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "cpus": os.cpu_count(),
+            "scale": args.scale,
+        }
+    )
     with tempfile.TemporaryDirectory(prefix="twin-bench-") as tmp:
         if args.only in (None, "whatsapp"):
             wa = Path(tmp) / "WhatsApp Chat with Bench.txt"
             generated = make_whatsapp(wa, wa_lines)
             rows = [_run(k, wa, args.timeout) for k in ("twin-whatsapp", "whatstk", "chat-miner")]
-            results["whatsapp"] = {"lines": wa_lines, "messages_generated": generated,
-                                   "bytes": wa.stat().st_size, "runs": rows}
+            results["whatsapp"] = {
+                "lines": wa_lines,
+                "messages_generated": generated,
+                "bytes": wa.stat().st_size,
+                "runs": rows,
+            }
             print(_table(f"WhatsApp: {wa_lines:,} lines, {wa.stat().st_size / 2**20:.0f} MiB", rows, "twin-whatsapp"))
         if args.only in (None, "mbox"):
             box = Path(tmp) / "bench.mbox"

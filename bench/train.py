@@ -25,9 +25,36 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-WORDS = ["meeting", "report", "lunch", "friday", "budget", "draft", "review", "deadline", "coffee", "train",
-         "weekend", "project", "client", "call", "invoice", "slides", "update", "notes", "plan", "trip", "dinner",
-         "game", "kids", "garden", "email", "later", "tomorrow", "thanks"]
+WORDS = [
+    "meeting",
+    "report",
+    "lunch",
+    "friday",
+    "budget",
+    "draft",
+    "review",
+    "deadline",
+    "coffee",
+    "train",
+    "weekend",
+    "project",
+    "client",
+    "call",
+    "invoice",
+    "slides",
+    "update",
+    "notes",
+    "plan",
+    "trip",
+    "dinner",
+    "game",
+    "kids",
+    "garden",
+    "email",
+    "later",
+    "tomorrow",
+    "thanks",
+]
 
 
 def make_dataset(folder: Path, n: int, seed: int = 0) -> Path:
@@ -37,8 +64,15 @@ def make_dataset(folder: Path, n: int, seed: int = 0) -> Path:
     for _ in range(n + 40):
         q = " ".join(rng.choices(WORDS, k=rng.randint(6, 16))).capitalize() + "?"
         a = " ".join(rng.choices(WORDS, k=rng.randint(8, 30))).capitalize() + "."
-        rows.append({"messages": [{"role": "system", "content": "You write like the owner."},
-                                  {"role": "user", "content": q}, {"role": "assistant", "content": a}]})
+        rows.append(
+            {
+                "messages": [
+                    {"role": "system", "content": "You write like the owner."},
+                    {"role": "user", "content": q},
+                    {"role": "assistant", "content": a},
+                ]
+            }
+        )
     (folder / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[:n]))
     (folder / "val.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[n:]))
     return folder
@@ -54,14 +88,20 @@ def side_ours(work: Path, base: str, steps: int) -> dict:
     from twin.train.runner import execute_run, prepare_run
 
     c = _common(steps)
-    cfg = TrainConfig(base=base, max_steps=steps, eval_steps=10 * steps, save_steps=10 * steps, report_drafts=0,
-                      eval_samples=40, **c)
+    cfg = TrainConfig(
+        base=base, max_steps=steps, eval_steps=10 * steps, save_steps=10 * steps, report_drafts=0, eval_samples=40, **c
+    )
     run = RunDir(work / "run-ours")
     prepare_run(run, cfg, work / "data", "bench")
     report = execute_run(run)
     tokens = [r for r in run.metrics() if r.get("event") == "train"][-1]["num_tokens"]
-    return {"train_s": report["train"]["seconds"], "cpu_s": report["train"]["cpu_seconds"], "tokens": tokens,
-            "ppl_before": report["perplexity"]["base_ppl"], "ppl_after": report["perplexity"]["adapter_ppl"]}
+    return {
+        "train_s": report["train"]["seconds"],
+        "cpu_s": report["train"]["cpu_seconds"],
+        "tokens": tokens,
+        "ppl_before": report["perplexity"]["base_ppl"],
+        "ppl_after": report["perplexity"]["adapter_ppl"],
+    }
 
 
 def side_trl(work: Path, base: str, steps: int) -> dict:
@@ -75,18 +115,39 @@ def side_trl(work: Path, base: str, steps: int) -> dict:
     from trl import SFTConfig, SFTTrainer
 
     c = _common(steps)
-    data = load_dataset("json", data_files={"train": str(work / "data/train.jsonl"),
-                                            "val": str(work / "data/val.jsonl")})
-    args = SFTConfig(output_dir=str(work / "run-trl"), per_device_train_batch_size=c["batch_size"],
-                     gradient_accumulation_steps=c["grad_accum"], learning_rate=c["learning_rate"],
-                     lr_scheduler_type="cosine", warmup_steps=0.06, max_steps=steps, logging_steps=1,
-                     save_strategy="no", eval_strategy="steps", eval_steps=steps, report_to=[], use_cpu=True,
-                     max_length=c["max_seq_len"], gradient_checkpointing=False,
-                     assistant_only_loss=False, disable_tqdm=True, seed=42)
-    peft = LoraConfig(r=c["rank"], lora_alpha=c["alpha"], lora_dropout=0.05, target_modules=["q_proj", "v_proj"],
-                      task_type="CAUSAL_LM")
-    trainer = SFTTrainer(model=base, args=args, train_dataset=data["train"], eval_dataset=data["val"].select(range(40)),
-                         peft_config=peft)
+    data = load_dataset(
+        "json", data_files={"train": str(work / "data/train.jsonl"), "val": str(work / "data/val.jsonl")}
+    )
+    args = SFTConfig(
+        output_dir=str(work / "run-trl"),
+        per_device_train_batch_size=c["batch_size"],
+        gradient_accumulation_steps=c["grad_accum"],
+        learning_rate=c["learning_rate"],
+        lr_scheduler_type="cosine",
+        warmup_steps=0.06,
+        max_steps=steps,
+        logging_steps=1,
+        save_strategy="no",
+        eval_strategy="steps",
+        eval_steps=steps,
+        report_to=[],
+        use_cpu=True,
+        max_length=c["max_seq_len"],
+        gradient_checkpointing=False,
+        assistant_only_loss=False,
+        disable_tqdm=True,
+        seed=42,
+    )
+    peft = LoraConfig(
+        r=c["rank"],
+        lora_alpha=c["alpha"],
+        lora_dropout=0.05,
+        target_modules=["q_proj", "v_proj"],
+        task_type="CAUSAL_LM",
+    )
+    trainer = SFTTrainer(
+        model=base, args=args, train_dataset=data["train"], eval_dataset=data["val"].select(range(40)), peft_config=peft
+    )
     with trainer.model.disable_adapter():
         before = trainer.evaluate()["eval_loss"]
     t0, c0 = time.perf_counter(), time.process_time()
@@ -95,8 +156,13 @@ def side_trl(work: Path, base: str, steps: int) -> dict:
     # Both loops validate once at the last step (twin's does so by design), so the timed work is the same.
     after = [h for h in trainer.state.log_history if "eval_loss" in h][-1]["eval_loss"]
     tokens = [h for h in trainer.state.log_history if "num_tokens" in h][-1]["num_tokens"]
-    return {"train_s": seconds, "cpu_s": cpu, "tokens": tokens, "ppl_before": math.exp(before),
-            "ppl_after": math.exp(after)}
+    return {
+        "train_s": seconds,
+        "cpu_s": cpu,
+        "tokens": tokens,
+        "ppl_before": math.exp(before),
+        "ppl_after": math.exp(after),
+    }
 
 
 def child(side: str, work: Path, base: str, steps: int) -> None:
@@ -132,16 +198,26 @@ def main() -> None:
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
         runs[side].append(json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:]))
     ours, trl = (min(runs[s], key=lambda r: r["train_s"]) for s in ("ours", "trl"))
-    summary = {"model": "SmolLM2-135M-Instruct", "samples": a.samples, "steps": a.steps, "device": "cpu",
-               "repeats": a.repeats, "all_runs": runs, "ours": ours, "trl_plain": trl,
-               "overhead_ratio": ours["train_s"] / trl["train_s"],
-               "cpu_overhead_ratio": ours["cpu_s"] / trl["cpu_s"],
-               "tokens_per_s_ratio": ours["tokens_per_s"] / trl["tokens_per_s"]}
+    summary = {
+        "model": "SmolLM2-135M-Instruct",
+        "samples": a.samples,
+        "steps": a.steps,
+        "device": "cpu",
+        "repeats": a.repeats,
+        "all_runs": runs,
+        "ours": ours,
+        "trl_plain": trl,
+        "overhead_ratio": ours["train_s"] / trl["train_s"],
+        "cpu_overhead_ratio": ours["cpu_s"] / trl["cpu_s"],
+        "tokens_per_s_ratio": ours["tokens_per_s"] / trl["tokens_per_s"],
+    }
     print(f"{'':14}{'twin':>12}{'TRL plain':>12}")
     for key in ("train_s", "cpu_s", "tokens", "tokens_per_s", "peak_rss_mb", "ppl_before", "ppl_after"):
         print(f"{key:14}{ours[key]:12.2f}{trl[key]:12.2f}")
-    print(f"overhead ratio (twin / TRL train time): wall {summary['overhead_ratio']:.3f}, "
-          f"cpu {summary['cpu_overhead_ratio']:.3f}")
+    print(
+        f"overhead ratio (twin / TRL train time): wall {summary['overhead_ratio']:.3f}, "
+        f"cpu {summary['cpu_overhead_ratio']:.3f}"
+    )
     out = Path(__file__).parent / "results" / "train.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=2))

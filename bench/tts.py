@@ -31,38 +31,50 @@ from pathlib import Path
 
 import numpy as np
 
-SHORT = ["Hi, it's me. Call me back when you can.", "Thanks, that sounds great!",
-         "I'm running ten minutes late, sorry.", "Can we move the meeting to Friday?",
-         "Happy birthday! Hope you have a lovely day."]
-LONG = ("I wanted to give you a quick update on the project before the weekend. " * 3
-        + "We finished the first round of interviews on Tuesday, and the feedback was mostly positive. "
-        "A few people asked for a simpler sign-up flow, so I sketched two options and shared them with "
-        "the design team. On Wednesday the build broke twice because of a dependency upgrade; it is fixed "
-        "now, but we lost half a day. The budget is still on track. Next week I would like to review the "
-        "roadmap with you, ideally on Monday or Tuesday morning. Let me know what works, and enjoy the break."
-        )[:1000]
-TRAIN = ["The weather was lovely this morning, so we walked to the market.",
-         "Please remember to call your mother before the weekend.",
-         "I have no idea where I left the keys to the garage.",
-         "Our train leaves at half past seven, so we should hurry.",
-         "She painted the fence green and then regretted it.",
-         "Could you pass me the salt and the pepper, please?",
-         "The children played in the garden until it got dark.",
-         "We ordered pizza because nobody wanted to cook tonight.",
-         "He finally finished the book he started last summer.",
-         "There is a small cafe around the corner from my office.",
-         "My brother is moving to a new apartment next month.",
-         "Don't forget to water the plants while I am away.",
-         "The museum was closed, so we went to the park instead.",
-         "I think the meeting went better than we expected."]
+SHORT = [
+    "Hi, it's me. Call me back when you can.",
+    "Thanks, that sounds great!",
+    "I'm running ten minutes late, sorry.",
+    "Can we move the meeting to Friday?",
+    "Happy birthday! Hope you have a lovely day.",
+]
+LONG = (
+    "I wanted to give you a quick update on the project before the weekend. "
+    * 3
+    + "We finished the first round of interviews on Tuesday, and the feedback was mostly positive. "
+    "A few people asked for a simpler sign-up flow, so I sketched two options and shared them with "
+    "the design team. On Wednesday the build broke twice because of a dependency upgrade; it is fixed "
+    "now, but we lost half a day. The budget is still on track. Next week I would like to review the "
+    "roadmap with you, ideally on Monday or Tuesday morning. Let me know what works, and enjoy the break."
+)[:1000]
+TRAIN = [
+    "The weather was lovely this morning, so we walked to the market.",
+    "Please remember to call your mother before the weekend.",
+    "I have no idea where I left the keys to the garage.",
+    "Our train leaves at half past seven, so we should hurry.",
+    "She painted the fence green and then regretted it.",
+    "Could you pass me the salt and the pepper, please?",
+    "The children played in the garden until it got dark.",
+    "We ordered pizza because nobody wanted to cook tonight.",
+    "He finally finished the book he started last summer.",
+    "There is a small cafe around the corner from my office.",
+    "My brother is moving to a new apartment next month.",
+    "Don't forget to water the plants while I am away.",
+    "The museum was closed, so we went to the park instead.",
+    "I think the meeting went better than we expected.",
+]
 REFERENCE = "Hello, this is my voice. I am recording a short sample so you can learn how I sound."
-HELD_OUT = ["Let's have lunch together on Thursday if you are free.",
-            "The new printer on the second floor is already broken.",
-            "I bought fresh strawberries at the farmers market today.",
-            "We should leave early to avoid the traffic on the bridge."]
-TEST = ["Tomorrow I will bring the documents to your office.",
-        "Nobody told me the concert had been cancelled.",
-        "If it rains again, we will stay at home and watch a film."]
+HELD_OUT = [
+    "Let's have lunch together on Thursday if you are free.",
+    "The new printer on the second floor is already broken.",
+    "I bought fresh strawberries at the farmers market today.",
+    "We should leave early to avoid the traffic on the bridge.",
+]
+TEST = [
+    "Tomorrow I will bring the documents to your office.",
+    "Nobody told me the concert had been cancelled.",
+    "If it rains again, we will stay at home and watch a film.",
+]
 OWNERS = ["en-us+f3", "en-us+m7", "en-gb+f2", "en-gb-scotland+m3"]
 
 
@@ -88,9 +100,13 @@ def latency(synth, engine: str, voice: str | None) -> dict[str, float]:
     short_rtf = [synth.synthesize(t, voice_id=voice, engine=engine).rtf for t in SHORT]
     long_first = asyncio.run(first_audio(LONG))
     long_res = synth.synthesize(LONG, voice_id=voice, engine=engine)
-    return {"short_first_audio_s": statistics.median(short_first), "short_rtf": statistics.median(short_rtf),
-            "long_first_audio_s": long_first, "long_rtf": long_res.rtf, "long_total_s": long_res.rtf *
-            long_res.duration_s}
+    return {
+        "short_first_audio_s": statistics.median(short_first),
+        "short_rtf": statistics.median(short_rtf),
+        "long_first_audio_s": long_first,
+        "long_rtf": long_res.rtf,
+        "long_total_s": long_res.rtf * long_res.duration_s,
+    }
 
 
 def similarity_for(owner: str, profile, encoder) -> dict[str, float]:
@@ -165,12 +181,16 @@ def main() -> None:
 
 def print_tables(results: dict) -> None:
     print("\nLatency (median of 5 short texts; one 1,000-char text), warm engines, 2 CPU cores")
-    print(f"{'engine':18} {'short 1st audio s':>17} {'short RTF':>10} {'1000c 1st audio s':>18} {'1000c RTF':>10}"
-          f" {'RTF / piper':>12}")
+    print(
+        f"{'engine':18} {'short 1st audio s':>17} {'short RTF':>10} {'1000c 1st audio s':>18} {'1000c RTF':>10}"
+        f" {'RTF / piper':>12}"
+    )
     peer = results["latency"]["piper (peer)"]
     for name, r in results["latency"].items():
-        print(f"{name:18} {r['short_first_audio_s']:17.3f} {r['short_rtf']:10.3f} {r['long_first_audio_s']:18.3f}"
-              f" {r['long_rtf']:10.3f} {r['long_rtf'] / peer['long_rtf']:12.2f}")
+        print(
+            f"{name:18} {r['short_first_audio_s']:17.3f} {r['short_rtf']:10.3f} {r['long_first_audio_s']:18.3f}"
+            f" {r['long_rtf']:10.3f} {r['long_rtf'] / peer['long_rtf']:12.2f}"
+        )
     if not results["similarity"]:
         print("\n(similarity skipped: espeak-ng is not installed)")
         return
@@ -178,14 +198,18 @@ def print_tables(results: dict) -> None:
     print(f"{'owner':20} {'base':>7} {'zero-shot':>10} {'trained':>8} {'owner 2nd clip':>15} {'train s':>8}")
     cols = ["base", "zero_shot", "trained", "owner"]
     for owner, r in results["similarity"].items():
-        print(f"{owner:20} {r['base']:7.3f} {r['zero_shot']:10.3f} {r['trained']:8.3f} {r['owner']:15.3f}"
-              f" {r['train_s']:8.1f}")
+        print(
+            f"{owner:20} {r['base']:7.3f} {r['zero_shot']:10.3f} {r['trained']:8.3f} {r['owner']:15.3f}"
+            f" {r['train_s']:8.1f}"
+        )
     mean = {c: statistics.fmean(r[c] for r in results["similarity"].values()) for c in cols}
     print(f"{'mean':20} {mean['base']:7.3f} {mean['zero_shot']:10.3f} {mean['trained']:8.3f} {mean['owner']:15.3f}")
     gap = mean["owner"] - mean["base"]
     for c in ("zero_shot", "trained"):
-        print(f"  {c}: {mean[c] / mean['base']:.2f}x the base voice's similarity; closes "
-              f"{(mean[c] - mean['base']) / gap * 100:.0f}% of the base→owner gap")
+        print(
+            f"  {c}: {mean[c] / mean['base']:.2f}x the base voice's similarity; closes "
+            f"{(mean[c] - mean['base']) / gap * 100:.0f}% of the base→owner gap"
+        )
     results["summary"] = mean
 
 

@@ -39,15 +39,69 @@ from twin.voice.prepare import Engines, prepare_audio  # noqa: E402
 SR = 22050
 VOICES = ["en-us", "en-us+f3", "en-gb", "en-us+m4"]
 WORDS = [
-    "time", "person", "year", "way", "day", "thing", "man", "world", "life", "hand", "part",
-    "child", "eye", "woman", "place", "work", "week", "case", "point", "government", "company",
-    "number", "group", "problem", "fact", "morning", "river", "garden", "window", "music", "story",
-    "city", "market", "doctor", "teacher", "letter", "train", "coffee", "mountain", "friend",
-    "evening", "summer", "winter", "table", "paper", "kitchen",
+    "time",
+    "person",
+    "year",
+    "way",
+    "day",
+    "thing",
+    "man",
+    "world",
+    "life",
+    "hand",
+    "part",
+    "child",
+    "eye",
+    "woman",
+    "place",
+    "work",
+    "week",
+    "case",
+    "point",
+    "government",
+    "company",
+    "number",
+    "group",
+    "problem",
+    "fact",
+    "morning",
+    "river",
+    "garden",
+    "window",
+    "music",
+    "story",
+    "city",
+    "market",
+    "doctor",
+    "teacher",
+    "letter",
+    "train",
+    "coffee",
+    "mountain",
+    "friend",
+    "evening",
+    "summer",
+    "winter",
+    "table",
+    "paper",
+    "kitchen",
 ]
 VERBS = [
-    "found", "saw", "made", "took", "gave", "told", "asked", "left", "kept", "brought", "carried",
-    "opened", "watched", "painted", "cleaned",
+    "found",
+    "saw",
+    "made",
+    "took",
+    "gave",
+    "told",
+    "asked",
+    "left",
+    "kept",
+    "brought",
+    "carried",
+    "opened",
+    "watched",
+    "painted",
+    "cleaned",
 ]
 
 
@@ -79,8 +133,11 @@ def make_audio(minutes: float, tmp: Path, seed: int = 0) -> np.ndarray:
         total += len(pause) + n + int(0.15 * SR) + len(s)
     x = np.concatenate(parts)[: int(minutes * 60 * SR)]
     t = np.arange(len(x)) / SR
-    x = x + 0.002 * np.sin(2 * np.pi * 50 * t).astype(np.float32) + nrng.standard_normal(len(x)).astype(
-        np.float32) * 0.002
+    x = (
+        x
+        + 0.002 * np.sin(2 * np.pi * 50 * t).astype(np.float32)
+        + nrng.standard_normal(len(x)).astype(np.float32) * 0.002
+    )
     return x.astype(np.float32)
 
 
@@ -155,19 +212,32 @@ def main() -> int:
     core = sum(v for _, v in rows)
     clip_s = sum(c.metrics.duration_s for c in out.clips)
     result = {
-        "audio_s": round(audio_s, 1), "clips": len(out.clips), "clip_s": round(clip_s, 1),
-        "breaths": len(out.breaths), "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "audio_s": round(audio_s, 1),
+        "clips": len(out.clips),
+        "clip_s": round(clip_s, 1),
+        "breaths": len(out.breaths),
+        "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "steps": {k: {"s": round(v, 3), "rtf": round(v / audio_s, 5)} for k, v in rows},
         "total_excluding_transcription": {"s": round(core, 3), "rtf": round(core / audio_s, 5)},
         "denoise_optional": {"s": round(den, 3), "rtf": round(den / audio_s, 5)},
-        "transcription": None if stt_s is None else {"model": args.stt_model, "s": round(stt_s, 2),
-                                                     "rtf": round(stt_s / audio_s, 4),
-                                                     "rtf_per_clip_second": round(stt_s / max(clip_s, 1e-9), 4)},
-        "vad_vs_peer": {"ours_s": round(ours_vad, 3), "peer_silero_vad_wrapper_s": round(peer, 3),
-                        "ratio_ours_over_peer": round(ours_vad / peer, 3)},
+        "transcription": None
+        if stt_s is None
+        else {
+            "model": args.stt_model,
+            "s": round(stt_s, 2),
+            "rtf": round(stt_s / audio_s, 4),
+            "rtf_per_clip_second": round(stt_s / max(clip_s, 1e-9), 4),
+        },
+        "vad_vs_peer": {
+            "ours_s": round(ours_vad, 3),
+            "peer_silero_vad_wrapper_s": round(peer, 3),
+            "ratio_ours_over_peer": round(ours_vad / peer, 3),
+        },
     }
-    print(f"{audio_s / 60:.1f} min of audio → {len(out.clips)} clips ({clip_s / 60:.1f} min), "
-          f"{len(out.breaths)} breaths attenuated")
+    print(
+        f"{audio_s / 60:.1f} min of audio → {len(out.clips)} clips ({clip_s / 60:.1f} min), "
+        f"{len(out.breaths)} breaths attenuated"
+    )
     print(f"{'step':<28}{'seconds':>10}{'RTF':>10}")
     for k, v in rows:
         print(f"{k:<28}{v:>10.3f}{v / audio_s:>10.4f}")
@@ -175,8 +245,10 @@ def main() -> int:
     print(f"{'denoise (optional, off)':<28}{den:>10.3f}{den / audio_s:>10.4f}")
     if stt_s is not None:
         print(f"{'transcription (' + args.stt_model + ')':<28}{stt_s:>10.3f}{stt_s / audio_s:>10.4f}")
-    print(f"VAD alone, same 16 kHz input: ours {ours_vad:.3f} s, peer silero-vad get_speech_timestamps "
-          f"{peer:.3f} s; ours/peer = {ours_vad / peer:.2f}")
+    print(
+        f"VAD alone, same 16 kHz input: ours {ours_vad:.3f} s, peer silero-vad get_speech_timestamps "
+        f"{peer:.3f} s; ours/peer = {ours_vad / peer:.2f}"
+    )
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n")
     return 0

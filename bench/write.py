@@ -53,8 +53,14 @@ def run_twin(svc: WritingService, opts: LLMOptions) -> dict[str, float]:
 
 def run_direct_llama(llama, messages: list[dict], opts: LLMOptions) -> dict[str, float]:
     start, first, n = time.perf_counter(), None, 0
-    for chunk in llama.create_chat_completion(messages=messages, stream=True, max_tokens=opts.max_tokens,
-                                              temperature=opts.temperature, top_p=opts.top_p, seed=opts.seed):
+    for chunk in llama.create_chat_completion(
+        messages=messages,
+        stream=True,
+        max_tokens=opts.max_tokens,
+        temperature=opts.temperature,
+        top_p=opts.top_p,
+        seed=opts.seed,
+    ):
         if chunk["choices"][0]["delta"].get("content"):
             n += 1
             if first is None:
@@ -82,9 +88,15 @@ def run_provider(llm, messages: list[dict], opts: LLMOptions) -> dict[str, float
 
 def run_sdk(client, model: str, messages: list[dict], opts: LLMOptions) -> dict[str, float]:
     start, first, n = time.perf_counter(), None, 0
-    stream = client.chat.completions.create(model=model, messages=messages, stream=True,
-                                            max_tokens=opts.max_tokens, temperature=opts.temperature,
-                                            top_p=opts.top_p, seed=opts.seed)
+    stream = client.chat.completions.create(
+        model=model,
+        messages=messages,
+        stream=True,
+        max_tokens=opts.max_tokens,
+        temperature=opts.temperature,
+        top_p=opts.top_p,
+        seed=opts.seed,
+    )
     for chunk in stream:
         if chunk.choices and chunk.choices[0].delta.content:
             n += 1
@@ -123,9 +135,25 @@ def free_port() -> int:
 def start_server(model_path: Path, n_threads: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
     log = tempfile.NamedTemporaryFile(prefix="llama_server_", suffix=".log", delete=False)  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--host",
-                             "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", str(n_threads)],
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(model_path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+            "--n_threads",
+            str(n_threads),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}/v1"
     for _ in range(600):
         try:
@@ -155,9 +183,10 @@ def main() -> None:
     direct = ("llama-cpp-python direct", lambda: run_direct_llama(llm.llama, messages, opts))
     # The path's own overhead (cleanup off), then as `twin write` runs it: the cleaner holds back a
     # preamble such as "Here's a possible response:", so the first *visible* token comes later.
-    results = [pair("embedded", ("twin write path, raw stream", lambda: run_twin(raw, opts)), direct,
-                    args.runs),
-               pair("cleaned", ("twin write, first visible", lambda: run_twin(svc, opts)), direct, args.runs)]
+    results = [
+        pair("embedded", ("twin write path, raw stream", lambda: run_twin(raw, opts)), direct, args.runs),
+        pair("cleaned", ("twin write, first visible", lambda: run_twin(svc, opts)), direct, args.runs),
+    ]
 
     if not args.skip_server:
         import openai
@@ -167,19 +196,29 @@ def main() -> None:
             prov = registry.create("llm", "openai", base_url=base)
             asyncio.run(prov.load())
             client = openai.OpenAI(base_url=base, api_key="none", max_retries=0)
-            results.append(pair("openai", ("twin openai provider", lambda: run_provider(prov, messages, opts)),
-                                ("openai SDK", lambda: run_sdk(client, prov.model, messages, opts)), args.runs))
+            results.append(
+                pair(
+                    "openai",
+                    ("twin openai provider", lambda: run_provider(prov, messages, opts)),
+                    ("openai SDK", lambda: run_sdk(client, prov.model, messages, opts)),
+                    args.runs,
+                )
+            )
         finally:
             proc.terminate()
             proc.wait(timeout=30)
 
-    print(f"\nwrite benchmark: max_tokens={args.max_tokens}, greedy, {args.runs} runs each (medians), "
-          f"{os.cpu_count()} CPUs\n")
+    print(
+        f"\nwrite benchmark: max_tokens={args.max_tokens}, greedy, {args.runs} runs each (medians), "
+        f"{os.cpu_count()} CPUs\n"
+    )
     print(f"{'pair':9} {'side':30} {'first token s':>13} {'tok/s':>8} {'tokens':>6}")
     for r in results:
         for side in ("twin", "peer"):
-            print(f"{r['pair']:9} {r[side]:30} {r[side + '_first_token_s']:13.3f} "
-                  f"{r[side + '_tokens_per_s']:8.1f} {r[side + '_tokens']:6.0f}")
+            print(
+                f"{r['pair']:9} {r[side]:30} {r[side + '_first_token_s']:13.3f} "
+                f"{r[side + '_tokens_per_s']:8.1f} {r[side + '_tokens']:6.0f}"
+            )
         print(f"{'':9} {'ratio twin/peer':30} {r['first_token_ratio']:13.3f} {r['tokens_per_s_ratio']:8.3f}")
     out = Path(__file__).parent / "results" / "write.json"
     out.parent.mkdir(exist_ok=True)

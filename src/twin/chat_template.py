@@ -46,8 +46,7 @@ CHATML = TemplateFamily(
         "{% endif %}"
     ),
     ollama=(
-        "{{- range .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n"
-        "{{ end }}<|im_start|>assistant\n"
+        "{{- range .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n{{ end }}<|im_start|>assistant\n"
     ),
     stop=("<|im_end|>", "<|im_start|>", "<|endoftext|>"),
     turn_start="<|im_start|>{role}\n",

@@ -27,11 +27,17 @@ def test_sdk_chat_models_and_speech(live: tuple[Env, str]) -> None:
     reply = client.chat.completions.create(model="twin", messages=[{"role": "user", "content": "see you soon"}])
     assert reply.choices[0].message.content == "see you soon"
     assert reply.usage.completion_tokens == 3
-    pieces = [c.choices[0].delta.content or "" for c in client.chat.completions.create(
-        model="twin", stream=True, messages=[{"role": "user", "content": "one two three four"}]) if c.choices]
+    pieces = [
+        c.choices[0].delta.content or ""
+        for c in client.chat.completions.create(
+            model="twin", stream=True, messages=[{"role": "user", "content": "one two three four"}]
+        )
+        if c.choices
+    ]
     assert "".join(pieces) == "one two three four" and len([p for p in pieces if p]) == 4
-    speech = client.audio.speech.create(model="tts-1", voice="default", input="Hello from the twin.",
-                                        response_format="wav")
+    speech = client.audio.speech.create(
+        model="tts-1", voice="default", input="Hello from the twin.", response_format="wav"
+    )
     assert speech.content[:4] == b"RIFF"
 
 

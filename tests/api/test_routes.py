@@ -25,14 +25,20 @@ def test_engines(env: Env) -> None:
 
 def test_models(env: Env) -> None:
     r = env.client.get("/v1/models", headers=env.auth())
-    assert r.json() == {"object": "list", "data": [{"id": "fake", "object": "model", "created": 0,
-                                                     "owned_by": "twin"}]}
+    assert r.json() == {"object": "list", "data": [{"id": "fake", "object": "model", "created": 0, "owned_by": "twin"}]}
 
 
 def test_chat_completion(env: Env) -> None:
-    r = env.client.post("/v1/chat/completions", headers=env.auth(),
-                        json={"model": "twin", "messages": [{"role": "user", "content": "see you at eight"}],
-                              "temperature": 0.2, "top_p": 0.9})
+    r = env.client.post(
+        "/v1/chat/completions",
+        headers=env.auth(),
+        json={
+            "model": "twin",
+            "messages": [{"role": "user", "content": "see you at eight"}],
+            "temperature": 0.2,
+            "top_p": 0.9,
+        },
+    )
     assert r.status_code == 200
     body = r.json()
     assert body["object"] == "chat.completion"
@@ -41,9 +47,12 @@ def test_chat_completion(env: Env) -> None:
 
 
 def test_chat_completion_stream(env: Env) -> None:
-    with env.client.stream("POST", "/v1/chat/completions", headers=env.auth(),
-                           json={"model": "twin", "stream": True,
-                                 "messages": [{"role": "user", "content": "one two three"}]}) as r:
+    with env.client.stream(
+        "POST",
+        "/v1/chat/completions",
+        headers=env.auth(),
+        json={"model": "twin", "stream": True, "messages": [{"role": "user", "content": "one two three"}]},
+    ) as r:
         assert r.headers["content-type"].startswith("text/event-stream")
         events = [line[6:] for line in r.iter_lines() if line.startswith("data: ")]
     assert events[-1] == "[DONE]"
@@ -53,9 +62,15 @@ def test_chat_completion_stream(env: Env) -> None:
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
 
 
-@pytest.mark.parametrize("body", [{}, {"model": "m", "messages": []},
-                                  {"model": "m", "messages": [{"role": "robot", "content": "x"}]},
-                                  {"model": "m", "messages": [{"role": "user", "content": "x"}], "temperature": 9}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"model": "m", "messages": []},
+        {"model": "m", "messages": [{"role": "robot", "content": "x"}]},
+        {"model": "m", "messages": [{"role": "user", "content": "x"}], "temperature": 9},
+    ],
+)
 def test_chat_validation(env: Env, body: dict) -> None:
     r = env.client.post("/v1/chat/completions", headers=env.auth(), json=body)
     assert r.status_code == 422
@@ -75,8 +90,9 @@ def test_clone_wav_and_mp3(env: Env) -> None:
 
 
 def test_clone_stream_is_chunked(env: Env) -> None:
-    with env.client.stream("POST", "/api/tts/clone", headers=env.auth(),
-                           json={"text": "Streaming speech, in pieces.", "stream": True}) as r:
+    with env.client.stream(
+        "POST", "/api/tts/clone", headers=env.auth(), json={"text": "Streaming speech, in pieces.", "stream": True}
+    ) as r:
         assert r.status_code == 200
         assert "content-length" not in r.headers
         data = b"".join(r.iter_bytes())
@@ -90,12 +106,17 @@ def test_clone_with_reference_audio(env: Env) -> None:
     assert r.status_code in (200, 503), r.text
 
 
-@pytest.mark.parametrize("body,status", [
-    ({"text": ""}, 422), ({"text": "hi", "format": "ogg"}, 422), ({"text": "hi", "unknown": 1}, 422),
-    ({"text": "hi", "reference_audio": "!!notbase64!!"}, 422),
-    ({"text": "hi", "reference_audio": base64.b64encode(b"not audio" * 20).decode()}, 415),
-    ({"text": "hi", "voice_id": "v1", "reference_audio": "AAAA"}, 422),
-])
+@pytest.mark.parametrize(
+    "body,status",
+    [
+        ({"text": ""}, 422),
+        ({"text": "hi", "format": "ogg"}, 422),
+        ({"text": "hi", "unknown": 1}, 422),
+        ({"text": "hi", "reference_audio": "!!notbase64!!"}, 422),
+        ({"text": "hi", "reference_audio": base64.b64encode(b"not audio" * 20).decode()}, 415),
+        ({"text": "hi", "voice_id": "v1", "reference_audio": "AAAA"}, 422),
+    ],
+)
 def test_clone_validation(env: Env, body: dict, status: int) -> None:
     r = env.client.post("/api/tts/clone", headers=env.auth(), json=body)
     assert r.status_code == status, r.text
@@ -110,28 +131,42 @@ def test_unknown_voice_is_404(env: Env) -> None:
 
 
 def test_openai_speech(env: Env) -> None:
-    r = env.client.post("/v1/audio/speech", headers=env.auth(),
-                        json={"model": "tts-1", "input": "Good morning.", "voice": "default", "response_format": "wav"})
+    r = env.client.post(
+        "/v1/audio/speech",
+        headers=env.auth(),
+        json={"model": "tts-1", "input": "Good morning.", "voice": "default", "response_format": "wav"},
+    )
     assert r.status_code == 200 and r.content[:4] == b"RIFF"
 
 
 def test_upload_rejects_non_audio(env: Env) -> None:
-    r = env.client.post("/api/voice/upload", headers=env.auth(),
-                        files={"file": ("x.wav", b"RIFF\x00\x00\x00\x00WAVEjunk" * 4, "audio/wav")})
+    r = env.client.post(
+        "/api/voice/upload",
+        headers=env.auth(),
+        files={"file": ("x.wav", b"RIFF\x00\x00\x00\x00WAVEjunk" * 4, "audio/wav")},
+    )
     assert r.status_code in (415, 422)
     r = env.client.post("/api/voice/upload", headers=env.auth(), files={"file": ("x.wav", b"", "audio/wav")})
     assert r.status_code == 422
     r = env.client.post("/api/voice/upload", headers=env.auth(), data={"emotion": "neutral"})
     assert r.status_code == 422
-    r = env.client.post("/api/voice/upload", headers=env.auth(), files={"file": ("a.wav", tone_wav(), "audio/wav")},
-                        data={"emotion": "Not An Emotion!"})
+    r = env.client.post(
+        "/api/voice/upload",
+        headers=env.auth(),
+        files={"file": ("a.wav", tone_wav(), "audio/wav")},
+        data={"emotion": "Not An Emotion!"},
+    )
     assert r.status_code == 422
 
 
 def test_upload_creates_voice(env: Env) -> None:
     pytest.importorskip("twin.voice.profiles")
-    r = env.client.post("/api/voice/upload", headers=env.auth(), files={"file": ("me.wav", speech_wav(), "audio/wav")},
-                        data={"emotion": "happy", "name": "me"})
+    r = env.client.post(
+        "/api/voice/upload",
+        headers=env.auth(),
+        files={"file": ("me.wav", speech_wav(), "audio/wav")},
+        data={"emotion": "happy", "name": "me"},
+    )
     assert r.status_code == 201, r.text
     v = r.json()
     assert v["voice_id"] and v["duration_s"] > 0
@@ -146,8 +181,9 @@ def test_generate_draft(env: Env) -> None:
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["text"] and body["model"] == "fake" and body["usage"]["completion_tokens"] > 0
-    with env.client.stream("POST", "/api/tts/lora/generate", headers=env.auth(),
-                           json={"prompt": "Say yes to the hike", "stream": True}) as s:
+    with env.client.stream(
+        "POST", "/api/tts/lora/generate", headers=env.auth(), json={"prompt": "Say yes to the hike", "stream": True}
+    ) as s:
         events = [json.loads(line[6:]) for line in s.iter_lines() if line.startswith("data: ")]
     assert events[-1]["done"] and "".join(e.get("delta", "") for e in events[:-1]) == events[-1]["text"]
 
@@ -158,8 +194,9 @@ def test_pipeline(env: Env) -> None:
     assert r.status_code == 200, r.text
     body = r.json()
     assert base64.b64decode(body["audio_base64"])[:4] == b"RIFF" and body["text"]
-    with env.client.stream("POST", "/api/tts/pipeline", headers=env.auth(),
-                           json={"prompt": "Say hello", "stream": True, "format": "mp3"}) as s:
+    with env.client.stream(
+        "POST", "/api/tts/pipeline", headers=env.auth(), json={"prompt": "Say hello", "stream": True, "format": "mp3"}
+    ) as s:
         events = [json.loads(line) for line in s.iter_lines() if line.strip()]
     kinds = [e["type"] for e in events]
     assert kinds[0] == "text" and "audio" in kinds and kinds[-1] == "done"

@@ -23,8 +23,7 @@ def test_schema_fuzz(twin_home: Path) -> None:
     from schemathesis.specs.openapi.checks import positive_data_acceptance
 
     env, app = _app(twin_home)
-    schema = schemathesis.openapi.from_asgi("/api/openapi.json", app, headers={
-        **env.auth(), "Host": "127.0.0.1"})
+    schema = schemathesis.openapi.from_asgi("/api/openapi.json", app, headers={**env.auth(), "Host": "127.0.0.1"})
     # Speech routes run a real TTS engine per example; keep them out of the fuzz loop (they have
     # their own tests) and fuzz the rest.
     schema = schema.exclude(path_regex=r"^/(api/tts/(clone|pipeline)|v1/audio/speech)$")

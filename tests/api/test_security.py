@@ -41,13 +41,30 @@ def api_routes(env: Env) -> list[tuple[str, str]]:
 
 def test_route_walk_sees_every_feature(env: Env) -> None:
     paths = {p for _m, p in api_routes(env)}
-    for expected in ("/api/tts/lora/generate", "/api/voice/upload", "/api/tts/clone", "/api/tts/pipeline",
-                     "/v1/chat/completions", "/v1/audio/speech", "/v1/models", "/api/engines", "/api/health"):
+    for expected in (
+        "/api/tts/lora/generate",
+        "/api/voice/upload",
+        "/api/tts/clone",
+        "/api/tts/pipeline",
+        "/v1/chat/completions",
+        "/v1/audio/speech",
+        "/v1/models",
+        "/api/engines",
+        "/api/health",
+    ):
         assert expected in paths
 
 
-@pytest.mark.parametrize("auth", [None, "Bearer twin_sk_wrongwrongwrongwrongwrongwrongwrongwrong12",
-                                  "Bearer nonsense", "Basic YWxpY2U6cGFzcw==", "twin_sk_x"])
+@pytest.mark.parametrize(
+    "auth",
+    [
+        None,
+        "Bearer twin_sk_wrongwrongwrongwrongwrongwrongwrongwrong12",
+        "Bearer nonsense",
+        "Basic YWxpY2U6cGFzcw==",
+        "twin_sk_x",
+    ],
+)
 def test_every_route_needs_a_key(env: Env, auth: str | None) -> None:
     headers = {"Authorization": auth} if auth else {}
     checked = 0
@@ -112,8 +129,11 @@ def test_foreign_host_is_refused(env: Env) -> None:
 
 def test_hostile_origin_is_refused(env: Env) -> None:
     for origin in ("https://evil.example", "null", "http://127.0.0.1.evil.example"):
-        r = env.client.post("/v1/chat/completions", headers={**env.auth(), "Origin": origin},
-                            json={"model": "m", "messages": [{"role": "user", "content": "hi"}]})
+        r = env.client.post(
+            "/v1/chat/completions",
+            headers={**env.auth(), "Origin": origin},
+            json={"model": "m", "messages": [{"role": "user", "content": "hi"}]},
+        )
         assert r.status_code == 403, origin
         assert "access-control-allow-origin" not in r.headers
     ok = env.client.get("/v1/models", headers={**env.auth(), "Origin": "http://127.0.0.1"})
@@ -124,11 +144,13 @@ def test_cors_allows_only_listed_origins(twin_home) -> None:  # noqa: ANN001
     from .conftest import make_env
 
     e = make_env(twin_home, cors_origins=["https://app.example"])
-    pre = e.client.options("/v1/models", headers={"Origin": "https://app.example",
-                                                  "Access-Control-Request-Method": "GET"})
+    pre = e.client.options(
+        "/v1/models", headers={"Origin": "https://app.example", "Access-Control-Request-Method": "GET"}
+    )
     assert pre.headers.get("access-control-allow-origin") == "https://app.example"
-    bad = e.client.options("/v1/models", headers={"Origin": "https://other.example",
-                                                  "Access-Control-Request-Method": "GET"})
+    bad = e.client.options(
+        "/v1/models", headers={"Origin": "https://other.example", "Access-Control-Request-Method": "GET"}
+    )
     assert bad.status_code == 403
 
 
@@ -144,14 +166,21 @@ def test_wildcard_and_null_cors_config_refused(twin_home, origin: str) -> None: 
 
 def test_cross_profile_voice_is_not_found(env: Env) -> None:
     pytest.importorskip("twin.voice.profiles")
-    r = env.client.post("/api/voice/upload", headers=env.auth("alice"),
-                        files={"file": ("me.wav", speech_wav(), "audio/wav")}, data={"emotion": "neutral"})
+    r = env.client.post(
+        "/api/voice/upload",
+        headers=env.auth("alice"),
+        files={"file": ("me.wav", speech_wav(), "audio/wav")},
+        data={"emotion": "neutral"},
+    )
     assert r.status_code == 201, r.text
     vid = r.json()["voice_id"]
     assert env.client.get(f"/api/voice/{vid}", headers=env.auth("alice")).status_code == 200
-    for method, path, body in (("GET", f"/api/voice/{vid}", None), ("DELETE", f"/api/voice/{vid}", None),
-                               ("POST", "/api/tts/clone", {"text": "hi", "voice_id": vid}),
-                               ("POST", "/v1/audio/speech", {"model": "t", "input": "hi", "voice": vid})):
+    for method, path, body in (
+        ("GET", f"/api/voice/{vid}", None),
+        ("DELETE", f"/api/voice/{vid}", None),
+        ("POST", "/api/tts/clone", {"text": "hi", "voice_id": vid}),
+        ("POST", "/v1/audio/speech", {"model": "t", "input": "hi", "voice": vid}),
+    ):
         r = env.client.request(method, path, headers=env.auth("bob"), json=body)
         assert r.status_code == 404, (method, path, r.status_code, r.text)
     assert vid not in str(env.client.get("/api/voice", headers=env.auth("bob")).json())
@@ -169,8 +198,9 @@ def test_traversal_in_voice_ids(env: Env, bad: str) -> None:
 
 @pytest.mark.parametrize("name", ["../../../etc/passwd", "..\\..\\x.wav", "/abs/path.wav", "a\x00b.wav"])
 def test_upload_file_names_never_become_paths(env: Env, name: str) -> None:
-    r = env.client.post("/api/voice/upload", headers=env.auth(),
-                        files={"file": (name, b"not audio at all" * 10, "audio/wav")})
+    r = env.client.post(
+        "/api/voice/upload", headers=env.auth(), files={"file": (name, b"not audio at all" * 10, "audio/wav")}
+    )
     assert r.status_code in (415, 422), r.text
     profile_root = env.settings.profiles_dir / "alice"
     assert not any(p.name.endswith("passwd") for p in env.settings.home.rglob("*"))
@@ -179,8 +209,11 @@ def test_upload_file_names_never_become_paths(env: Env, name: str) -> None:
 
 def test_upload_voice_name_traversal(env: Env) -> None:
     r = env.client.post(
-        "/api/voice/upload", headers=env.auth(), files={"file": ("a.wav", tone_wav(), "audio/wav")},
-                        data={"name": "../bob"})
+        "/api/voice/upload",
+        headers=env.auth(),
+        files={"file": ("a.wav", tone_wav(), "audio/wav")},
+        data={"name": "../bob"},
+    )
     assert r.status_code == 422
 
 
@@ -193,8 +226,11 @@ def test_upload_over_limit_is_413(small_env: Env) -> None:
 
 
 def test_json_body_over_limit_is_413(small_env: Env) -> None:
-    r = small_env.client.post("/v1/chat/completions", headers=small_env.auth(),
-                              json={"model": "m", "messages": [{"role": "user", "content": "x" * 10_000}]})
+    r = small_env.client.post(
+        "/v1/chat/completions",
+        headers=small_env.auth(),
+        json={"model": "m", "messages": [{"role": "user", "content": "x" * 10_000}]},
+    )
     assert r.status_code == 413
 
 
@@ -203,14 +239,18 @@ def test_chunked_body_over_limit_is_413(small_env: Env) -> None:
         for _ in range(10):
             yield b"x" * 1000
 
-    r = small_env.client.post("/v1/chat/completions", headers={**small_env.auth(), "Content-Type": "application/json"},
-                              content=gen())
+    r = small_env.client.post(
+        "/v1/chat/completions", headers={**small_env.auth(), "Content-Type": "application/json"}, content=gen()
+    )
     assert r.status_code == 413
 
 
 def test_audit_log_records_outcomes_without_secrets(env: Env) -> None:
-    env.client.post("/v1/chat/completions", headers=env.auth(),
-                    json={"model": "m", "messages": [{"role": "user", "content": "my secret plan"}]})
+    env.client.post(
+        "/v1/chat/completions",
+        headers=env.auth(),
+        json={"model": "m", "messages": [{"role": "user", "content": "my secret plan"}]},
+    )
     env.client.get("/v1/models", headers={"Authorization": "Bearer twin_sk_bad"})
     from twin.profiles import ProfileManager
 

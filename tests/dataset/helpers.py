@@ -15,19 +15,41 @@ from twin.store.db import connect
 BASE = datetime(2024, 3, 1, 9, 0)
 
 
-def row(conversation_id: str, seq: int, sender: str, text: str, *, me: bool = False,
-        ts: datetime | None = None, kind: str = "text", flags: list[str] | None = None,
-        subject: str | None = None, locator: str | None = None, fmt: str | None = None,
-        extra: dict[str, Any] | None = None, recipients: list[str] | None = None,
-        address: str | None = None) -> dict[str, Any]:
+def row(
+    conversation_id: str,
+    seq: int,
+    sender: str,
+    text: str,
+    *,
+    me: bool = False,
+    ts: datetime | None = None,
+    kind: str = "text",
+    flags: list[str] | None = None,
+    subject: str | None = None,
+    locator: str | None = None,
+    fmt: str | None = None,
+    extra: dict[str, Any] | None = None,
+    recipients: list[str] | None = None,
+    address: str | None = None,
+) -> dict[str, Any]:
     email = conversation_id.startswith("email:")
     return {
-        "id": new_id(), "conversation_id": conversation_id, "seq": seq, "sender": sender, "text": text,
-        "sender_is_me": int(me), "timestamp": (ts or BASE + timedelta(minutes=seq)).isoformat(),
-        "kind": kind, "flags": json.dumps(flags or []), "subject": subject,
-        "locator": locator or f"L{seq}", "format": fmt or ("eml" if email else "whatsapp"),
-        "extra": json.dumps(extra or {}), "recipients": json.dumps(recipients) if recipients else None,
-        "sender_address": address, "source": "test.txt",
+        "id": new_id(),
+        "conversation_id": conversation_id,
+        "seq": seq,
+        "sender": sender,
+        "text": text,
+        "sender_is_me": int(me),
+        "timestamp": (ts or BASE + timedelta(minutes=seq)).isoformat(),
+        "kind": kind,
+        "flags": json.dumps(flags or []),
+        "subject": subject,
+        "locator": locator or f"L{seq}",
+        "format": fmt or ("eml" if email else "whatsapp"),
+        "extra": json.dumps(extra or {}),
+        "recipients": json.dumps(recipients) if recipients else None,
+        "sender_address": address,
+        "source": "test.txt",
     }
 
 
@@ -39,9 +61,27 @@ def insert(profile: Profile, rows: list[dict[str, Any]]) -> None:
                 "INSERT INTO messages (id, fingerprint, source, source_sha256, locator, format, conversation_id,"
                 " seq, sender, sender_address, sender_is_me, timestamp, text, kind, flags, subject, recipients,"
                 " extra) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (r["id"], fp, r["source"], "0" * 64, r["locator"], r["format"], r["conversation_id"], r["seq"],
-                 r["sender"], r["sender_address"], r["sender_is_me"], r["timestamp"], r["text"], r["kind"],
-                 r["flags"], r["subject"], r["recipients"], r["extra"]))
+                (
+                    r["id"],
+                    fp,
+                    r["source"],
+                    "0" * 64,
+                    r["locator"],
+                    r["format"],
+                    r["conversation_id"],
+                    r["seq"],
+                    r["sender"],
+                    r["sender_address"],
+                    r["sender_is_me"],
+                    r["timestamp"],
+                    r["text"],
+                    r["kind"],
+                    r["flags"],
+                    r["subject"],
+                    r["recipients"],
+                    r["extra"],
+                ),
+            )
 
 
 REPLIES = [
@@ -54,8 +94,12 @@ REPLIES = [
     "Great work on the release notes, they read really clearly now.",
     "No worries at all, we can pick this up again after the holidays.",
 ]
-QUESTIONS = ["Are you coming to the meeting?", "Did you see my message about Friday?",
-             "What do you think about the plan?", "Can you help me with the report?"]
+QUESTIONS = [
+    "Are you coming to the meeting?",
+    "Did you see my message about Friday?",
+    "What do you think about the plan?",
+    "Can you help me with the report?",
+]
 
 
 def chat_corpus(n_contacts: int = 12, per_contact: int = 10) -> list[dict[str, Any]]:

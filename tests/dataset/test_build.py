@@ -23,7 +23,7 @@ def mixed_rows() -> list[dict]:
     c, t = "whatsapp:Noise", BASE
     rows += [
         row(c, 0, "Ana", "did you get the invite for the party on friday?", ts=t),
-        row(c, 1, "Me", "ok", me=True, ts=t + timedelta(minutes=1)),                      # too short
+        row(c, 1, "Me", "ok", me=True, ts=t + timedelta(minutes=1)),  # too short
         row(c, 2, "Ana", "and the photos?", ts=t + timedelta(hours=9)),
         row(c, 3, "Me", "https://photos.example.com/album/summer", me=True, ts=t + timedelta(hours=9, minutes=1)),
         row(c, 4, "Ana", "so?", ts=t + timedelta(hours=20)),
@@ -31,21 +31,55 @@ def mixed_rows() -> list[dict]:
         row(c, 6, "Ana", "photo", ts=t + timedelta(hours=30)),
         row(c, 7, "Me", "<Media omitted>", me=True, kind="media", ts=t + timedelta(hours=30, minutes=1)),
         row(c, 8, "Ana", "and your number?", ts=t + timedelta(hours=40)),
-        row(c, 9, "Me", "sure, it's +44 20 7946 0958 or mail ana.friend@example.org any time",
-            me=True, ts=t + timedelta(hours=40, minutes=1)),
+        row(
+            c,
+            9,
+            "Me",
+            "sure, it's +44 20 7946 0958 or mail ana.friend@example.org any time",
+            me=True,
+            ts=t + timedelta(hours=40, minutes=1),
+        ),
     ]
     g = "whatsapp:Oma"
-    rows += [row(g, 0, "Oma", "Hallo mein Schatz, wie geht es dir heute? Kommst du am Sonntag zum Essen?"),
-             row(g, 1, "Me", "Hallo Oma, mir geht es gut! Ja, ich komme gerne am Sonntag vorbei.", me=True)]
+    rows += [
+        row(g, 0, "Oma", "Hallo mein Schatz, wie geht es dir heute? Kommst du am Sonntag zum Essen?"),
+        row(g, 1, "Me", "Hallo Oma, mir geht es gut! Ja, ich komme gerne am Sonntag vorbei.", me=True),
+    ]
     e = "email:<list1@lists.org>"
-    rows += [row(e, 0, "List", "Weekly digest of the python mailing list with many topics", locator="<list1@lists.org>",
-                 subject="Digest", flags=["list"]),
-             row(e, 1, "Me", "Thanks for the digest, the section on packaging was really useful.", me=True,
-                 subject="Re: Digest", flags=["list"], extra={"in_reply_to": "<list1@lists.org>"})]
+    rows += [
+        row(
+            e,
+            0,
+            "List",
+            "Weekly digest of the python mailing list with many topics",
+            locator="<list1@lists.org>",
+            subject="Digest",
+            flags=["list"],
+        ),
+        row(
+            e,
+            1,
+            "Me",
+            "Thanks for the digest, the section on packaging was really useful.",
+            me=True,
+            subject="Re: Digest",
+            flags=["list"],
+            extra={"in_reply_to": "<list1@lists.org>"},
+        ),
+    ]
     n = "email:<new1@me.org>"
-    rows += [row(n, 0, "Me", "Hi Dana,\n\nattached are the slides for the Q1 budget review on Monday.\n\nBest",
-                 me=True, subject="Q1 budget review", locator="<new1@me.org>",
-                 extra={"to": ["Dana Reyes <dana@acme.org>"]})]
+    rows += [
+        row(
+            n,
+            0,
+            "Me",
+            "Hi Dana,\n\nattached are the slides for the Q1 budget review on Monday.\n\nBest",
+            me=True,
+            subject="Q1 budget review",
+            locator="<new1@me.org>",
+            extra={"to": ["Dana Reyes <dana@acme.org>"]},
+        )
+    ]
     return rows
 
 
@@ -137,8 +171,9 @@ def test_llm_back_translation_with_fake_backend(profile):
     llm = registry.create("llm", "fake", reply_fn=lambda msgs: "Send Dana the slides for Monday's budget review.")
     cfg = CFG.model_copy(update={"instructions": "llm"})
     report = build_dataset(profile, "default", cfg, generate=generate_with(llm, cfg.seed))
-    text = (profile.dataset_dir("default") / "train.jsonl").read_text() + \
-        (profile.dataset_dir("default") / "val.jsonl").read_text()
+    text = (profile.dataset_dir("default") / "train.jsonl").read_text() + (
+        profile.dataset_dir("default") / "val.jsonl"
+    ).read_text()
     assert "Send Dana the slides for Monday's budget review." in text
     assert len(llm.calls) == report["by_kind"]["email_new"] == 1
     assert "attached are the slides" in llm.calls[0][-1].content

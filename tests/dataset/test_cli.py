@@ -29,8 +29,9 @@ def test_build_list_show_review_json(profile, tmp_path):
     shown = json.loads(invoke("dataset", "show", "first", "-p", "me", "--json").stdout)
     assert shown["samples"] == built["samples"]
 
-    page = json.loads(invoke("dataset", "review", "first", "-p", "me", "--status", "train", "--limit", "2",
-                             "--json").stdout)
+    page = json.loads(
+        invoke("dataset", "review", "first", "-p", "me", "--status", "train", "--limit", "2", "--json").stdout
+    )
     assert len(page["items"]) == 2 and page["total"] == built["samples"]["train"]
     sid = page["items"][0]["id"]
     r = invoke("dataset", "review", "first", "-p", "me", "--drop", sid, "--reason", "private", "--rebuild", "--json")

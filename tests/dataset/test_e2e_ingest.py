@@ -20,8 +20,9 @@ def test_ingest_fixtures_to_dataset(profile):
     paths = [DATA / "whatsapp" / "WhatsApp Chat with Priya.txt", *sorted((DATA / "email").iterdir())]
     if not all(p.exists() for p in paths):
         pytest.skip("ingest fixtures are not present")
-    report = service.ingest_paths(profile, paths, load_settings(),
-                                  aliases=["Thota Rao", "thota@example.com", "+49 151 12345678"])
+    report = service.ingest_paths(
+        profile, paths, load_settings(), aliases=["Thota Rao", "thota@example.com", "+49 151 12345678"]
+    )
     assert report.messages > 0
     cfg = DatasetConfig(refuse_below=1, languages=[], min_chars=2)
     built = build_dataset(profile, "e2e", cfg, force=True)

@@ -19,22 +19,28 @@ def test_min_chars():
     assert F.check_min_chars("   short text   ", 20).reason == "too_short"
 
 
-@pytest.mark.parametrize("text,keep", [
-    ("https://example.com/a?b=c", False),
-    ("  www.example.org  !", False),
-    ("look: https://example.com", True),
-    ("no links here at all", True),
-])
+@pytest.mark.parametrize(
+    "text,keep",
+    [
+        ("https://example.com/a?b=c", False),
+        ("  www.example.org  !", False),
+        ("look: https://example.com", True),
+        ("no links here at all", True),
+    ],
+)
 def test_link_only(text, keep):
     assert F.check_link_only(text).keep is keep
 
 
-@pytest.mark.parametrize("text,keep", [
-    ("😂😂😂", False),
-    ("👍 ❤️ !!", False),
-    ("🎉 congrats on the new job!", True),
-    ("ok", True),
-])
+@pytest.mark.parametrize(
+    "text,keep",
+    [
+        ("😂😂😂", False),
+        ("👍 ❤️ !!", False),
+        ("🎉 congrats on the new job!", True),
+        ("ok", True),
+    ],
+)
 def test_emoji_only(text, keep):
     assert F.check_emoji_only(text).keep is keep
 
@@ -63,6 +69,8 @@ def test_review_filter():
 def test_language_detection_uses_joined_text():
     d = LanguageDetector()
     assert d.detect("ok") == "und"
-    groups = {"c1": ["Hallo!", "Wie geht es dir heute?", "Mir geht es gut, danke der Nachfrage."],
-              "c2": ["Hey", "are you coming tonight?", "I think we should leave at eight."]}
+    groups = {
+        "c1": ["Hallo!", "Wie geht es dir heute?", "Mir geht es gut, danke der Nachfrage."],
+        "c2": ["Hey", "are you coming tonight?", "I think we should leave at eight."],
+    }
     assert d.detect_groups(groups) == {"c1": "de", "c2": "en"}

@@ -11,9 +11,20 @@ from .helpers import BASE
 
 
 def msg(cid, seq, sender, text, minutes, me=False, **kw) -> Msg:
-    return Msg(id=f"m{seq:03d}", conversation_id=cid, seq=seq, sender=sender, is_me=me,
-               ts=BASE + timedelta(minutes=minutes), text=text, kind="text", flags=[],
-               fmt="eml" if cid.startswith("email:") else "whatsapp", locator=kw.pop("locator", f"L{seq}"), **kw)
+    return Msg(
+        id=f"m{seq:03d}",
+        conversation_id=cid,
+        seq=seq,
+        sender=sender,
+        is_me=me,
+        ts=BASE + timedelta(minutes=minutes),
+        text=text,
+        kind="text",
+        flags=[],
+        fmt="eml" if cid.startswith("email:") else "whatsapp",
+        locator=kw.pop("locator", f"L{seq}"),
+        **kw,
+    )
 
 
 def test_chat_merges_turns_and_splits_sessions():
@@ -23,7 +34,7 @@ def test_chat_merges_turns_and_splits_sessions():
         msg(cid, 2, "Priya", "are you free tonight?", 1),
         msg(cid, 3, "Me", "yes!", 2, me=True),
         msg(cid, 4, "Me", "what time works for you?", 3, me=True),
-        msg(cid, 5, "Me", "also, bring the book", 40, me=True),        # past the merge gap: new turn
+        msg(cid, 5, "Me", "also, bring the book", 40, me=True),  # past the merge gap: new turn
         msg(cid, 6, "Priya", "8pm at the usual place", 41),
         msg(cid, 7, "Me", "perfect, see you there", 42, me=True),
         msg(cid, 8, "Me", "good morning, how did it go?", 60 * 20, me=True),  # new session, no context
@@ -36,9 +47,11 @@ def test_chat_merges_turns_and_splits_sessions():
     assert first.message_ids == ["m003", "m004"]
     assert first.contact == "Priya"
     # earlier owner turns become assistant turns in the context; context starts with the user
-    assert samples[1].context == [("user", "hey\nare you free tonight?"),
-                                  ("assistant", "yes!\nwhat time works for you?\nalso, bring the book"),
-                                  ("user", "8pm at the usual place")]
+    assert samples[1].context == [
+        ("user", "hey\nare you free tonight?"),
+        ("assistant", "yes!\nwhat time works for you?\nalso, bring the book"),
+        ("user", "8pm at the usual place"),
+    ]
 
 
 def test_group_chat_keeps_speaker_names_and_bounds_context():
@@ -47,8 +60,13 @@ def test_group_chat_keeps_speaker_names_and_bounds_context():
     msgs.append(msg(cid, 10, "Me", "count me in for saturday", 11, me=True))
     cfg = DatasetConfig(max_context_turns=3)
     [s] = chat_samples(cid, msgs, cfg)
-    assert s.context == [("user", "Ben: message number 7 from the group\nAna: message number 8 from the group\n"
-                                  "Ben: message number 9 from the group")]
+    assert s.context == [
+        (
+            "user",
+            "Ben: message number 7 from the group\nAna: message number 8 from the group\n"
+            "Ben: message number 9 from the group",
+        )
+    ]
     assert s.contact == "Climbing crew"
     assert s.meta["group"] is True
 
@@ -62,17 +80,33 @@ def test_trim_context_keeps_user_last():
 
 def test_email_reply_pairs_with_parent_by_in_reply_to():
     cid = "email:<root@x.org>"
-    parent = msg(cid, 1, "Dana Reyes", "Hi,\n\nCan you send the Q1 numbers by Friday?\n\nDana", 0,
-                 subject="Q1 budget review", locator="<root@x.org>")
+    parent = msg(
+        cid,
+        1,
+        "Dana Reyes",
+        "Hi,\n\nCan you send the Q1 numbers by Friday?\n\nDana",
+        0,
+        subject="Q1 budget review",
+        locator="<root@x.org>",
+    )
     other = msg(cid, 2, "Sam", "I can help too.", 5, subject="Re: Q1 budget review", locator="<s@x.org>")
-    reply = msg(cid, 3, "Me", "Hi Dana,\n\nSure, I will send them Thursday.\n\nOn Mon, Dana wrote:\n> Can you",
-                10, me=True, subject="Re: Q1 budget review", locator="<me@x.org>",
-                extra={"in_reply_to": "<root@x.org>"})
+    reply = msg(
+        cid,
+        3,
+        "Me",
+        "Hi Dana,\n\nSure, I will send them Thursday.\n\nOn Mon, Dana wrote:\n> Can you",
+        10,
+        me=True,
+        subject="Re: Q1 budget review",
+        locator="<me@x.org>",
+        extra={"in_reply_to": "<root@x.org>"},
+    )
     [s] = email_samples(cid, [parent, other, reply], DatasetConfig())
     assert s.kind == "email_reply"
     assert s.target == "Hi Dana,\n\nSure, I will send them Thursday."
-    assert s.context == [("user", "From: Dana Reyes\nSubject: Q1 budget review\n\n"
-                                  "Hi,\n\nCan you send the Q1 numbers by Friday?\n\nDana")]
+    assert s.context == [
+        ("user", "From: Dana Reyes\nSubject: Q1 budget review\n\nHi,\n\nCan you send the Q1 numbers by Friday?\n\nDana")
+    ]
     assert s.contact == "Dana Reyes"
 
 
@@ -88,16 +122,25 @@ def test_email_reply_falls_back_to_thread_order():
 def test_new_email_gets_varied_deterministic_instructions():
     def new(i: int, seed: int) -> str:
         cid = f"email:<n{i}@x>"
-        m = msg(cid, 1, "Me", "Hi Dana, attached is the report for this quarter.", 0, me=True,
-                subject=f"Report {i}", locator=f"<n{i}@x>", extra={"to": ["Dana Reyes <dana@x.org>"]})
+        m = msg(
+            cid,
+            1,
+            "Me",
+            "Hi Dana, attached is the report for this quarter.",
+            0,
+            me=True,
+            subject=f"Report {i}",
+            locator=f"<n{i}@x>",
+            extra={"to": ["Dana Reyes <dana@x.org>"]},
+        )
         [s] = email_samples(cid, [m], DatasetConfig(seed=seed))
         assert s.kind == "email_new" and s.contact == "Dana Reyes"
         return s.context[0][1]
 
     texts = [new(i, 1) for i in range(20)]
     assert all("Dana Reyes" in t and f"report {i}" in t.lower() for i, t in enumerate(texts))
-    assert len({t.lower().replace(f"report {i}", "") for i, t in enumerate(texts)}) >= 3   # varied
-    assert texts == [new(i, 1) for i in range(20)]                                 # deterministic
+    assert len({t.lower().replace(f"report {i}", "") for i, t in enumerate(texts)}) >= 3  # varied
+    assert texts == [new(i, 1) for i in range(20)]  # deterministic
     cid = "email:<q@x>"
     only = msg(cid, 1, "Me", "Hello there, a new email to someone.", 0, me=True, locator="<q@x>")
     assert email_samples(cid, [only], DatasetConfig(include_new_emails=False)) == []

@@ -17,31 +17,37 @@ def test_checksums():
     assert not iban_ok("DE89 3704 0044 0532 0130 01")
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("write to dana.reyes@example.org today", "write to <EMAIL_1> today"),
-    ("call me on +44 20 7946 0958", "call me on <PHONE_1>"),
-    ("my cell is (555) 123-4567", "my cell is <PHONE_1>"),
-    ("card 4111 1111 1111 1111 exp", "card <CARD_1> exp"),
-    ("pay to GB82 WEST 1234 5698 7654 32 please", "pay to <IBAN_1> please"),
-    ("reset: https://acme.io/reset?token=abc123xyz", "reset: <URL_1>"),
-    ("I live at 221 Baker Street now", "I live at <ADDRESS_1> now"),
-    ("neue Adresse: Hauptstraße 5", "neue Adresse: <ADDRESS_1>"),
-    ("Your verification code is 482913.", "Your verification code is <CODE_1>."),
-    ("the wifi password is hunter22", "the wifi password is <PASSWORD_1>"),
-    ("use sk-abcdefghijklmnop1234 for it", "use <SECRET_1> for it"),
-    ("api_key=AbCdEf1234567890XyZ1", "api_key=<SECRET_1>"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("write to dana.reyes@example.org today", "write to <EMAIL_1> today"),
+        ("call me on +44 20 7946 0958", "call me on <PHONE_1>"),
+        ("my cell is (555) 123-4567", "my cell is <PHONE_1>"),
+        ("card 4111 1111 1111 1111 exp", "card <CARD_1> exp"),
+        ("pay to GB82 WEST 1234 5698 7654 32 please", "pay to <IBAN_1> please"),
+        ("reset: https://acme.io/reset?token=abc123xyz", "reset: <URL_1>"),
+        ("I live at 221 Baker Street now", "I live at <ADDRESS_1> now"),
+        ("neue Adresse: Hauptstraße 5", "neue Adresse: <ADDRESS_1>"),
+        ("Your verification code is 482913.", "Your verification code is <CODE_1>."),
+        ("the wifi password is hunter22", "the wifi password is <PASSWORD_1>"),
+        ("use sk-abcdefghijklmnop1234 for it", "use <SECRET_1> for it"),
+        ("api_key=AbCdEf1234567890XyZ1", "api_key=<SECRET_1>"),
+    ],
+)
 def test_each_redactor(text, expected):
     assert red(text) == expected
 
 
-@pytest.mark.parametrize("text", [
-    "see you at 10:30 on 2024-03-15",
-    "I have 3 kids and 1500 euros",
-    "card 4111 1111 1111 1112 is not valid",
-    "https://example.com/about is the page",
-    "meeting in room 42 at 3pm",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "see you at 10:30 on 2024-03-15",
+        "I have 3 kids and 1500 euros",
+        "card 4111 1111 1111 1112 is not valid",
+        "https://example.com/about is the page",
+        "meeting in room 42 at 3pm",
+    ],
+)
 def test_leaves_ordinary_text(text):
     assert red(text) == text
 

@@ -25,9 +25,17 @@ def _tiny_llama(tiny_base: Path, cache: Path) -> Path:
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
     q = json.loads((tiny_base / "config.json").read_text())
-    cfg = LlamaConfig(vocab_size=q["vocab_size"], hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
-                      tie_word_embeddings=False, rms_norm_eps=1e-6)
+    cfg = LlamaConfig(
+        vocab_size=q["vocab_size"],
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=2048,
+        tie_word_embeddings=False,
+        rms_norm_eps=1e-6,
+    )
     torch.manual_seed(1)
     LlamaForCausalLM(cfg).save_pretrained(out)
     AutoTokenizer.from_pretrained(str(tiny_base)).save_pretrained(out)
@@ -42,8 +50,12 @@ def _random_adapter(base: Path, out: Path) -> Path:
 
     torch.manual_seed(2)
     model = AutoModelForCausalLM.from_pretrained(str(base), dtype=torch.float32)
-    cfg = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
-                                                          "up_proj", "down_proj"], init_lora_weights=False)
+    cfg = LoraConfig(
+        r=4,
+        lora_alpha=8,
+        target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+        init_lora_weights=False,
+    )
     peft = get_peft_model(model, cfg)
     with torch.no_grad():
         for name, p in peft.named_parameters():
@@ -94,8 +106,14 @@ def test_lora_and_merged_gguf_match_peft(arch: str, tiny_base: Path, asset_cache
     assert rel(_logits(llama_cpp, base_gguf), base_ref) < 0.02
     with_lora = _logits(llama_cpp, base_gguf, lora)
     assert rel(with_lora, ref) < 0.02, "llama.cpp base + GGUF LoRA differs from PEFT"
-    merged = model_to_gguf(base, tmp_path / "merged.gguf", template=CHATML.jinja, adapter=adapter,
-                           tokenizer_gguf=qwen2_vocab_gguf(), f16=False)
+    merged = model_to_gguf(
+        base,
+        tmp_path / "merged.gguf",
+        template=CHATML.jinja,
+        adapter=adapter,
+        tokenizer_gguf=qwen2_vocab_gguf(),
+        f16=False,
+    )
     assert rel(_logits(llama_cpp, merged), ref) < 0.02, "merged GGUF differs from PEFT"
 
 
@@ -105,15 +123,15 @@ def test_lora_gguf_metadata(trained_run, tmp_path: Path) -> None:
     from twin.export.gguf_lora import adapter_to_gguf
 
     manifest = trained_run.manifest()
-    out = adapter_to_gguf(trained_run.adapter, Path(manifest["base"]["checkpoint"]) / "config.json",
-                          tmp_path / "l.gguf")
+    out = adapter_to_gguf(
+        trained_run.adapter, Path(manifest["base"]["checkpoint"]) / "config.json", tmp_path / "l.gguf"
+    )
     reader = gguf.GGUFReader(str(out))
     fields = {k: f.contents() for k, f in reader.fields.items() if not k.startswith("GGUF.")}
     assert fields["general.type"] == "adapter" and fields["adapter.type"] == "lora"
     assert fields["adapter.lora.alpha"] == 32.0 and fields["general.architecture"] == "qwen2"
     names = {t.name for t in reader.tensors}
-    assert names == {f"blk.{i}.{m}.weight.lora_{ab}" for i in range(2) for m in ("attn_q", "attn_v")
-                     for ab in "ab"}
+    assert names == {f"blk.{i}.{m}.weight.lora_{ab}" for i in range(2) for m in ("attn_q", "attn_v") for ab in "ab"}
 
 
 def test_unsupported_adapter_is_refused(tmp_path: Path, tiny_base: Path) -> None:
@@ -125,8 +143,10 @@ def test_unsupported_adapter_is_refused(tmp_path: Path, tiny_base: Path) -> None
     with pytest.raises(NotFound):
         adapter_to_gguf(tmp_path, tiny_base / "config.json", tmp_path / "x.gguf")
     (tmp_path / "adapter_config.json").write_text('{"lora_alpha": 8}')
-    save_file({"base_model.model.lm_head.lora_A.weight": np.zeros((2, 2), np.float32)},
-              str(tmp_path / "adapter_model.safetensors"))
+    save_file(
+        {"base_model.model.lm_head.lora_A.weight": np.zeros((2, 2), np.float32)},
+        str(tmp_path / "adapter_model.safetensors"),
+    )
     with pytest.raises(UnsupportedFormat):
         adapter_to_gguf(tmp_path, tiny_base / "config.json", tmp_path / "x.gguf")
     shutil.rmtree(tmp_path)

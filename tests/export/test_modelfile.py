@@ -10,8 +10,13 @@ from twin.export.ollama import ModelSpec, render_modelfile, template_symptoms
 
 
 def test_modelfile_has_from_adapter_template_system_and_parameters(tmp_path: Path) -> None:
-    spec = ModelSpec(name="thota-writing", base=tmp_path / "base.gguf", family=CHATML,
-                     adapter=tmp_path / "thota-lora.gguf", system="You are Thota.")
+    spec = ModelSpec(
+        name="thota-writing",
+        base=tmp_path / "base.gguf",
+        family=CHATML,
+        adapter=tmp_path / "thota-lora.gguf",
+        system="You are Thota.",
+    )
     text = render_modelfile(spec, tmp_path)
     lines = text.splitlines()
     assert lines[0] == "FROM ./base.gguf" and lines[1] == "ADAPTER ./thota-lora.gguf"
@@ -31,12 +36,15 @@ def test_modelfile_from_an_ollama_model_and_absolute_paths(tmp_path: Path) -> No
         render_modelfile(ModelSpec(name="x", base="b", family=CHATML, system='say """hi"""'))
 
 
-@pytest.mark.parametrize(("text", "reason", "symptom"), [
-    ("", "stop", "empty output"),
-    ("Hello! " * 30, "length", "never stopped"),
-    ("Sure. Write one short sentence saying hello.", "stop", "echoed the prompt"),
-    ("Hi<|im_end|>\n<|im_start|>user", "stop", "template tokens"),
-])
+@pytest.mark.parametrize(
+    ("text", "reason", "symptom"),
+    [
+        ("", "stop", "empty output"),
+        ("Hello! " * 30, "length", "never stopped"),
+        ("Sure. Write one short sentence saying hello.", "stop", "echoed the prompt"),
+        ("Hi<|im_end|>\n<|im_start|>user", "stop", "template tokens"),
+    ],
+)
 def test_template_mismatch_symptoms(text: str, reason: str, symptom: str) -> None:
     problems = template_symptoms(text, "Write one short sentence saying hello.", reason, CHATML)
     assert any(symptom in p for p in problems)

@@ -37,10 +37,24 @@ def _sha(path: Path) -> str:
 def test_export_lora_register_and_load(profile_run) -> None:
     llama_cpp = pytest.importorskip("llama_cpp")
     with FakeOllama(models=[], reply_fn=_good) as fake:
-        res = CliRunner().invoke(app, ["export", "--profile", "owner", "--run", "r1", "--name", "thota-writing",
-                                       "--register", "--ollama-host", fake.url, "--json"])
+        res = CliRunner().invoke(
+            app,
+            [
+                "export",
+                "--profile",
+                "owner",
+                "--run",
+                "r1",
+                "--name",
+                "thota-writing",
+                "--register",
+                "--ollama-host",
+                fake.url,
+                "--json",
+            ],
+        )
         assert res.exit_code == 0, res.output
-        out = json.loads(res.stdout[res.stdout.index("{\n"):])
+        out = json.loads(res.stdout[res.stdout.index("{\n") :])
         folder = Path(out["folder"])
         lora, base = Path(out["adapter_gguf"]), Path(out["base_gguf"])
         assert lora.parent == folder and base.parent == folder  # tiny base converted with its HF tokenizer
@@ -75,10 +89,12 @@ def test_export_lora_register_and_load(profile_run) -> None:
 
 def test_merge_and_quantize(profile_run) -> None:
     llama_cpp = pytest.importorskip("llama_cpp")
-    res = CliRunner().invoke(app, ["export", "--profile", "owner", "--run", "r1", "--name", "merged",
-                                   "--merge", "--quantize", "q8_0", "--json"])
+    res = CliRunner().invoke(
+        app,
+        ["export", "--profile", "owner", "--run", "r1", "--name", "merged", "--merge", "--quantize", "q8_0", "--json"],
+    )
     assert res.exit_code == 0, res.output
-    out = json.loads(res.stdout[res.stdout.index("{\n"):])
+    out = json.loads(res.stdout[res.stdout.index("{\n") :])
     gguf_path = Path(out["model_gguf"])
     assert gguf_path.name == "merged.q8_0.gguf" and not (gguf_path.parent / "merged.f16.gguf").exists()
     assert (gguf_path.parent / "Modelfile").read_text().startswith("FROM ./merged.q8_0.gguf\nTEMPLATE")
@@ -90,7 +106,7 @@ def test_merge_and_quantize(profile_run) -> None:
 
 def test_export_refuses_unknown_quantization_and_unfinished_runs(profile_run) -> None:
     res = CliRunner().invoke(app, ["export", "--profile", "owner", "--run", "r1", "--quantize", "q4_k_m", "--json"])
-    assert res.exit_code == 2 and "--merge" in json.loads(res.stdout[res.stdout.index("{\n"):])["error"]["hint"]
+    assert res.exit_code == 2 and "--merge" in json.loads(res.stdout[res.stdout.index("{\n") :])["error"]["hint"]
     manifest = profile_run.run_dir("r1") / "manifest.json"
     data = json.loads(manifest.read_text())
     manifest.write_text(json.dumps(data | {"status": "training"}))
@@ -98,12 +114,15 @@ def test_export_refuses_unknown_quantization_and_unfinished_runs(profile_run) ->
     assert res.exit_code == 2 and "--resume" in res.stdout
 
 
-@pytest.mark.parametrize(("reply", "symptom"), [
-    (lambda m, msgs: msgs[-1]["content"], "echoed the prompt"),
-    (lambda m, msgs: "", "empty output"),
-    (lambda m, msgs: "Hi <|start_header_id|>assistant<|end_header_id|> more", "template tokens"),
-    (lambda m, msgs: "and so on " * 40, "never stopped"),
-])
+@pytest.mark.parametrize(
+    ("reply", "symptom"),
+    [
+        (lambda m, msgs: msgs[-1]["content"], "echoed the prompt"),
+        (lambda m, msgs: "", "empty output"),
+        (lambda m, msgs: "Hi <|start_header_id|>assistant<|end_header_id|> more", "template tokens"),
+        (lambda m, msgs: "and so on " * 40, "never stopped"),
+    ],
+)
 def test_registration_fails_loudly_on_template_mismatch(tmp_path: Path, reply, symptom: str) -> None:
     adapter = tmp_path / "a.gguf"
     adapter.write_bytes(b"GGUF-test-adapter")
@@ -136,6 +155,5 @@ def test_unreachable_ollama_is_a_clear_error(tmp_path: Path) -> None:
     from twin.errors import Unavailable
 
     with pytest.raises(Unavailable) as err:
-        OllamaRegistrar("http://127.0.0.1:9", timeout=2).create(
-            ModelSpec(name="x", base="b", family=CHATML))
+        OllamaRegistrar("http://127.0.0.1:9", timeout=2).create(ModelSpec(name="x", base="b", family=CHATML))
     assert "ollama serve" in err.value.hint

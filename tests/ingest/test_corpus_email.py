@@ -19,8 +19,13 @@ from twin.ingest.source import Source
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 pytestmark = [pytest.mark.corpus, pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is absent")]
 
-MAIL_DIRS = ("SpamScope-mail-parser/tests/mails", "sisimai-set-of-emails", "cpython/Lib/test/test_email/data",
-             "talon/tests/fixtures/standard_replies", "talon/tests/fixtures")
+MAIL_DIRS = (
+    "SpamScope-mail-parser/tests/mails",
+    "sisimai-set-of-emails",
+    "cpython/Lib/test/test_email/data",
+    "talon/tests/fixtures/standard_replies",
+    "talon/tests/fixtures",
+)
 
 
 def _mail_files() -> list[Path]:
@@ -28,8 +33,11 @@ def _mail_files() -> list[Path]:
     for d in MAIL_DIRS:
         root = CORPUS / d
         if root.is_dir():
-            files |= {p for p in root.rglob("*") if p.is_file() and (p.suffix in ("", ".eml", ".txt", ".mbox")
-                                                                     and not p.name.endswith("_reply_text"))}
+            files |= {
+                p
+                for p in root.rglob("*")
+                if p.is_file() and (p.suffix in ("", ".eml", ".txt", ".mbox") and not p.name.endswith("_reply_text"))
+            }
     return sorted(p for p in files if "msg_" in p.name or p.suffix != ".txt")
 
 
@@ -59,17 +67,20 @@ def _by_name(rel: str) -> ParsedMessage:
     return out[0]
 
 
-@pytest.mark.parametrize(("rel", "flag"), [
-    ("SpamScope-mail-parser/tests/mails/mail_malformed_2", "bounce"),
-    ("SpamScope-mail-parser/tests/mails/mail_test_13", "list"),
-    ("SpamScope-mail-parser/tests/mails/mail_test_16", "list"),
-    ("SpamScope-mail-parser/tests/mails/mail_test_5", "list"),
-    ("sisimai-set-of-emails/maildir/bsd/rfc3834-01.eml", "auto_reply"),
-    ("sisimai-set-of-emails/maildir/bsd/rfc3834-02.eml", "auto_reply"),
-    ("sisimai-set-of-emails/maildir/bsd/rfc3834-04.eml", "auto_reply"),
-    ("cpython/Lib/test/test_email/data/msg_16.txt", "bounce"),
-    ("cpython/Lib/test/test_email/data/msg_06.txt", "forwarded"),
-])
+@pytest.mark.parametrize(
+    ("rel", "flag"),
+    [
+        ("SpamScope-mail-parser/tests/mails/mail_malformed_2", "bounce"),
+        ("SpamScope-mail-parser/tests/mails/mail_test_13", "list"),
+        ("SpamScope-mail-parser/tests/mails/mail_test_16", "list"),
+        ("SpamScope-mail-parser/tests/mails/mail_test_5", "list"),
+        ("sisimai-set-of-emails/maildir/bsd/rfc3834-01.eml", "auto_reply"),
+        ("sisimai-set-of-emails/maildir/bsd/rfc3834-02.eml", "auto_reply"),
+        ("sisimai-set-of-emails/maildir/bsd/rfc3834-04.eml", "auto_reply"),
+        ("cpython/Lib/test/test_email/data/msg_16.txt", "bounce"),
+        ("cpython/Lib/test/test_email/data/msg_06.txt", "forwarded"),
+    ],
+)
 def test_known_flags(rel: str, flag: str) -> None:
     if not (CORPUS / rel).exists():
         pytest.skip(f"{rel} not in this corpus")

@@ -14,8 +14,14 @@ from twin.ingest.source import Source
 pytestmark = pytest.mark.corpus
 
 # Samples that are broken or empty on purpose: they must not raise, but may yield no cue.
-_NO_CUES_EXPECTED = {"empty.vtt", "no_captions.vtt", "invalid_format1.srt", "invalid_format2.srt",
-                     "invalid_format3.srt", "invalid_format4.srt"}
+_NO_CUES_EXPECTED = {
+    "empty.vtt",
+    "no_captions.vtt",
+    "invalid_format1.srt",
+    "invalid_format2.srt",
+    "invalid_format3.srt",
+    "invalid_format4.srt",
+}
 
 
 def test_every_subtitle_sample_parses(corpus: Path) -> None:

@@ -15,8 +15,14 @@ from twin.ingest.source import Source
 
 pytestmark = pytest.mark.corpus
 
-_WHATSAPP_DIRS = ("WhatsR", "whats_json", "whatstk/chats", "chat-analytics/tests/samples/whatsapp",
-                  "port-whatsapp-datadonation", "chat-miner")
+_WHATSAPP_DIRS = (
+    "WhatsR",
+    "whats_json",
+    "whatstk/chats",
+    "chat-analytics/tests/samples/whatsapp",
+    "port-whatsapp-datadonation",
+    "chat-miner",
+)
 
 
 def _samples(corpus: Path) -> list[Path]:

@@ -11,17 +11,20 @@ from twin.ingest.email.clean import clean_body, clean_text, strip_quotes
 from twin.ingest.email.html import html_to_text
 
 
-@pytest.mark.parametrize("attribution", [
-    "On Tue, Mar 5, 2024 at 9:15 AM Priya <priya@example.org> wrote:",
-    "Am 05.03.2024 um 09:15 schrieb Priya <priya@example.org>:",
-    "Le mar. 5 mars 2024 à 09:15, Priya <priya@example.org> a écrit :",
-    "El mar, 5 mar 2024 a las 9:15, Priya (<priya@example.org>) escribió:",
-    "Il giorno mar 5 mar 2024 alle ore 09:15 Priya <priya@example.org> ha scritto:",
-    "Op di 5 mrt 2024 om 09:15 schreef Priya <priya@example.org>:",
-    "Den tis 5 mars 2024 kl 09:15 skrev Priya <priya@example.org>:",
-    "On Tue, Mar 5, 2024 at 9:15 AM Priya Sharma <priya.sharma@example.org>\nwrote:",
-    "2024-03-05 9:15 GMT+01:00 Priya <priya@example.org>:",
-])
+@pytest.mark.parametrize(
+    "attribution",
+    [
+        "On Tue, Mar 5, 2024 at 9:15 AM Priya <priya@example.org> wrote:",
+        "Am 05.03.2024 um 09:15 schrieb Priya <priya@example.org>:",
+        "Le mar. 5 mars 2024 à 09:15, Priya <priya@example.org> a écrit :",
+        "El mar, 5 mar 2024 a las 9:15, Priya (<priya@example.org>) escribió:",
+        "Il giorno mar 5 mar 2024 alle ore 09:15 Priya <priya@example.org> ha scritto:",
+        "Op di 5 mrt 2024 om 09:15 schreef Priya <priya@example.org>:",
+        "Den tis 5 mars 2024 kl 09:15 skrev Priya <priya@example.org>:",
+        "On Tue, Mar 5, 2024 at 9:15 AM Priya Sharma <priya.sharma@example.org>\nwrote:",
+        "2024-03-05 9:15 GMT+01:00 Priya <priya@example.org>:",
+    ],
+)
 def test_attribution_and_quote_block_removed(attribution: str) -> None:
     body = f"Sounds great, see you then.\n\n{attribution}\n\n> Shall we meet at 8?\n> Priya\n"
     assert clean_text(body).text == "Sounds great, see you then."
@@ -42,13 +45,18 @@ def test_prose_starting_with_on_is_kept() -> None:
     assert clean_text(body).text == body
 
 
-@pytest.mark.parametrize("separator", [
-    "-----Original Message-----", "-----Ursprüngliche Nachricht-----", "-----Message d'origine-----",
-    "________________________________\nFrom: Sam Smith\nSent: Monday, 15 April 2024 10:00\nTo: Thota",
-    "From: Sam Smith <sam@example.net>\nSent: Monday, 15 April 2024 10:00\nTo: Thota\nSubject: Plan",
-    "*From:* Sam [mailto:sam@example.net]\n*Sent:* Monday\n*To:* Thota\n*Subject:* Plan",
-    "Von: Sam <sam@example.net>\nGesendet: Montag, 15. April 2024 10:00\nAn: Thota\nBetreff: Plan",
-])
+@pytest.mark.parametrize(
+    "separator",
+    [
+        "-----Original Message-----",
+        "-----Ursprüngliche Nachricht-----",
+        "-----Message d'origine-----",
+        "________________________________\nFrom: Sam Smith\nSent: Monday, 15 April 2024 10:00\nTo: Thota",
+        "From: Sam Smith <sam@example.net>\nSent: Monday, 15 April 2024 10:00\nTo: Thota\nSubject: Plan",
+        "*From:* Sam [mailto:sam@example.net]\n*Sent:* Monday\n*To:* Thota\n*Subject:* Plan",
+        "Von: Sam <sam@example.net>\nGesendet: Montag, 15. April 2024 10:00\nAn: Thota\nBetreff: Plan",
+    ],
+)
 def test_outlook_blocks_cut(separator: str) -> None:
     body = f"Fine by me.\n\n{separator}\n\nThe original text.\n"
     assert clean_text(body).text == "Fine by me."
@@ -61,9 +69,17 @@ def test_forwarded_content_removed_and_reported() -> None:
     assert clean_text("Look:\n\nBegin forwarded message:\n\nFrom: a\n").forwarded
 
 
-@pytest.mark.parametrize("signoff", ["Sent from my iPhone", "Get Outlook for iOS", "Von meinem iPhone gesendet",
-                                     "Envoyé de mon iPad", "Sent from my Samsung Galaxy smartphone.",
-                                     "Enviado desde mi iPhone"])
+@pytest.mark.parametrize(
+    "signoff",
+    [
+        "Sent from my iPhone",
+        "Get Outlook for iOS",
+        "Von meinem iPhone gesendet",
+        "Envoyé de mon iPad",
+        "Sent from my Samsung Galaxy smartphone.",
+        "Enviado desde mi iPhone",
+    ],
+)
 def test_device_signoffs_removed(signoff: str) -> None:
     assert clean_text(f"Running late, 10 min.\n\n{signoff}\n").text == "Running late, 10 min."
 
@@ -82,14 +98,20 @@ def test_strip_quotes_keeps_signature() -> None:
 
 
 def test_html_containers_removed_before_conversion() -> None:
-    gmail = ('<div dir="ltr">Works for me.</div><br><div class="gmail_quote"><div class="gmail_attr">'
-             'On Mon, Bob wrote:<br></div><blockquote class="gmail_quote">old</blockquote></div>')
+    gmail = (
+        '<div dir="ltr">Works for me.</div><br><div class="gmail_quote"><div class="gmail_attr">'
+        'On Mon, Bob wrote:<br></div><blockquote class="gmail_quote">old</blockquote></div>'
+    )
     assert clean_body(None, gmail).text == "Works for me."
-    outlook = ('<p>Approved.</p><div id="appendonsend"></div><hr><div id="divRplyFwdMsg">From: Sam</div>'
-               '<div>the original</div>')
+    outlook = (
+        '<p>Approved.</p><div id="appendonsend"></div><hr><div id="divRplyFwdMsg">From: Sam</div>'
+        "<div>the original</div>"
+    )
     assert clean_body(None, outlook).text == "Approved."
-    apple = ('<div>Sure thing.</div><div><br><blockquote type="cite"><div>On 1 Jan 2024, at 10:00, Bob '
-             '&lt;bob@example.com&gt; wrote:</div><div>question?</div></blockquote></div>')
+    apple = (
+        '<div>Sure thing.</div><div><br><blockquote type="cite"><div>On 1 Jan 2024, at 10:00, Bob '
+        "&lt;bob@example.com&gt; wrote:</div><div>question?</div></blockquote></div>"
+    )
     assert clean_body(None, apple).text == "Sure thing."
 
 

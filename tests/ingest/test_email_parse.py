@@ -55,7 +55,7 @@ def test_takeout_mbox_threads_labels_and_unescaped_from_line() -> None:
 def test_mbox_offsets_point_at_from_lines() -> None:
     data = (DATA / "takeout.mbox").read_bytes()
     for m in _mbox("takeout.mbox"):
-        assert data[int(m.locator[1:]):].startswith(b"From ")
+        assert data[int(m.locator[1:]) :].startswith(b"From ")
 
 
 def test_apple_mail_rfc2047_base64_2231_and_outlook_german_block() -> None:
@@ -110,15 +110,15 @@ def test_raw_8bit_headers_decode_with_the_body_charset() -> None:
 
 def test_many_recipients_is_a_list_mail_and_bcc_is_reported() -> None:
     to = ", ".join(f"p{i}@example.com" for i in range(12))
-    raw = (f"From: a@example.com\nTo: {to}\nBcc: Thota@Example.com\nSubject: hi\n"
-           "Message-ID: <x@y>\n\nhello\n").encode()
+    raw = (f"From: a@example.com\nTo: {to}\nBcc: Thota@Example.com\nSubject: hi\nMessage-ID: <x@y>\n\nhello\n").encode()
     m = parse_bytes(raw, "L1")
     assert isinstance(m, ParsedMessage)
     assert "list" in m.flags and m.extra["bcc"] == ["thota@example.com"]
 
 
-@pytest.mark.parametrize("subject", ["Out of Office: Re: plan", "Abwesenheitsnotiz: Treffen",
-                                     "Réponse automatique : x"])
+@pytest.mark.parametrize(
+    "subject", ["Out of Office: Re: plan", "Abwesenheitsnotiz: Treffen", "Réponse automatique : x"]
+)
 def test_auto_reply_subjects(subject: str) -> None:
     m = parse_bytes(f"From: a@b.c\nSubject: {subject}\n\nbody\n".encode(), "L1")
     assert isinstance(m, ParsedMessage) and "auto_reply" in m.flags
@@ -130,16 +130,19 @@ def test_auto_submitted_no_is_not_auto_reply() -> None:
 
 
 def test_undecodable_pieces_never_raise() -> None:
-    raw = (b"From: =?bogus-charset?q?N=E4me?= <a@b.c>\nSubject: =?utf-8?B?###?=\n"
-           b"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n%%%not base64\xff\n")
+    raw = (
+        b"From: =?bogus-charset?q?N=E4me?= <a@b.c>\nSubject: =?utf-8?B?###?=\n"
+        b"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n%%%not base64\xff\n"
+    )
     m = parse_bytes(raw, "L1")
     assert isinstance(m, ParsedMessage) and m.sender_address == "a@b.c"
 
 
 def test_no_header_block_is_skipped_with_reason() -> None:
     assert isinstance(parse_bytes(b"just some text\n", "L1"), Skipped)
-    out = list(mbox.parse(_stream_source(b"garbage before\n\nFrom a@b Mon Jan 1 00:00:00 2024\nFrom: x@y\n\nhi\n",
-                                         "mbox")))
+    out = list(
+        mbox.parse(_stream_source(b"garbage before\n\nFrom a@b Mon Jan 1 00:00:00 2024\nFrom: x@y\n\nhi\n", "mbox"))
+    )
     assert isinstance(out[0], Skipped) and out[0].reason == "not_a_message"
     assert isinstance(out[1], ParsedMessage) and out[1].text == "hi"
 
@@ -159,15 +162,32 @@ def test_sniffers() -> None:
     assert not looks_like_mbox(b"From here on we go\nto the park\n")
 
 
-@pytest.mark.parametrize(("subject", "norm"), [
-    ("Re: RE: Fwd: Plan", "plan"), ("AW: WG: Treffen", "treffen"), ("SV: Fw: [team] Hello  World", "hello world"),
-])
+@pytest.mark.parametrize(
+    ("subject", "norm"),
+    [
+        ("Re: RE: Fwd: Plan", "plan"),
+        ("AW: WG: Treffen", "treffen"),
+        ("SV: Fw: [team] Hello  World", "hello world"),
+    ],
+)
 def test_normalize_subject(subject: str, norm: str) -> None:
     assert normalize_subject(subject) == norm
 
 
-@pytest.mark.parametrize("folder", ["Sent", "Sent Items", "[Gmail]/Sent Mail", "Gesendet", "Enviados",
-                                    "Envoyés", "INBOX.Sent", "Sent Messages.mbox", ".Sent"])
+@pytest.mark.parametrize(
+    "folder",
+    [
+        "Sent",
+        "Sent Items",
+        "[Gmail]/Sent Mail",
+        "Gesendet",
+        "Enviados",
+        "Envoyés",
+        "INBOX.Sent",
+        "Sent Messages.mbox",
+        ".Sent",
+    ],
+)
 def test_sent_folders(folder: str) -> None:
     assert is_sent_folder(folder)
 

@@ -13,8 +13,10 @@ from twin.ingest.email import mbox
 from twin.ingest.record import ParsedMessage, Skipped
 from twin.ingest.source import Source
 
-TRAP = (b"From MAILER-DAEMON Sun Aug  7 11:40:37 2022 extra\nFrom: foo@example.com\nSubject: trap\n\n"
-        b"Hello\n\nFrom time to time\nthings happen.\n")
+TRAP = (
+    b"From MAILER-DAEMON Sun Aug  7 11:40:37 2022 extra\nFrom: foo@example.com\nSubject: trap\n\n"
+    b"Hello\n\nFrom time to time\nthings happen.\n"
+)
 
 
 def _source(data: bytes) -> Source:
@@ -44,9 +46,23 @@ def test_empty_and_tiny_inputs() -> None:
 
 
 _line = st.one_of(
-    st.sampled_from([b"From a@b Mon Jan  1 00:00:00 2024\n", b"From \n", b"\n", b"\r\n", b"Subject: x\n",
-                     b">From y\n", b"From: q@r\n", b"body text\n", b"=?utf-8?q?=E2?=\n", b"Content-Type: text/html\n",
-                     b"Content-Type: multipart/mixed; boundary=b\n", b"--b\n", b"<p>x</p>\n"]),
+    st.sampled_from(
+        [
+            b"From a@b Mon Jan  1 00:00:00 2024\n",
+            b"From \n",
+            b"\n",
+            b"\r\n",
+            b"Subject: x\n",
+            b">From y\n",
+            b"From: q@r\n",
+            b"body text\n",
+            b"=?utf-8?q?=E2?=\n",
+            b"Content-Type: text/html\n",
+            b"Content-Type: multipart/mixed; boundary=b\n",
+            b"--b\n",
+            b"<p>x</p>\n",
+        ]
+    ),
     st.binary(max_size=40),
 )
 
@@ -74,8 +90,11 @@ def test_arbitrary_bytes(data: bytes) -> None:
 
 
 def _peak_parsing(n: int) -> int:
-    msg = (b"From a@b Mon Jan  1 00:00:00 2024\nFrom: A <a@b.c>\nSubject: s\nMessage-ID: <m@x>\n\n"
-           + b"some text here\n" * 20 + b"\n")
+    msg = (
+        b"From a@b Mon Jan  1 00:00:00 2024\nFrom: A <a@b.c>\nSubject: s\nMessage-ID: <m@x>\n\n"
+        + b"some text here\n" * 20
+        + b"\n"
+    )
     data = msg * n
     tracemalloc.start()
     try:

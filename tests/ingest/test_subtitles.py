@@ -20,10 +20,10 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "subtitles"
 
 def test_srt_traps() -> None:
     cues = read_cues((DATA / "basic.srt").read_bytes(), "srt")
-    assert cues[0] == Cue(1, 1000, 2500, "Hello there", None)          # <i>, <font> removed
-    assert cues[1] == Cue(2, 3000, 4000, "Up here.", "JOHN")            # {\an8} removed, NAME: label
+    assert cues[0] == Cue(1, 1000, 2500, "Hello there", None)  # <i>, <font> removed
+    assert cues[1] == Cue(2, 3000, 4000, "Up here.", "JOHN")  # {\an8} removed, NAME: label
     assert cues[2] == Cue(3, 5000, 6000, "No index on this one.", "Mary")  # no index, [Name] label
-    assert cues[3].text == ""                                           # empty cue, blank lines
+    assert cues[3].text == ""  # empty cue, blank lines
     assert cues[4].text == "First line\nafter a stray blank line"
     assert cues[5].text == "No blank line before the next index"
     assert (cues[6].start_ms, cues[6].end_ms, cues[6].text) == (13000, 14000, "No milliseconds")
@@ -40,7 +40,11 @@ def test_srt_parse_reports_broken_blocks() -> None:
     assert len(msgs) == 7
     first = msgs[0]
     assert (first.locator, first.conversation_id, first.timestamp, first.kind) == (
-        "cue 1", "subtitles:basic", None, "text")
+        "cue 1",
+        "subtitles:basic",
+        None,
+        "text",
+    )
     assert first.extra == {"start_ms": 1000, "end_ms": 2500, "index": 1}
     assert msgs[1].sender == "JOHN"
 
@@ -88,8 +92,10 @@ def test_unknown_format() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("0123456789:,.-> \n\r\tabc<>/{}\\[]ivWEBVTNOSLYRG&;")), max_size=300),
-       st.sampled_from(["srt", "vtt"]))
+@given(
+    st.text(alphabet=st.sampled_from(list("0123456789:,.-> \n\r\tabc<>/{}\\[]ivWEBVTNOSLYRG&;")), max_size=300),
+    st.sampled_from(["srt", "vtt"]),
+)
 def test_any_text_never_crashes(text: str, fmt: str) -> None:
     for cue in read_cues(text.encode("utf-8"), fmt):
         assert cue.start_ms <= cue.end_ms and cue.index >= 1

@@ -51,7 +51,17 @@ def test_apple_mail_mbox_folder(tmp_path: Path, twin_home: Path) -> None:
 def test_whatsapp_and_takeout_in_one_run_do_not_mix_identities(tmp_path: Path, twin_home: Path) -> None:
     chat = tmp_path / "WhatsApp Chat with Priya.txt"
     chat.write_text(CHAT, encoding="utf-8")
-    report = twin_json("ingest", str(chat), str(TAKEOUT_MBOX), "--profile", "me", "--me", "Thota Rao",
-                       "--me", "thota@example.com", home=twin_home)
+    report = twin_json(
+        "ingest",
+        str(chat),
+        str(TAKEOUT_MBOX),
+        "--profile",
+        "me",
+        "--me",
+        "Thota Rao",
+        "--me",
+        "thota@example.com",
+        home=twin_home,
+    )
     by_format = {f["format"]: f for f in report["files"]}
     assert by_format["whatsapp"]["mine"] == 2 and by_format["mbox"]["mine"] >= 1

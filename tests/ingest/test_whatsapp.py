@@ -40,7 +40,10 @@ def test_android_group_chat_everything_classified() -> None:
     assert msgs["L3"].kind == "system" and msgs["L3"].text == 'Thota Rao created group "Trip: Goa 2023"'
     assert msgs["L4"].kind == "system"
     assert (msgs["L5"].sender, msgs["L5"].text, msgs["L5"].timestamp) == (
-        "Priya", "Hi everyone!", datetime(2023, 3, 14, 9, 2))
+        "Priya",
+        "Hi everyone!",
+        datetime(2023, 3, 14, 9, 2),
+    )
     # Multi-line message keeps its newlines, blank line included; the next message is at L10.
     assert msgs["L6"].text == "Plan for Saturday:\n1. pack\n\n2. leave at 6"
     assert msgs["L10"].sender == "+49 151 12345678" and msgs["L10"].sender_address == "+4915112345678"
@@ -83,19 +86,25 @@ def test_german_localized() -> None:
 def test_spanish_12h_with_spaces_inside_am_pm() -> None:
     msgs = _messages("Chat de WhatsApp con Priya.txt")
     assert [m.timestamp for m in msgs] == [
-        datetime(2023, 3, 14, 21, 5), datetime(2023, 3, 14, 0, 5), datetime(2023, 3, 14, 12, 30),
-        datetime(2023, 3, 14, 0, 31), datetime(2023, 3, 20, 10, 0),
+        datetime(2023, 3, 14, 21, 5),
+        datetime(2023, 3, 14, 0, 5),
+        datetime(2023, 3, 14, 12, 30),
+        datetime(2023, 3, 14, 0, 31),
+        datetime(2023, 3, 20, 10, 0),
     ]
     assert [m.kind for m in msgs] == ["text", "text", "deleted", "media", "text"]
     assert msgs[0].conversation_id == "whatsapp:Priya"
 
 
-@pytest.mark.parametrize(("name", "first", "second"), [
-    ("ymd.txt", datetime(2023, 3, 14, 21, 5), datetime(2023, 3, 15, 7, 0)),
-    ("iOS dotted times.txt", datetime(2023, 3, 14, 21, 5, 12), datetime(2023, 3, 14, 21, 6)),
-    ("time first.txt", datetime(2023, 3, 14, 21, 5, 12), datetime(2023, 3, 15, 21, 6)),
-    ("utf16.txt", datetime(2022, 12, 31, 23, 59), datetime(2023, 1, 1, 0, 0)),
-])
+@pytest.mark.parametrize(
+    ("name", "first", "second"),
+    [
+        ("ymd.txt", datetime(2023, 3, 14, 21, 5), datetime(2023, 3, 15, 7, 0)),
+        ("iOS dotted times.txt", datetime(2023, 3, 14, 21, 5, 12), datetime(2023, 3, 14, 21, 6)),
+        ("time first.txt", datetime(2023, 3, 14, 21, 5, 12), datetime(2023, 3, 15, 21, 6)),
+        ("utf16.txt", datetime(2022, 12, 31, 23, 59), datetime(2023, 1, 1, 0, 0)),
+    ],
+)
 def test_layouts_and_orders(name: str, first: datetime, second: datetime) -> None:
     msgs = _messages(name)
     assert [msgs[0].timestamp, msgs[1].timestamp] == [first, second]
@@ -138,8 +147,12 @@ def test_zip_member_streamed_twice() -> None:
         opened.append(1)
         return zipfile.ZipFile(io.BytesIO(buf.getvalue())).open("_chat.txt")
 
-    src = Source(name="WhatsApp Chat - Priya.zip!_chat.txt", format="whatsapp", opener=opener,
-                 container="WhatsApp Chat - Priya.zip")
+    src = Source(
+        name="WhatsApp Chat - Priya.zip!_chat.txt",
+        format="whatsapp",
+        opener=opener,
+        container="WhatsApp Chat - Priya.zip",
+    )
     msgs = [m for m in whatsapp.parse(src) if isinstance(m, ParsedMessage)]
     assert len(msgs) == 17 and msgs[0].conversation_id == "whatsapp:Priya"
     assert len(opened) == 2
@@ -164,16 +177,19 @@ def test_windows_1252_export() -> None:
     assert msgs[0].text == "Café au lait à Noël, très bien, dit la fée à l’été."
 
 
-@pytest.mark.parametrize(("container", "title"), [
-    ("WhatsApp Chat with Priya.txt", "Priya"),
-    ("WhatsApp Chat - Priya.zip", "Priya"),
-    ("WhatsApp-Chat mit Priya.txt", "Priya"),
-    ("Chat de WhatsApp con Priya.txt", "Priya"),
-    ("Chat WhatsApp s\u00a0uživatelem Dmitry S.txt", "Dmitry S"),
-    ("Чат WhatsApp с контактом Дима.txt", "Дима"),
-    ("_chat.txt", "_chat"),
-    ("family.txt", "family"),
-])
+@pytest.mark.parametrize(
+    ("container", "title"),
+    [
+        ("WhatsApp Chat with Priya.txt", "Priya"),
+        ("WhatsApp Chat - Priya.zip", "Priya"),
+        ("WhatsApp-Chat mit Priya.txt", "Priya"),
+        ("Chat de WhatsApp con Priya.txt", "Priya"),
+        ("Chat WhatsApp s\u00a0uživatelem Dmitry S.txt", "Dmitry S"),
+        ("Чат WhatsApp с контактом Дима.txt", "Дима"),
+        ("_chat.txt", "_chat"),
+        ("family.txt", "family"),
+    ],
+)
 def test_chat_title(container: str, title: str) -> None:
     src = Source(name="x", format="whatsapp", opener=lambda: io.BytesIO(b""), container=container)
     assert whatsapp.chat_title(src) == title

@@ -14,20 +14,27 @@ from twin.ingest.record import ParsedMessage, Skipped
 from twin.ingest.source import Source
 
 _MARKS = st.sampled_from(["", "\u200e", "\u200f", "\ufeff", "\u202a", "\u202c", "\u202f", "\u00a0"])
-_NUM = st.one_of(st.integers(0, 40).map(str), st.integers(0, 40).map("{:02d}".format),
-                 st.integers(0, 9999).map(str))
+_NUM = st.one_of(st.integers(0, 40).map(str), st.integers(0, 40).map("{:02d}".format), st.integers(0, 9999).map(str))
 _HOUR = st.integers(0, 29).map(str)
 _MIN = st.integers(0, 69).map("{:02d}".format)
 _HEADER = st.builds(
     lambda m1, a, s1, b, s2, c, sep, hh, mm, ss, ampm, m2, br, rest: (
         f"{m1}{'[' if br else ''}{a}{s1}{b}{s2}{c}{sep}{hh}:{mm}{ss}{ampm}{']' if br else ' -'} {m2}{rest}"
     ),
-    _MARKS, _NUM, st.sampled_from("/.-"), _NUM, st.sampled_from("/.-"),
+    _MARKS,
+    _NUM,
+    st.sampled_from("/.-"),
+    _NUM,
+    st.sampled_from("/.-"),
     st.one_of(_NUM, st.sampled_from(["R4", "H30", "2565 BE"])),
-    st.sampled_from([", ", " ", ",\u202f", "، "]), _HOUR, _MIN,
+    st.sampled_from([", ", " ", ",\u202f", "، "]),
+    _HOUR,
+    _MIN,
     st.sampled_from(["", ":00", ".59", ":99"]),
     st.sampled_from(["", " AM", "\u202fPM", " p. m.", " a.\u00a0m.", " 午後"]),
-    _MARKS, st.booleans(), st.text(max_size=40),
+    _MARKS,
+    st.booleans(),
+    st.text(max_size=40),
 )
 _LINE = st.one_of(_HEADER, st.text(max_size=60))
 

@@ -96,8 +96,7 @@ def test_task_cancel_stops_generation() -> None:
 
 
 def test_error_mid_stream_propagates() -> None:
-    llm = registry.create("llm", "fake", replies=["a b c d"], fail_with=Unavailable("gone", "restart"),
-                          fail_after=2)
+    llm = registry.create("llm", "fake", replies=["a b c d"], fail_with=Unavailable("gone", "restart"), fail_after=2)
 
     async def go() -> list[str]:
         out: list[str] = []

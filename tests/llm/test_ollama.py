@@ -21,8 +21,12 @@ def test_streams_ndjson_with_usage_and_keep_alive(fake_ollama) -> None:
     llm = _llm(fake_ollama, keep_alive="5m")
 
     async def go():
-        return [i async for i in llm.stream_chat([{"role": "system", "content": "be brief"},
-                                                  {"role": "user", "content": "thanks for the help today"}])]
+        return [
+            i
+            async for i in llm.stream_chat(
+                [{"role": "system", "content": "be brief"}, {"role": "user", "content": "thanks for the help today"}]
+            )
+        ]
 
     items = asyncio.run(go())
     deltas = [i.text for i in items if isinstance(i, TextDelta)]
@@ -94,11 +98,13 @@ def test_list_models(fake_ollama) -> None:
 
 # ---- the real client against the same fake ----------------------------------------------------
 
+
 def test_real_client_chat_stream_and_errors(fake_ollama) -> None:
     ollama = pytest.importorskip("ollama")
     c = ollama.Client(host=fake_ollama.url)
-    parts = list(c.chat(model="me-writing", messages=[{"role": "user", "content": "hello there"}],
-                        stream=True, keep_alive="1m"))
+    parts = list(
+        c.chat(model="me-writing", messages=[{"role": "user", "content": "hello there"}], stream=True, keep_alive="1m")
+    )
     assert "".join(p.message.content for p in parts) == "hello there"
     assert parts[-1].done and parts[-1].eval_count == 2 and parts[-1].done_reason == "stop"
     one = c.chat(model="me-writing", messages=[{"role": "user", "content": "x y"}])
@@ -121,8 +127,14 @@ def test_real_client_create_from_blobs(fake_ollama, tmp_path) -> None:
     digest = c.create_blob(gguf)
     assert digest == "sha256:" + hashlib.sha256(gguf.read_bytes()).hexdigest()
     assert digest in fake_ollama.blobs
-    progress = c.create(model="me-style", from_="llama3.2", adapters={"adapter.gguf": digest},
-                        system="You write like me.", parameters={"temperature": 0.6}, stream=True)
+    progress = c.create(
+        model="me-style",
+        from_="llama3.2",
+        adapters={"adapter.gguf": digest},
+        system="You write like me.",
+        parameters={"temperature": 0.6},
+        stream=True,
+    )
     statuses = [p.status for p in progress]
     assert statuses[-1] == "success" and any(digest in s for s in statuses)
     shown = c.show("me-style")

@@ -89,16 +89,18 @@ def test_real_sdk_against_the_fake(fake_openai) -> None:
     openai = pytest.importorskip("openai")
     c = openai.OpenAI(base_url=fake_openai.base_url, api_key="unused", max_retries=0)
     assert [m.id for m in c.models.list()] == ["base-model", "me-lora", "broken"]
-    stream = c.chat.completions.create(model="me-lora", messages=[{"role": "user", "content": "hi you"}],
-                                       stream=True, stream_options={"include_usage": True})
+    stream = c.chat.completions.create(
+        model="me-lora",
+        messages=[{"role": "user", "content": "hi you"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
     chunks = list(stream)
     assert "".join(ch.choices[0].delta.content or "" for ch in chunks if ch.choices) == "hi you"
     assert chunks[-1].usage.completion_tokens == 2
-    one = c.chat.completions.create(model="me-lora", messages=[{"role": "user", "content": "a b c"}],
-                                    max_tokens=2)
+    one = c.chat.completions.create(model="me-lora", messages=[{"role": "user", "content": "a b c"}], max_tokens=2)
     assert one.choices[0].message.content == "a b " and one.choices[0].finish_reason == "length"
     with pytest.raises(openai.NotFoundError):
         c.chat.completions.create(model="ghost", messages=[{"role": "user", "content": "x"}])
     with pytest.raises(openai.APIError):
-        list(c.chat.completions.create(model="broken", messages=[{"role": "user", "content": "a b c d"}],
-                                       stream=True))
+        list(c.chat.completions.create(model="broken", messages=[{"role": "user", "content": "a b c d"}], stream=True))

@@ -33,8 +33,14 @@ def tone(seconds: float = 2.0, sr: int = 22050, pitch: float = 200.0) -> np.ndar
     return (0.3 * sig / np.max(np.abs(sig))).astype(np.float32)
 
 
-def make_voice(profile: Profile, voice_id: str, reference: np.ndarray, sr: int = 22050,
-               emotions: dict[str, np.ndarray] | None = None, meta: dict | None = None) -> Path:
+def make_voice(
+    profile: Profile,
+    voice_id: str,
+    reference: np.ndarray,
+    sr: int = 22050,
+    emotions: dict[str, np.ndarray] | None = None,
+    meta: dict | None = None,
+) -> Path:
     from twin.voice.audio_io import save_wav
 
     folder = profile.voice_dir / "profiles" / voice_id

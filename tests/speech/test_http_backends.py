@@ -99,7 +99,10 @@ def test_xtts_post_and_stream(voice) -> None:
         chunks = run(XTTSTTS(base_url=srv.url), voice=voice)
         req = srv.requests[-1]
         assert req.path == "/tts_to_audio/" and req.json == {
-            "text": TEXT, "speaker_wav": str(voice.reference_audio.resolve()), "language": "en"}
+            "text": TEXT,
+            "speaker_wav": str(voice.reference_audio.resolve()),
+            "language": "en",
+        }
         streamed = run(XTTSTTS(base_url=srv.url, stream=True), voice=voice)
         req = srv.requests[-1]
         assert req.method == "GET" and req.path == "/tts_stream" and req.query["text"] == TEXT
@@ -116,8 +119,7 @@ def test_openai_speech_wav_pcm_and_auth() -> None:
         chunks = run(OpenAISpeechTTS(base_url=url, api_key="sk-test", voice="nova"))
         req = srv.requests[-1]
         assert req.path == "/v1/audio/speech" and req.headers["authorization"] == "Bearer sk-test"
-        assert req.json == {"model": "tts-1", "input": TEXT, "voice": "nova", "response_format": "wav",
-                            "speed": 1.0}
+        assert req.json == {"model": "tts-1", "input": TEXT, "voice": "nova", "response_format": "wav", "speed": 1.0}
         streamed = run(OpenAISpeechTTS(base_url=url, api_key="sk-test", stream=True))
         assert srv.requests[-1].json["response_format"] == "pcm"
         assert streamed[0].sample_rate == 24000 and abs(seconds(streamed) - seconds(chunks)) < 1e-3

@@ -69,9 +69,14 @@ def test_trained_converter_beats_base_on_unseen_text(profile) -> None:
     from twin.voice.clone.trained import ARRAYS, META
     from twin.voice.clone.training import Utterance, train_voice
 
-    texts = ["Good morning, how are you today?", "I am going to the shop for some bread.",
-             "The weather is lovely this afternoon.", "Please call me back when you can.",
-             "We will meet at the station at noon.", "That was the best dinner I have had."]
+    texts = [
+        "Good morning, how are you today?",
+        "I am going to the shop for some bread.",
+        "The weather is lovely this afternoon.",
+        "Please call me back when you can.",
+        "We will meet at the station at noon.",
+        "That was the best dinner I have had.",
+    ]
     utts = []
     for i, text in enumerate(texts):
         path = save_wav(profile.voice_dir / "clean" / "neutral" / f"c{i}.wav", as_owner(base_read(text)), RATE)
@@ -96,10 +101,12 @@ def test_trained_converter_beats_base_on_unseen_text(profile) -> None:
 def test_long_text_last_words_heard_by_stt(profile) -> None:
     from twin.providers import registry
 
-    text = ("This is a long passage that the synthesizer must split into several pieces. " * 6
-            + "It ends with purple elephants dancing.")
+    text = (
+        "This is a long passage that the synthesizer must split into several pieces. " * 6
+        + "It ends with purple elephants dancing."
+    )
     res = Synthesizer(profile, config=TTSConfig(fallback=["piper"])).synthesize(text)
     samples, sr = codec.decode(res.audio)
-    tail = samples[-int(sr * 4):]
+    tail = samples[-int(sr * 4) :]
     heard = registry.create("stt", "faster_whisper").transcribe(tail, sr).text.lower()
     assert "elephants" in heard or "dancing" in heard

@@ -16,16 +16,19 @@ from twin.voice.synth.config import TTSConfig, save_config
 from twin.voice.synth.normalize import normalize_text, number_words, ordinal_words
 
 
-@pytest.mark.parametrize(("text", "spoken"), [
-    ("I have 3 cats.", "I have three cats."),
-    ("It costs $12.50 now", "It costs twelve dollars and fifty cents now"),
-    ("Born 1984-07-04.", "Born July fourth, nineteen eighty-four."),
-    ("Meet at 5:30 pm", "Meet at five thirty p m"),
-    ("Dr. Smith & Mr. Jones", "doctor Smith and mister Jones"),
-    ("Up 15% in the 1990s", "Up fifteen percent in the nineteen nineties"),
-    ("The 21st of 1,250,000 runners", "The twenty-first of one million two hundred fifty thousand runners"),
-    ("Pi is 3.14", "Pi is three point one four"),
-])
+@pytest.mark.parametrize(
+    ("text", "spoken"),
+    [
+        ("I have 3 cats.", "I have three cats."),
+        ("It costs $12.50 now", "It costs twelve dollars and fifty cents now"),
+        ("Born 1984-07-04.", "Born July fourth, nineteen eighty-four."),
+        ("Meet at 5:30 pm", "Meet at five thirty p m"),
+        ("Dr. Smith & Mr. Jones", "doctor Smith and mister Jones"),
+        ("Up 15% in the 1990s", "Up fifteen percent in the nineteen nineties"),
+        ("The 21st of 1,250,000 runners", "The twenty-first of one million two hundred fifty thousand runners"),
+        ("Pi is 3.14", "Pi is three point one four"),
+    ],
+)
 def test_normalize(text: str, spoken: str) -> None:
     assert normalize_text(text) == spoken
 
@@ -57,8 +60,9 @@ def test_tts_server_json_multipart_and_errors(scripted) -> None:
     assert resp.status_code == 200 and resp.headers["content-type"] == "audio/wav"
     assert resp.headers["x-tts-engine"] == "scripted" and resp.content[:4] == b"RIFF"
     ref = save_wav(scripted.root / "r.wav", tone(1.0), 22050).read_bytes()
-    resp = client.post("/tts", json={"text": "With a clip.", "reference": base64.b64encode(ref).decode(),
-                                     "format": "mp3"})
+    resp = client.post(
+        "/tts", json={"text": "With a clip.", "reference": base64.b64encode(ref).decode(), "format": "mp3"}
+    )
     assert resp.status_code == 200 and resp.headers["content-type"] == "audio/mpeg"
     resp = client.post("/tts", data={"text": "Multipart."}, files={"reference": ("r.wav", ref, "audio/wav")})
     assert resp.status_code == 200
@@ -77,7 +81,8 @@ def test_engine_lifecycle(profile, tmp_path) -> None:
     script.write_text(
         "import sys\nfrom twin.backends import fake_tts_gptsovits\n"
         "srv = fake_tts_gptsovits.serve()\nopen(sys.argv[1], 'w').write(srv.url)\n"
-        "print('engine up', flush=True)\nsrv.serve_forever()\n")
+        "print('engine up', flush=True)\nsrv.serve_forever()\n"
+    )
     url_file = tmp_path / "url.txt"
     engines = {"gptsovits": {"command": [sys.executable, str(script), str(url_file)]}}
     mgr = EngineManager(load_settings(), engines)
@@ -108,14 +113,16 @@ def test_speak_cli_json(scripted, tmp_path, monkeypatch) -> None:
 
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "hi.mp3"
-    result = CliRunner().invoke(app, ["speak", "Hi there, 2 times.", "--profile", "speaker", "--format", "mp3",
-                                      "--out", str(out), "--json"])
+    result = CliRunner().invoke(
+        app, ["speak", "Hi there, 2 times.", "--profile", "speaker", "--format", "mp3", "--out", str(out), "--json"]
+    )
     assert result.exit_code == 0, result.output
     meta = json.loads(result.output)
     assert meta["engine"] == "scripted" and meta["sample_rate"] == 22050 and meta["cache_hit"] is False
     assert {"duration_s", "first_audio_s", "rtf"} <= set(meta) and out.read_bytes() == out.read_bytes()[:]
-    again = CliRunner().invoke(app, ["speak", "Hi there, 2 times.", "--profile", "speaker", "--format", "mp3",
-                                     "--out", str(out), "--json"])
+    again = CliRunner().invoke(
+        app, ["speak", "Hi there, 2 times.", "--profile", "speaker", "--format", "mp3", "--out", str(out), "--json"]
+    )
     assert json.loads(again.output)["cache_hit"] is True
     bad = CliRunner().invoke(app, ["speak", "x", "--profile", "speaker", "--voice", "nobody", "--json"])
     assert bad.exit_code == 2 and json.loads(bad.output)["error"]["code"] == "not_found"

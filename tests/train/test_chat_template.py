@@ -6,8 +6,12 @@ import pytest
 from twin.chat_template import CHATML, FAMILIES, LLAMA3, detect_family, get_family, jinja_for
 from twin.errors import UnsupportedFormat
 
-CONV = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Lunch?"},
-        {"role": "assistant", "content": "Noon works."}, {"role": "user", "content": "Where?"}]
+CONV = [
+    {"role": "system", "content": "Be brief."},
+    {"role": "user", "content": "Lunch?"},
+    {"role": "assistant", "content": "Noon works."},
+    {"role": "user", "content": "Where?"},
+]
 
 
 @pytest.mark.parametrize("family", list(FAMILIES.values()), ids=list(FAMILIES))

@@ -31,8 +31,17 @@ def test_rank_above_32_needs_force() -> None:
     assert build_config(rank=32).rank == 32
 
 
-@pytest.mark.parametrize("bad", [{"target_modules": ["q_proj"]}, {"target_modules": ["q_proj", "v_proj", "x"]},
-                                 {"epochs": 5}, {"dropout": 1.5}, {"unknown_field": 1}, {"lr_scheduler": "step"}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"target_modules": ["q_proj"]},
+        {"target_modules": ["q_proj", "v_proj", "x"]},
+        {"epochs": 5},
+        {"dropout": 1.5},
+        {"unknown_field": 1},
+        {"lr_scheduler": "step"},
+    ],
+)
 def test_invalid_values_are_refused_with_the_field_named(bad: dict) -> None:
     with pytest.raises(InvalidInput) as err:
         build_config(**bad)

@@ -26,23 +26,23 @@ def test_smollm2_train_export_and_serve(asset_cache: Path, tmp_path: Path) -> No
 
     out = export_run(run, tmp_path / "export", ExportOptions(name="smol-twin"))
     llm = llama_cpp.Llama(model_path=out["base_gguf"], lora_path=out["adapter_gguf"], n_ctx=512, verbose=False)
-    messages = [{"role": "system", "content": "You write like the owner."},
-                {"role": "user", "content": "Are we still on for lunch?"}]
+    messages = [
+        {"role": "system", "content": "You write like the owner."},
+        {"role": "user", "content": "Are we still on for lunch?"},
+    ]
     reply = llm.create_chat_completion(messages=messages, max_tokens=48, temperature=0)
     text = reply["choices"][0]["message"]["content"]
     assert text.strip() and "<|im_start|>" not in text
     # llama.cpp formats the prompt with the GGUF's template exactly as the Modelfile's template family does.
     from twin.chat_template import CHATML
 
-    expected = llm.tokenize(CHATML.render(messages, add_generation_prompt=True).encode(), add_bos=False,
-                            special=True)
+    expected = llm.tokenize(CHATML.render(messages, add_generation_prompt=True).encode(), add_bos=False, special=True)
     assert reply["usage"]["prompt_tokens"] == len(expected)
     llm.close()
 
     merged = export_run(run, tmp_path / "merged", ExportOptions(name="smol-merged", merge=True, quantize="q8_0"))
     llm = llama_cpp.Llama(model_path=merged["model_gguf"], n_ctx=512, verbose=False)
     assert llm.metadata["tokenizer.chat_template"] == run.template_path.read_text()
-    reply = llm.create_chat_completion(messages=[{"role": "user", "content": "Say hi."}], max_tokens=32,
-                                       temperature=0)
+    reply = llm.create_chat_completion(messages=[{"role": "user", "content": "Say hi."}], max_tokens=32, temperature=0)
     assert reply["choices"][0]["message"]["content"].strip()
     llm.close()

@@ -16,8 +16,10 @@ from twin.settings import load_settings
 from twin.train.data import dataset_hash, read_jsonl
 from twin.train.smoke import write_fixture_dataset
 
-TRAIN_YAML = "batch_size: 2\ngrad_accum: 1\nmax_seq_len: 128\neval_steps: 1\nsave_steps: 1\nreport_drafts: 2\n" \
-             "draft_max_new_tokens: 4\n"
+TRAIN_YAML = (
+    "batch_size: 2\ngrad_accum: 1\nmax_seq_len: 128\neval_steps: 1\nsave_steps: 1\nreport_drafts: 2\n"
+    "draft_max_new_tokens: 4\n"
+)
 
 
 def _lines(output: str) -> tuple[list[dict], dict]:
@@ -37,9 +39,26 @@ def profile_with_dataset(tmp_path: Path):  # noqa: ANN201
 def test_cli_train_writes_a_complete_run(tiny_base: Path, profile_with_dataset, tmp_path: Path) -> None:
     cfg = tmp_path / "train.yaml"
     cfg.write_text(TRAIN_YAML)
-    res = CliRunner().invoke(app, ["train", "--profile", "owner", "--dataset", "style", "--base", str(tiny_base),
-                                   "--config", str(cfg), "--max-steps", "2", "--run", "r1", "--json",
-                                   "--export-llamafactory"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "train",
+            "--profile",
+            "owner",
+            "--dataset",
+            "style",
+            "--base",
+            str(tiny_base),
+            "--config",
+            str(cfg),
+            "--max-steps",
+            "2",
+            "--run",
+            "r1",
+            "--json",
+            "--export-llamafactory",
+        ],
+    )
     assert res.exit_code == 0, res.output
     events, final = _lines(res.stdout)
     steps = [e for e in events if e["event"] == "train"]
@@ -83,9 +102,13 @@ def test_loss_mask_covers_assistant_turns_only(tiny_base: Path) -> None:
     from twin.train.data import tokenize_conversation
 
     tok = AutoTokenizer.from_pretrained(str(tiny_base))
-    conv = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Lunch?"},
-            {"role": "assistant", "content": "Noon works."}, {"role": "user", "content": "Where?"},
-            {"role": "assistant", "content": "Usual place."}]
+    conv = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Lunch?"},
+        {"role": "assistant", "content": "Noon works."},
+        {"role": "user", "content": "Where?"},
+        {"role": "assistant", "content": "Usual place."},
+    ]
     row = tokenize_conversation(tok, conv, tok.chat_template, 512)
     trained = [i for i, m in zip(row["input_ids"], row["assistant_masks"], strict=True) if m]
     assert tok.decode(trained) == "Noon works.<|im_end|>\nUsual place.<|im_end|>\n"
@@ -95,10 +118,12 @@ def test_loss_mask_covers_assistant_turns_only(tiny_base: Path) -> None:
 
 def test_bad_dataset_lines_are_skipped_not_fatal(tmp_path: Path) -> None:
     f = tmp_path / "train.jsonl"
-    f.write_text('{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}\n'
-                 "not json\n"
-                 '{"messages": [{"role": "user", "content": "no answer"}]}\n'
-                 '{"messages": [{"role": "robot", "content": "x"}, {"role": "assistant", "content": "y"}]}\n\n')
+    f.write_text(
+        '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}\n'
+        "not json\n"
+        '{"messages": [{"role": "user", "content": "no answer"}]}\n'
+        '{"messages": [{"role": "robot", "content": "x"}, {"role": "assistant", "content": "y"}]}\n\n'
+    )
     split = read_jsonl(f)
     assert len(split.conversations) == 1 and [s["line"] for s in split.skipped] == [2, 3, 4]
 
@@ -114,8 +139,16 @@ def test_resume_after_interruption(tiny_base: Path, tmp_path: Path) -> None:
 
     ds = write_fixture_dataset(tmp_path / "ds")
     run = RunDir(tmp_path / "run")
-    cfg = TrainConfig(base=str(tiny_base), max_steps=3, batch_size=2, grad_accum=1, max_seq_len=128,
-                      eval_steps=10, save_steps=1, report_drafts=0)
+    cfg = TrainConfig(
+        base=str(tiny_base),
+        max_steps=3,
+        batch_size=2,
+        grad_accum=1,
+        max_seq_len=128,
+        eval_steps=10,
+        save_steps=1,
+        report_drafts=0,
+    )
     prepare_run(run, cfg, ds, "ds")
 
     def stop_at_two(event: dict) -> None:
@@ -134,8 +167,9 @@ def test_resume_after_interruption(tiny_base: Path, tmp_path: Path) -> None:
     assert steps[-2:] == [2, 3]
 
 
-def test_memory_check_runs_before_anything_is_written(tiny_base: Path, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_memory_check_runs_before_anything_is_written(
+    tiny_base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import twin.train.runner as runner
     from twin.train.config import TrainConfig
     from twin.train.rundir import RunDir
@@ -163,9 +197,27 @@ def test_accelerate_launcher_config(trained_run) -> None:
 def test_cli_accelerate_launcher_runs_the_worker(tiny_base: Path, profile_with_dataset, tmp_path: Path) -> None:
     cfg = tmp_path / "train.yaml"
     cfg.write_text(TRAIN_YAML)
-    res = CliRunner().invoke(app, ["train", "--profile", "owner", "--dataset", "style", "--base", str(tiny_base),
-                                   "--config", str(cfg), "--max-steps", "1", "--run", "acc", "--launcher",
-                                   "accelerate", "--json"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "train",
+            "--profile",
+            "owner",
+            "--dataset",
+            "style",
+            "--base",
+            str(tiny_base),
+            "--config",
+            str(cfg),
+            "--max-steps",
+            "1",
+            "--run",
+            "acc",
+            "--launcher",
+            "accelerate",
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     events, final = _lines(res.stdout)
     launch = next(e for e in events if e["event"] == "launch")

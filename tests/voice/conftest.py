@@ -90,9 +90,15 @@ class Recording:
     breaths: list[tuple[float, float]] = field(default_factory=list)
 
 
-def build_recording(say: Callable[..., np.ndarray], sentences: list[str], pause_s: float = 2.0,
-                    with_breaths: bool = True, noise: float = 3e-4, gain: float = 1.0,
-                    voice: str = "en-us") -> Recording:
+def build_recording(
+    say: Callable[..., np.ndarray],
+    sentences: list[str],
+    pause_s: float = 2.0,
+    with_breaths: bool = True,
+    noise: float = 3e-4,
+    gain: float = 1.0,
+    voice: str = "en-us",
+) -> Recording:
     """Sentences separated by long pauses, each pause ending with a breath just before the next phrase."""
     parts: list[np.ndarray] = []
     rec = Recording(np.zeros(0, dtype=np.float32))

@@ -24,9 +24,16 @@ def _wav(path: Path, seconds: float = 1.0, sr: int = 16000, channels: int = 1) -
     return path
 
 
-@pytest.mark.parametrize("fmt,ext,subtype", [("WAV", "wav", "PCM_24"), ("FLAC", "flac", "PCM_16"),
-                                              ("OGG", "ogg", "VORBIS"), ("MP3", "mp3", "MPEG_LAYER_III"),
-                                              ("OGG", "opus", "OPUS")])
+@pytest.mark.parametrize(
+    "fmt,ext,subtype",
+    [
+        ("WAV", "wav", "PCM_24"),
+        ("FLAC", "flac", "PCM_16"),
+        ("OGG", "ogg", "VORBIS"),
+        ("MP3", "mp3", "MPEG_LAYER_III"),
+        ("OGG", "opus", "OPUS"),
+    ],
+)
 def test_formats_decode_to_float32(tmp_path: Path, fmt: str, ext: str, subtype: str) -> None:
     sr = 48000 if ext == "opus" else 22050
     path = tmp_path / f"a.{ext}"
@@ -123,8 +130,7 @@ def test_m4a_without_ffmpeg_names_what_to_install(tmp_path: Path, monkeypatch: p
 def test_ffmpeg_formats(tmp_path: Path, ext: str, codec: str) -> None:
     src = _wav(tmp_path / "src.wav", seconds=1.5, sr=48000)
     out = tmp_path / f"a.{ext}"
-    proc = subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(src), "-c:a", codec, str(out)],
-                          capture_output=True)
+    proc = subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(src), "-c:a", codec, str(out)], capture_output=True)
     if proc.returncode != 0:
         pytest.skip(f"this ffmpeg cannot encode {codec}")
     info = probe(out)
@@ -139,10 +145,18 @@ def test_scipy_corpus_wavs_decode_or_fail_cleanly(corpus: Path) -> None:
     folder = corpus / "scipy" / "scipy" / "io" / "tests" / "data"
     if not folder.is_dir():
         pytest.skip("scipy corpus missing")
-    must_fail = {"test-44100Hz-le-1ch-4bytes-early-eof.wav", "test-44100Hz-le-1ch-4bytes-early-eof-no-data.wav",
-                 "test-44100Hz-le-1ch-4bytes-incomplete-chunk.wav", "test-8000Hz-le-3ch-5S-24bit-inconsistent.wav"}
-    must_load = {"test-44100Hz-le-1ch-4bytes.wav", "test-44100Hz-2ch-32bit-float-le.wav",
-                 "test-44100Hz-le-1ch-4bytes-rf64.wav", "test-44100Hz-be-1ch-4bytes.wav"}
+    must_fail = {
+        "test-44100Hz-le-1ch-4bytes-early-eof.wav",
+        "test-44100Hz-le-1ch-4bytes-early-eof-no-data.wav",
+        "test-44100Hz-le-1ch-4bytes-incomplete-chunk.wav",
+        "test-8000Hz-le-3ch-5S-24bit-inconsistent.wav",
+    }
+    must_load = {
+        "test-44100Hz-le-1ch-4bytes.wav",
+        "test-44100Hz-2ch-32bit-float-le.wav",
+        "test-44100Hz-le-1ch-4bytes-rf64.wav",
+        "test-44100Hz-be-1ch-4bytes.wav",
+    }
     seen = 0
     for path in sorted(folder.glob("*.wav")):
         seen += 1

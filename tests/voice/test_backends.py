@@ -71,7 +71,7 @@ def test_silero_streaming_matches_batch(say) -> None:
     x16 = x16[: len(x16) // 512 * 512]
     batch, _ = vad.speech_probs(x16, 16000)
     stream = vad.stream()
-    probs = [p for i in range(0, len(x16), 700) for p in stream.feed(x16[i:i + 700])]
+    probs = [p for i in range(0, len(x16), 700) for p in stream.feed(x16[i : i + 700])]
     assert np.allclose(probs, batch[: len(probs)], atol=1e-5)
 
 
@@ -92,6 +92,6 @@ def test_rnnoise_reduces_noise_keeps_length() -> None:
     noise = rng.standard_normal(SR * 2).astype(np.float32) * 0.02
     out = den.denoise(noise, SR)
     assert len(out) == len(noise) and out.dtype == np.float32
-    assert np.sqrt(np.mean(out[SR // 2:] ** 2)) < 0.5 * np.sqrt(np.mean(noise[SR // 2:] ** 2))
+    assert np.sqrt(np.mean(out[SR // 2 :] ** 2)) < 0.5 * np.sqrt(np.mean(noise[SR // 2 :] ** 2))
     t = tone(1.0, level=0.3)
     assert len(den.denoise(t, SR)) == len(t)

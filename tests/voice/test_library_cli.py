@@ -101,8 +101,9 @@ def _voices(profile, recordings: Path) -> None:
     assert ref.samplerate == 22050 and 2.0 <= ref.duration <= 30.5
     assert (vdir / "references" / "neutral.wav").is_file()
 
-    code, r = _run("voice", "create", "-p", profile.name, "--reference", str(recordings / "sad" / "take2.flac"),
-                   "--emotion", "sad")
+    code, r = _run(
+        "voice", "create", "-p", profile.name, "--reference", str(recordings / "sad" / "take2.flac"), "--emotion", "sad"
+    )
     assert code == 0 and r["source"] == "reference" and list(r["references"]) == ["sad"]
 
     code, listed = _run("voice", "list", "-p", profile.name)

@@ -54,8 +54,15 @@ def test_mono_and_resample_to_22050() -> None:
 
 def test_pauses_shortened_and_edges_trimmed() -> None:
     cfg = SilenceConfig(max_pause_s=0.5, edge_s=0.15)
-    parts = [np.zeros(SR * 2), tone(1.0), np.zeros(SR * 3), tone(1.0), np.zeros(int(SR * 0.3)), tone(1.0),
-             np.zeros(SR * 2)]
+    parts = [
+        np.zeros(SR * 2),
+        tone(1.0),
+        np.zeros(SR * 3),
+        tone(1.0),
+        np.zeros(int(SR * 0.3)),
+        tone(1.0),
+        np.zeros(SR * 2),
+    ]
     x = np.concatenate(parts).astype(np.float32)
     speech = [(2.0, 3.0), (6.0, 7.0), (7.3, 8.3)]
     y = steps.shorten_pauses(x, SR, speech, cfg)
@@ -107,9 +114,7 @@ def test_clipping_detection() -> None:
     assert steps.clipped_ratio(steps.clipped_positions(tone(1.0, level=0.5), ClippingConfig()), 0, SR) == 0.0
 
 
-regions_strategy = st.lists(
-    st.tuples(st.floats(0.05, 4.0), st.floats(0.2, 25.0)), min_size=1, max_size=40
-)
+regions_strategy = st.lists(st.tuples(st.floats(0.05, 4.0), st.floats(0.2, 25.0)), min_size=1, max_size=40)
 
 
 @settings(max_examples=150, deadline=None)

@@ -7,21 +7,63 @@ from hypothesis import strategies as st
 
 from twin.writing.cleanup import StreamCleaner, _is_note, clean_draft
 
-WORDS = ["thanks", "Sam", "the", "release", "went", "well", "I", "owe", "you", "a", "coffee", "see",
-         "tomorrow", "Monday", "works", "fine", "no", "rush", "ping", "me", "if", "it", "breaks", "again"]
-word = st.one_of(st.sampled_from(WORDS),
-                 st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1,
-                         max_size=10))
-sentence = st.builds(lambda ws, end: " ".join(ws) + end, st.lists(word, min_size=1, max_size=12),
-                     st.sampled_from([".", "!", "?", ",", "", " —", " :)"]))
+WORDS = [
+    "thanks",
+    "Sam",
+    "the",
+    "release",
+    "went",
+    "well",
+    "I",
+    "owe",
+    "you",
+    "a",
+    "coffee",
+    "see",
+    "tomorrow",
+    "Monday",
+    "works",
+    "fine",
+    "no",
+    "rush",
+    "ping",
+    "me",
+    "if",
+    "it",
+    "breaks",
+    "again",
+]
+word = st.one_of(
+    st.sampled_from(WORDS),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=10),
+)
+sentence = st.builds(
+    lambda ws, end: " ".join(ws) + end,
+    st.lists(word, min_size=1, max_size=12),
+    st.sampled_from([".", "!", "?", ",", "", " —", " :)"]),
+)
 paragraph = st.builds(" ".join, st.lists(sentence, min_size=1, max_size=4))
-body = st.builds(lambda ps, sep: sep.join(ps), st.lists(paragraph, min_size=1, max_size=3),
-                 st.sampled_from(["\n\n", "\n"]))
+body = st.builds(
+    lambda ps, sep: sep.join(ps), st.lists(paragraph, min_size=1, max_size=3), st.sampled_from(["\n\n", "\n"])
+)
 
-PREAMBLES = ["", "Sure! Here's a draft:\n\n", "Here's a draft:\n", "Certainly!\n\n", "Of course. Here is a "
-             "short reply:\n\n", "Here's a quick draft for you: ", "**Draft:**\n", "Sure!\nHere is the email:\n"]
-NOTES = ["", "\n\nFeel free to adjust the tone.", "\n\nNote: I kept it short and direct.",
-         "\n\nThis draft keeps your usual tone.", "\n\n---\nLet me know if you want changes."]
+PREAMBLES = [
+    "",
+    "Sure! Here's a draft:\n\n",
+    "Here's a draft:\n",
+    "Certainly!\n\n",
+    "Of course. Here is a short reply:\n\n",
+    "Here's a quick draft for you: ",
+    "**Draft:**\n",
+    "Sure!\nHere is the email:\n",
+]
+NOTES = [
+    "",
+    "\n\nFeel free to adjust the tone.",
+    "\n\nNote: I kept it short and direct.",
+    "\n\nThis draft keeps your usual tone.",
+    "\n\n---\nLet me know if you want changes.",
+]
 MARKERS = [("", ""), ("[DRAFT]\n", "\n[/DRAFT]"), ("[Draft] ", " [END DRAFT]")]
 FENCES = [("", ""), ("```\n", "\n```"), ("```text\n", "\n```")]
 QUOTES = [("", ""), ('"', '"'), ("“", "”")]
@@ -45,8 +87,14 @@ def test_plain_drafts_are_untouched(b: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(body, st.sampled_from(PREAMBLES), st.sampled_from(NOTES), st.sampled_from(MARKERS),
-       st.sampled_from(FENCES), st.sampled_from(QUOTES))
+@given(
+    body,
+    st.sampled_from(PREAMBLES),
+    st.sampled_from(NOTES),
+    st.sampled_from(MARKERS),
+    st.sampled_from(FENCES),
+    st.sampled_from(QUOTES),
+)
 def test_wrappers_removed_draft_kept(b, pre, note, marker, fence, quote) -> None:
     b = _plain(b)
     if quote[0]:
@@ -57,8 +105,7 @@ def test_wrappers_removed_draft_kept(b, pre, note, marker, fence, quote) -> None
 
 
 @settings(max_examples=150, deadline=None)
-@given(body, st.sampled_from(PREAMBLES), st.sampled_from(NOTES), st.sampled_from(MARKERS),
-       st.data())
+@given(body, st.sampled_from(PREAMBLES), st.sampled_from(NOTES), st.sampled_from(MARKERS), st.data())
 def test_stream_matches_final(b, pre, note, marker, data) -> None:
     b = _plain(b)
     raw = pre + marker[0] + b + marker[1] + note

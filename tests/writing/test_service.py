@@ -29,8 +29,23 @@ def _add(conn, text, me=1, kind="text", flags="[]", seq=0):
     conn.execute(
         "INSERT INTO messages (id, fingerprint, source, source_sha256, locator, format, conversation_id, seq, "
         "sender, sender_is_me, timestamp, text, kind, flags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (new_id(), new_id(), "f.txt", "0" * 64, str(seq), "whatsapp", "c1", seq, "me" if me else "them", me,
-         f"2024-01-01T00:00:{seq:02d}", text, kind, flags))
+        (
+            new_id(),
+            new_id(),
+            "f.txt",
+            "0" * 64,
+            str(seq),
+            "whatsapp",
+            "c1",
+            seq,
+            "me" if me else "them",
+            me,
+            f"2024-01-01T00:00:{seq:02d}",
+            text,
+            kind,
+            flags,
+        ),
+    )
 
 
 @pytest.fixture
@@ -77,8 +92,7 @@ def test_messages_carry_style_prompt_exemplars_and_reference(profile) -> None:
 
 def test_draft_is_cleaned_and_streamed(profile) -> None:
     reply = "Sure! Here's a draft:\n\n[DRAFT]\nCheers Sam, the notes were spot on.\n[/DRAFT]\n\nFeel free to edit."
-    svc = WritingService(profile, WritingSettings(exemplars=2), llm=registry.create("llm", "fake",
-                                                                                     replies=[reply]))
+    svc = WritingService(profile, WritingSettings(exemplars=2), llm=registry.create("llm", "fake", replies=[reply]))
 
     async def go():
         return [i async for i in svc.stream_draft("thank sam", max_tokens=64, temperature=0.2)]

@@ -28,9 +28,7 @@ class ServerSettings(BaseSettings):
         ge=1024,
         description="Largest audio upload or body carrying audio (voice upload, clone).",
     )
-    llm_backend: str = Field(
-        "", description="LLM backend for drafting and chat ('' = the writing service's default)."
-    )
+    llm_backend: str = Field("", description="LLM backend for drafting and chat ('' = the writing service's default).")
     llm_model: str = Field("", description="Model name passed to the LLM backend ('' = backend default).")
     tts_engine: str = Field("", description="TTS engine for speech ('' = the synthesizer's default).")
     audit: bool = Field(True, description="Record an audit log entry for every API request.")

@@ -54,12 +54,27 @@ async def list_engines(services: Any, profile: Profile) -> list[dict[str, Any]]:
     tts = _tts_status(services, profile)
     for name in registry.names("tts"):
         st = tts.get(name)
-        out.append({"capability": "tts", "name": name, "configured": st is not None,
-                    "reachable": bool(st["usable"]) if st else _module_present("tts", name),
-                    "warm": bool(st and st["warm"]), "detail": (st or {}).get("reason", "")})
+        out.append(
+            {
+                "capability": "tts",
+                "name": name,
+                "configured": st is not None,
+                "reachable": bool(st["usable"]) if st else _module_present("tts", name),
+                "warm": bool(st and st["warm"]),
+                "detail": (st or {}).get("reason", ""),
+            }
+        )
     for name in registry.names("stt"):
-        out.append({"capability": "stt", "name": name, "configured": False,
-                    "reachable": _module_present("stt", name), "warm": False, "detail": ""})
+        out.append(
+            {
+                "capability": "stt",
+                "name": name,
+                "configured": False,
+                "reachable": _module_present("stt", name),
+                "warm": False,
+                "detail": "",
+            }
+        )
     return out
 
 

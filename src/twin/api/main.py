@@ -35,9 +35,7 @@ UPLOAD_PATHS = ("/api/voice/upload", "/api/tts/clone", "/api/tts/pipeline")
 PUBLIC_PATHS = ("/api/health", "/", "/ui")
 
 
-def build_app(
-    settings: Settings | None = None, server: ServerSettings | None = None, services: Any = None
-) -> FastAPI:
+def build_app(settings: Settings | None = None, server: ServerSettings | None = None, services: Any = None) -> FastAPI:
     """Build the FastAPI app for `settings` (and optional server settings and services)."""
     settings = settings or load_settings()
     server = server or ServerSettings()
@@ -108,9 +106,7 @@ def configure_global_exception_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [
-            {"loc": [str(x) for x in e.get("loc", ())], "msg": str(e.get("msg", ""))} for e in exc.errors()
-        ]
+        details = [{"loc": [str(x) for x in e.get("loc", ())], "msg": str(e.get("msg", ""))} for e in exc.errors()]
         first = details[0] if details else {"loc": [], "msg": "invalid request"}
         err = TwinError(
             f"Invalid request: {'.'.join(first['loc'])}: {first['msg']}",

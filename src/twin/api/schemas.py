@@ -32,7 +32,8 @@ UNSUPPORTED = {415: _err("The audio format is not supported.")}
 
 # One server-sent event as clients parse it: `data` holds JSON (or "[DONE]").
 SSE_EVENT_SCHEMA: dict[str, Any] = {
-    "type": "object", "required": ["data"],
+    "type": "object",
+    "required": ["data"],
     "properties": {"data": {"type": "string"}, "event": {"type": "string"}},
 }
 

@@ -157,9 +157,7 @@ class Services:
         self, profile: Profile, reference: Path, name: str | None, emotion: str | None
     ) -> dict[str, Any]:
         vp = self._voices()
-        voice = await asyncio.to_thread(
-            vp.create_voice, profile, name=name, reference=reference, emotion=emotion
-        )
+        voice = await asyncio.to_thread(vp.create_voice, profile, name=name, reference=reference, emotion=emotion)
         return voice_dict(voice)
 
     async def list_voices(self, profile: Profile) -> list[dict[str, Any]]:
@@ -183,19 +181,32 @@ class Services:
                 synth = self._synths[profile.name] = Synthesizer(profile, self.settings)
             return synth
 
-    async def synthesize(self, profile: Profile, text: str, voice_id: str | None, reference: bytes | None,
-                         emotion: str | None, fmt: str) -> Speech:
+    async def synthesize(
+        self, profile: Profile, text: str, voice_id: str | None, reference: bytes | None, emotion: str | None, fmt: str
+    ) -> Speech:
         result = await self.synthesizer(profile).asynthesize(
-            text, voice_id=voice_id, reference_audio=reference, emotion=emotion, fmt=fmt,
-            engine=self.server.tts_engine or None)
+            text,
+            voice_id=voice_id,
+            reference_audio=reference,
+            emotion=emotion,
+            fmt=fmt,
+            engine=self.server.tts_engine or None,
+        )
         meta = result.meta() if callable(getattr(result, "meta", None)) else {}
         return Speech(audio=result.audio, format=result.fmt, sample_rate=result.sample_rate, meta=meta)
 
-    async def stream_speech(self, profile: Profile, text: str, voice_id: str | None, reference: bytes | None,
-                            emotion: str | None, fmt: str) -> AsyncIterator[bytes]:
+    async def stream_speech(
+        self, profile: Profile, text: str, voice_id: str | None, reference: bytes | None, emotion: str | None, fmt: str
+    ) -> AsyncIterator[bytes]:
         synth = self.synthesizer(profile)
-        async for chunk in synth.stream(text, voice_id=voice_id, reference_audio=reference, emotion=emotion,
-                                        fmt=fmt, engine=self.server.tts_engine or None):
+        async for chunk in synth.stream(
+            text,
+            voice_id=voice_id,
+            reference_audio=reference,
+            emotion=emotion,
+            fmt=fmt,
+            engine=self.server.tts_engine or None,
+        ):
             yield chunk
 
     # ---- engines -----------------------------------------------------------------------------
@@ -218,11 +229,7 @@ def _as_draft(result: Any) -> Draft:
     usage = result.usage
     prompt, completion = int(usage.prompt_tokens), int(usage.completion_tokens)
     t = result.timings
-    timings = {
-        k: round(float(getattr(t, k)), 4)
-        for k in ("first_token_s", "tokens_per_s", "total_s")
-        if hasattr(t, k)
-    }
+    timings = {k: round(float(getattr(t, k)), 4) for k in ("first_token_s", "tokens_per_s", "total_s") if hasattr(t, k)}
     return Draft(
         text=result.text,
         model=str(result.model),

@@ -72,8 +72,13 @@ def _full(name: str) -> str:
 class FakeOllama(FakeHTTPServer):
     version = "0.12.0"
 
-    def __init__(self, models: list[str] | None = None, reply_fn: ReplyFn | None = None,
-                 fail_after: dict[str, int] | None = None, chunk_delay_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        models: list[str] | None = None,
+        reply_fn: ReplyFn | None = None,
+        fail_after: dict[str, int] | None = None,
+        chunk_delay_s: float = 0.0,
+    ) -> None:
         super().__init__()
         self.models: dict[str, FakeModel] = {_full(m): FakeModel(_full(m)) for m in (models or ["llama3.2"])}
         self.blobs: dict[str, bytes] = {}
@@ -112,16 +117,29 @@ class FakeOllama(FakeHTTPServer):
         return Response.json({"models": [self._entry(m) for m in self.models.values()]})
 
     def _ps(self) -> Response:
-        return Response.json({"models": [self._entry(self.models[n]) | {"expires_at": _now()}
-                                         for n in self.loaded if n in self.models]})
+        return Response.json(
+            {"models": [self._entry(self.models[n]) | {"expires_at": _now()} for n in self.loaded if n in self.models]}
+        )
 
     def _entry(self, m: FakeModel) -> dict[str, Any]:
-        return {"name": m.name, "model": m.name, "modified_at": m.modified_at, "size": 1000,
-                "digest": m.digest, "details": self._details(m)}
+        return {
+            "name": m.name,
+            "model": m.name,
+            "modified_at": m.modified_at,
+            "size": 1000,
+            "digest": m.digest,
+            "details": self._details(m),
+        }
 
     def _details(self, m: FakeModel) -> dict[str, Any]:
-        return {"parent_model": m.parent, "format": "gguf", "family": "fake", "families": ["fake"],
-                "parameter_size": "135M", "quantization_level": "Q4_1"}
+        return {
+            "parent_model": m.parent,
+            "format": "gguf",
+            "family": "fake",
+            "families": ["fake"],
+            "parameter_size": "135M",
+            "quantization_level": "Q4_1",
+        }
 
     def _unknown(self, name: str) -> Response:
         short = name.removesuffix(":latest")
@@ -134,10 +152,19 @@ class FakeOllama(FakeHTTPServer):
         if m is None:
             return self._unknown(name)
         params = "\n".join(f"{k} {v}" for k, v in m.parameters.items())
-        return Response.json({"modelfile": m.modelfile(), "parameters": params, "template": m.template,
-                              "system": m.system, "license": m.license, "details": self._details(m),
-                              "model_info": {"general.architecture": "fake"},
-                              "capabilities": ["completion"], "modified_at": m.modified_at})
+        return Response.json(
+            {
+                "modelfile": m.modelfile(),
+                "parameters": params,
+                "template": m.template,
+                "system": m.system,
+                "license": m.license,
+                "details": self._details(m),
+                "model_info": {"general.architecture": "fake"},
+                "capabilities": ["completion"],
+                "modified_at": m.modified_at,
+            }
+        )
 
     def _delete(self, req: Request) -> Response:
         name = _full(req.json().get("model") or "")
@@ -155,7 +182,7 @@ class FakeOllama(FakeHTTPServer):
             return Response(405, b"")
         got = "sha256:" + hashlib.sha256(req.body).hexdigest()
         if got != digest:
-            return Response.json({"error": f"digest mismatch, expected \"{digest}\", got \"{got}\""}, 400)
+            return Response.json({"error": f'digest mismatch, expected "{digest}", got "{got}"'}, 400)
         self.blobs[digest] = req.body
         return Response(201, b"")
 
@@ -177,9 +204,15 @@ class FakeOllama(FakeHTTPServer):
         statuses += ["writing manifest", "success"]
         lic = body.get("license") or ""
         self.models[name] = FakeModel(
-            name, parent=_full(parent) if parent else "", files=files, adapters=adapters,
-            template=body.get("template") or "", system=body.get("system") or "",
-            parameters=body.get("parameters") or {}, license="\n".join(lic) if isinstance(lic, list) else lic)
+            name,
+            parent=_full(parent) if parent else "",
+            files=files,
+            adapters=adapters,
+            template=body.get("template") or "",
+            system=body.get("system") or "",
+            parameters=body.get("parameters") or {},
+            license="\n".join(lic) if isinstance(lic, list) else lic,
+        )
         if body.get("stream") is False:
             return Response.json({"status": "success"})
         return Response(200, (json.dumps({"status": s}).encode() + b"\n" for s in statuses), NDJSON)
@@ -198,14 +231,16 @@ class FakeOllama(FakeHTTPServer):
             messages.insert(0, {"role": "system", "content": system})
         opts = {**m.parameters, **(body.get("options") or {})}
         stop = opts.get("stop")
-        pieces, reason = split_pieces(self.reply_fn(name, messages), opts.get("num_predict"),
-                                      [stop] if isinstance(stop, str) else stop)
+        pieces, reason = split_pieces(
+            self.reply_fn(name, messages), opts.get("num_predict"), [stop] if isinstance(stop, str) else stop
+        )
         prompt_tokens = sum(len(str(x.get("content", "")).split()) for x in messages)
         if body.get("stream", True) is False:
             if name in self.fail_after:
                 return Response.json({"error": "model runner has unexpectedly stopped"}, 500)
-            return Response.json(self._frame(name, "".join(pieces), chat) | self._final(
-                reason, prompt_tokens, len(pieces)))
+            return Response.json(
+                self._frame(name, "".join(pieces), chat) | self._final(reason, prompt_tokens, len(pieces))
+            )
         return Response(200, self._ndjson(name, pieces, reason, prompt_tokens, chat), NDJSON)
 
     def _frame(self, name: str, text: str, chat: bool) -> dict[str, Any]:
@@ -215,12 +250,18 @@ class FakeOllama(FakeHTTPServer):
         return head | {"response": text, "done": False}
 
     def _final(self, reason: str, prompt_tokens: int, n: int) -> dict[str, Any]:
-        return {"done": True, "done_reason": reason, "total_duration": 1_000_000 * (n + 1),
-                "load_duration": 1000, "prompt_eval_count": prompt_tokens, "prompt_eval_duration": 1000,
-                "eval_count": n, "eval_duration": 1_000_000 * max(n, 1)}
+        return {
+            "done": True,
+            "done_reason": reason,
+            "total_duration": 1_000_000 * (n + 1),
+            "load_duration": 1000,
+            "prompt_eval_count": prompt_tokens,
+            "prompt_eval_duration": 1000,
+            "eval_count": n,
+            "eval_duration": 1_000_000 * max(n, 1),
+        }
 
-    def _ndjson(self, name: str, pieces: list[str], reason: str, prompt_tokens: int,
-                chat: bool) -> Iterator[bytes]:
+    def _ndjson(self, name: str, pieces: list[str], reason: str, prompt_tokens: int, chat: bool) -> Iterator[bytes]:
         fail = self.fail_after.get(name)
         for i, piece in enumerate(pieces):
             if fail is not None and i >= fail:

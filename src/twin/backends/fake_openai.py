@@ -30,9 +30,14 @@ def _error(message: str, etype: str, code: str | None, status: int) -> Response:
 
 
 class FakeOpenAI(FakeHTTPServer):
-    def __init__(self, models: list[str] | None = None, reply_fn: ReplyFn | None = None,
-                 fail_after: dict[str, int] | None = None, api_key: str | None = None,
-                 chunk_delay_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        models: list[str] | None = None,
+        reply_fn: ReplyFn | None = None,
+        fail_after: dict[str, int] | None = None,
+        api_key: str | None = None,
+        chunk_delay_s: float = 0.0,
+    ) -> None:
         super().__init__()
         self.models = list(models or ["base-model"])
         self.reply_fn = reply_fn or echo_reply
@@ -49,8 +54,12 @@ class FakeOpenAI(FakeHTTPServer):
         if self.api_key and req.headers.get("authorization") != f"Bearer {self.api_key}":
             return _error("Incorrect API key provided.", "invalid_request_error", "invalid_api_key", 401)
         if (req.method, path) == ("GET", "/v1/models"):
-            return Response.json({"object": "list", "data": [
-                {"id": m, "object": "model", "created": 0, "owned_by": "twin-fake"} for m in self.models]})
+            return Response.json(
+                {
+                    "object": "list",
+                    "data": [{"id": m, "object": "model", "created": 0, "owned_by": "twin-fake"} for m in self.models],
+                }
+            )
         if (req.method, path) == ("POST", "/v1/chat/completions"):
             try:
                 return self._chat(req.json())
@@ -65,29 +74,51 @@ class FakeOpenAI(FakeHTTPServer):
         messages = body["messages"]
         stop = body.get("stop")
         max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
-        pieces, reason = split_pieces(self.reply_fn(model, messages), max_tokens,
-                                      [stop] if isinstance(stop, str) else stop)
-        usage = {"prompt_tokens": sum(len(str(m.get("content", "")).split()) for m in messages),
-                 "completion_tokens": len(pieces)}
+        pieces, reason = split_pieces(
+            self.reply_fn(model, messages), max_tokens, [stop] if isinstance(stop, str) else stop
+        )
+        usage = {
+            "prompt_tokens": sum(len(str(m.get("content", "")).split()) for m in messages),
+            "completion_tokens": len(pieces),
+        }
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         cid, created = f"chatcmpl-{new_id()}", int(time.time())
         if not body.get("stream"):
             if model in self.fail_after:
                 return _error("Generation failed.", "InternalServerError", None, 500)
-            return Response.json({
-                "id": cid, "object": "chat.completion", "created": created, "model": model,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": "".join(pieces)},
-                             "finish_reason": reason, "logprobs": None}],
-                "usage": usage})
+            return Response.json(
+                {
+                    "id": cid,
+                    "object": "chat.completion",
+                    "created": created,
+                    "model": model,
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": "".join(pieces)},
+                            "finish_reason": reason,
+                            "logprobs": None,
+                        }
+                    ],
+                    "usage": usage,
+                }
+            )
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         events = self._sse(cid, created, model, pieces, reason, usage if include_usage else None)
         return Response(200, events, "text/event-stream", {"Cache-Control": "no-cache"})
 
-    def _sse(self, cid: str, created: int, model: str, pieces: list[str], reason: str,
-             usage: dict[str, int] | None) -> Iterator[bytes]:
+    def _sse(
+        self, cid: str, created: int, model: str, pieces: list[str], reason: str, usage: dict[str, int] | None
+    ) -> Iterator[bytes]:
         def event(choices: list[dict[str, Any]], **extra: Any) -> bytes:
-            chunk = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
-                     "choices": choices, **extra}
+            chunk = {
+                "id": cid,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": choices,
+                **extra,
+            }
             return b"data: " + json.dumps(chunk).encode() + b"\n\n"
 
         yield event([{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}])

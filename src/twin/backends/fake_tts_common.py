@@ -58,7 +58,8 @@ class Recorded:
 
 def _parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str, bytes]]:
     msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-        f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
     form, files = {}, {}
     for part in msg.iter_parts():
         name = part.get_param("name", header="content-disposition")
@@ -81,8 +82,13 @@ class FakeHandler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        rec = Recorded(self.command, parts.path, {k: v[-1] for k, v in parse_qs(parts.query).items()},
-                       {k.lower(): v for k, v in self.headers.items()}, body=body)
+        rec = Recorded(
+            self.command,
+            parts.path,
+            {k: v[-1] for k, v in parse_qs(parts.query).items()},
+            {k.lower(): v for k, v in self.headers.items()},
+            body=body,
+        )
         ctype = self.headers.get("Content-Type", "")
         if ctype.startswith("application/json") and body:
             try:

@@ -45,7 +45,7 @@ class _Handler(FakeHandler):
             header = wav_bytes(audio[:0], RATE)
             pcm = pcm_bytes(audio)
             step = RATE // 5 * 2
-            self.send_chunked([header] + [pcm[i:i + step] for i in range(0, len(pcm), step)], "audio/wav")
+            self.send_chunked([header] + [pcm[i : i + step] for i in range(0, len(pcm), step)], "audio/wav")
             return
         if req.get("media_type", "wav") == "raw":
             self.send_bytes(200, pcm_bytes(audio), "audio/raw")

@@ -59,7 +59,7 @@ class _Handler(FakeHandler):
             self.send_json(400, _error(f"Unsupported response_format '{fmt}'."))
             return
         step = 8192
-        self.send_chunked([data[i:i + step] for i in range(0, len(data), step)], ctype)
+        self.send_chunked([data[i : i + step] for i in range(0, len(data), step)], ctype)
 
 
 def serve(api_key: str | None = None) -> FakeServer:

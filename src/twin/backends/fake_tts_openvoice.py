@@ -29,8 +29,18 @@ class _Handler(FakeHandler):
         else:
             text, ref = rec.form.get("text"), rec.files.get("reference", b"")
         if not text or not ref:
-            self.send_json(422, {"detail": [{"loc": ["body", "text" if not text else "reference"],
-                                             "msg": "field required", "type": "value_error.missing"}]})
+            self.send_json(
+                422,
+                {
+                    "detail": [
+                        {
+                            "loc": ["body", "text" if not text else "reference"],
+                            "msg": "field required",
+                            "type": "value_error.missing",
+                        }
+                    ]
+                },
+            )
             return
         self.send_bytes(200, wav_bytes(speech_like(text, RATE), RATE), "audio/wav")
 

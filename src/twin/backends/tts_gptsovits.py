@@ -25,12 +25,19 @@ class GPTSoVITSTTS(HTTPTTSBackend):
             raise InvalidInput("GPT-SoVITS needs a reference clip.", "Pick a voice with a reference clip.")
         lang = options.language or voice.language
         return {
-            "text": text, "text_lang": lang, "ref_audio_path": str(voice.reference_audio.resolve()),
-            "prompt_text": voice.reference_text or "", "prompt_lang": voice.language or lang,
-            "top_k": int(self.settings.get("top_k", 15)), "top_p": float(self.settings.get("top_p", 1.0)),
+            "text": text,
+            "text_lang": lang,
+            "ref_audio_path": str(voice.reference_audio.resolve()),
+            "prompt_text": voice.reference_text or "",
+            "prompt_lang": voice.language or lang,
+            "top_k": int(self.settings.get("top_k", 15)),
+            "top_p": float(self.settings.get("top_p", 1.0)),
             "temperature": float(self.settings.get("temperature", 1.0)),
-            "text_split_method": self.settings.get("text_split_method", "cut5"), "batch_size": 1,
-            "speed_factor": options.speed, "media_type": "wav", "streaming_mode": bool(self.stream),
+            "text_split_method": self.settings.get("text_split_method", "cut5"),
+            "batch_size": 1,
+            "speed_factor": options.speed,
+            "media_type": "wav",
+            "streaming_mode": bool(self.stream),
         }
 
     async def synthesize(self, text: str, voice: VoiceSpec, options: TTSOptions) -> AsyncIterator[AudioChunk]:

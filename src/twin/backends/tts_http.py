@@ -49,8 +49,8 @@ class PCMStream:
             return False
         fmt = self._buf.find(b"fmt ")
         if fmt >= 0:
-            self.channels, self.sample_rate = struct.unpack("<HI", self._buf[fmt + 10:fmt + 16])
-        self._buf = self._buf[idx + 8:]
+            self.channels, self.sample_rate = struct.unpack("<HI", self._buf[fmt + 10 : fmt + 16])
+        self._buf = self._buf[idx + 8 :]
         self._need_header = False
         return True
 
@@ -72,8 +72,14 @@ class HTTPTTSBackend(TTSBackend):
     health_path = "/"
     engine_label = "TTS engine"
 
-    def __init__(self, base_url: str | None = None, timeout_s: float = 120.0, stream: bool = False,
-                 api_key: str | None = None, **settings: Any) -> None:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        timeout_s: float = 120.0,
+        stream: bool = False,
+        api_key: str | None = None,
+        **settings: Any,
+    ) -> None:
         super().__init__()
         self.base_url = (base_url or self.default_url).rstrip("/")
         self.timeout_s = timeout_s
@@ -85,8 +91,9 @@ class HTTPTTSBackend(TTSBackend):
         return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
 
     def _client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.base_url, timeout=httpx.Timeout(self.timeout_s, connect=5.0),
-                                 headers=self._headers())
+        return httpx.AsyncClient(
+            base_url=self.base_url, timeout=httpx.Timeout(self.timeout_s, connect=5.0), headers=self._headers()
+        )
 
     def _raise_for(self, resp: httpx.Response) -> None:
         if resp.status_code < 400:
@@ -100,10 +107,14 @@ class HTTPTTSBackend(TTSBackend):
 
     def _wrap(self, exc: Exception) -> TwinError:
         if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, httpx.ConnectTimeout):
-            return Timeout(f"{self.engine_label} at {self.base_url} did not answer in {self.timeout_s:g} s.",
-                           "Raise timeout_s in tts.json or use a shorter text.")
-        return Unavailable(f"{self.engine_label} is not reachable at {self.base_url} ({type(exc).__name__}).",
-                           f"Start it (`twin tts-engine start {self.name}`) or fix base_url in tts.json.")
+            return Timeout(
+                f"{self.engine_label} at {self.base_url} did not answer in {self.timeout_s:g} s.",
+                "Raise timeout_s in tts.json or use a shorter text.",
+            )
+        return Unavailable(
+            f"{self.engine_label} is not reachable at {self.base_url} ({type(exc).__name__}).",
+            f"Start it (`twin tts-engine start {self.name}`) or fix base_url in tts.json.",
+        )
 
     async def _fetch(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
@@ -115,8 +126,7 @@ class HTTPTTSBackend(TTSBackend):
         self._raise_for(resp)
         return resp
 
-    async def _stream_pcm(self, method: str, path: str, parser: PCMStream, **kwargs: Any
-                          ) -> AsyncIterator[AudioChunk]:
+    async def _stream_pcm(self, method: str, path: str, parser: PCMStream, **kwargs: Any) -> AsyncIterator[AudioChunk]:
         try:
             async with self._client() as client, client.stream(method, path, **kwargs) as resp:
                 if resp.status_code >= 400:

@@ -21,8 +21,13 @@ class OpenAISpeechTTS(HTTPTTSBackend):
     def payload(self, text: str, voice: VoiceSpec, options: TTSOptions) -> dict[str, object]:
         voices = self.settings.get("voices") or {}
         name = voices.get(voice.voice_id or "", self.settings.get("voice", "alloy"))
-        return {"model": self.settings.get("model", "tts-1"), "input": text, "voice": name,
-                "response_format": "pcm" if self.stream else "wav", "speed": options.speed}
+        return {
+            "model": self.settings.get("model", "tts-1"),
+            "input": text,
+            "voice": name,
+            "response_format": "pcm" if self.stream else "wav",
+            "speed": options.speed,
+        }
 
     async def synthesize(self, text: str, voice: VoiceSpec, options: TTSOptions) -> AsyncIterator[AudioChunk]:
         body = self.payload(text, voice, options)

@@ -50,8 +50,9 @@ class PiperTTS(TTSBackend):
     version = "1"
     capabilities = TTSCapabilities(streaming=True, sample_rate=22050)
 
-    def __init__(self, model: str | Path | None = None, config: str | Path | None = None,
-                 speaker_id: int | None = None) -> None:
+    def __init__(
+        self, model: str | Path | None = None, config: str | Path | None = None, speaker_id: int | None = None
+    ) -> None:
         super().__init__()
         self.model = Path(model) if model else None
         self.config = Path(config) if config else None

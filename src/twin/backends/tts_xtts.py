@@ -23,8 +23,10 @@ class XTTSTTS(HTTPTTSBackend):
     def payload(self, text: str, voice: VoiceSpec, options: TTSOptions) -> dict[str, str]:
         speaker = str(voice.reference_audio.resolve()) if voice.reference_audio else self.settings.get("speaker")
         if not speaker:
-            raise InvalidInput("XTTS needs a reference clip or a speaker name.",
-                               "Pick a voice, or set engines.xtts.speaker in tts.json.")
+            raise InvalidInput(
+                "XTTS needs a reference clip or a speaker name.",
+                "Pick a voice, or set engines.xtts.speaker in tts.json.",
+            )
         return {"text": text, "speaker_wav": str(speaker), "language": options.language or voice.language}
 
     async def synthesize(self, text: str, voice: VoiceSpec, options: TTSOptions) -> AsyncIterator[AudioChunk]:

@@ -37,8 +37,9 @@ def _progress(enabled: bool) -> Iterator[ProgressFn | None]:
     if not enabled:
         yield None
         return
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console,
-                  transient=True) as bar:
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console, transient=True
+    ) as bar:
         task = bar.add_task("starting", total=None)
 
         def update(stage: str, done: int, total: int) -> None:
@@ -47,8 +48,9 @@ def _progress(enabled: bool) -> Iterator[ProgressFn | None]:
         yield update
 
 
-def _build(profile: Profile, name: str, config: Path | None, json_out: bool, force: bool,
-           **overrides: Any) -> dict[str, Any]:
+def _build(
+    profile: Profile, name: str, config: Path | None, json_out: bool, force: bool, **overrides: Any
+) -> dict[str, Any]:
     cfg = load_config(config, **overrides)
     generate = None
     if cfg.instructions == "llm":
@@ -65,28 +67,33 @@ def build(
     profile: ProfileOpt = None,
     name: NameOpt = "default",
     config: Annotated[Path | None, typer.Option("--config", "-c", help="YAML file with DatasetConfig fields.")] = None,
-    instructions: Annotated[str | None, typer.Option(
-        "--instructions", help="How new-email instructions are written: template or llm.")] = None,
-    llm_backend: Annotated[str | None, typer.Option(
-        "--llm-backend", help="LLM backend for --instructions llm.")] = None,
+    instructions: Annotated[
+        str | None, typer.Option("--instructions", help="How new-email instructions are written: template or llm.")
+    ] = None,
+    llm_backend: Annotated[
+        str | None, typer.Option("--llm-backend", help="LLM backend for --instructions llm.")
+    ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for phrasings, selection and split.")] = None,
-    force: Annotated[bool, typer.Option(
-        "--force", help="Write the dataset even when very few samples remain.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write the dataset even when very few samples remain.")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Build datasets/NAME from the profile's messages (ChatML, ShareGPT, report)."""
     p = resolve_profile(profile)
-    report = _build(p, name, config, json_out, force, instructions=instructions, llm_backend=llm_backend,
-                    seed=seed)
+    report = _build(p, name, config, json_out, force, instructions=instructions, llm_backend=llm_backend, seed=seed)
     out = p.dataset_dir(name)
     if json_out:
         emit_json({"path": str(out), **report})
         return
     s = report["samples"]
-    console.print(f"Built dataset [bold]{name}[/bold]: {s['total']} samples ({s['train']} train, "
-                  f"{s['val']} validation) in {out}")
-    console.print(f"Dropped: {report['drops'] or 'none'}; near-duplicates removed: "
-                  f"{report['near_duplicates_removed']}; redactions: {report['redactions'] or 'none'}")
+    console.print(
+        f"Built dataset [bold]{name}[/bold]: {s['total']} samples ({s['train']} train, {s['val']} validation) in {out}"
+    )
+    console.print(
+        f"Dropped: {report['drops'] or 'none'}; near-duplicates removed: "
+        f"{report['near_duplicates_removed']}; redactions: {report['redactions'] or 'none'}"
+    )
     for w in report["warnings"]:
         err_console.print(f"[yellow]warning:[/yellow] {w}")
     console.print(f"See {out / 'report.html'}")
@@ -99,8 +106,9 @@ def _reports(profile: Profile) -> list[dict[str, Any]]:
             path = d / "report.json"
             if path.is_file():
                 rep = json.loads(path.read_text(encoding="utf-8"))
-                out.append({"name": d.name, "path": str(d), "samples": rep["samples"],
-                            "warnings": rep.get("warnings", [])})
+                out.append(
+                    {"name": d.name, "path": str(d), "samples": rep["samples"], "warnings": rep.get("warnings", [])}
+                )
     return out
 
 
@@ -144,8 +152,10 @@ def show(name: NameArg = "default", profile: ProfileOpt = None, json_out: JsonOp
 
 def _render_sample(item: dict[str, Any], index: int, total: int) -> None:
     lines = [f"[bold]{m['role']}[/bold]: {escape(m['content'])}" for m in item["messages"]]
-    title = (f"{index + 1}/{total}  {item['id']}  [{item['status']}]  {item['kind']}  "
-             f"{item['contact']}  {item['timestamp'] or ''}")
+    title = (
+        f"{index + 1}/{total}  {item['id']}  [{item['status']}]  {item['kind']}  "
+        f"{item['contact']}  {item['timestamp'] or ''}"
+    )
     console.print(Panel("\n\n".join(lines), title=escape(title), title_align="left"), highlight=False)
 
 
@@ -182,13 +192,16 @@ def review(
     drop: Annotated[list[str] | None, typer.Option("--drop", help="Drop this sample id (repeatable).")] = None,
     restore: Annotated[list[str] | None, typer.Option("--restore", help="Restore this sample id (repeatable).")] = None,
     reason: Annotated[str, typer.Option("--reason", help="Why the samples are dropped.")] = "",
-    status: Annotated[str | None, typer.Option(
-        "--status", help="Only samples with this status: train, val, unselected, duplicate, dropped.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option("--status", help="Only samples with this status: train, val, unselected, duplicate, dropped."),
+    ] = None,
     search: Annotated[str | None, typer.Option("--search", "-s", help="Only samples containing this text.")] = None,
     offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many samples.")] = 0,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most this many samples.")] = 20,
-    rebuild: Annotated[bool, typer.Option(
-        "--rebuild", help="Rebuild the dataset afterwards so changes apply.")] = False,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Rebuild the dataset afterwards so changes apply.")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Page through samples and drop or restore them; drops persist across rebuilds."""
@@ -218,8 +231,9 @@ def review(
 def _rebuild(p: Profile, name: str, json_out: bool) -> dict[str, Any]:
     config = p.dataset_dir(name) / "config.yaml"
     if not config.is_file():
-        raise InvalidInput(f"Dataset '{name}' has no config.yaml to rebuild from.",
-                           f"Build it with: twin dataset build --name {name}")
+        raise InvalidInput(
+            f"Dataset '{name}' has no config.yaml to rebuild from.", f"Build it with: twin dataset build --name {name}"
+        )
     report = _build(p, name, config, json_out, force=True)
     if not json_out:
         console.print(f"Rebuilt: {report['samples']['total']} samples.")

@@ -14,24 +14,34 @@ from twin.ids import check_name
 
 def register(root: typer.Typer) -> None:
     root.command("export", help="Turn a trained run into a GGUF + Modelfile servable by Ollama, llama.cpp, vLLM.")(
-        export)
+        export
+    )
 
 
 @handle_errors
 def export(
     run: Annotated[str, typer.Option("--run", "-r", help="Run name (from `twin train`).")],
     name: Annotated[str, typer.Option("--name", "-n", help="Model name in Ollama and the export folder.")] = (
-        "twin-writing"),
+        "twin-writing"
+    ),
     merge: Annotated[bool, typer.Option("--merge", help="Merge the adapter into the base and write one GGUF.")] = False,
     quantize: Annotated[str | None, typer.Option("--quantize", help="Quantize the merged GGUF, e.g. q4_k_m.")] = None,
-    register_: Annotated[bool, typer.Option(
-        "--register", help="Create the model in Ollama and smoke-test it.")] = False,
+    register_: Annotated[
+        bool, typer.Option("--register", help="Create the model in Ollama and smoke-test it.")
+    ] = False,
     ollama_host: Annotated[str, typer.Option("--ollama-host", help="Ollama HTTP API address.")] = (
-        "http://127.0.0.1:11434"),
-    ollama_from: Annotated[str | None, typer.Option(
-        "--from", help="Existing Ollama model to use as FROM (e.g. qwen2.5:7b-instruct) instead of a GGUF.")] = None,
-    system: Annotated[str | None, typer.Option(
-        "--system", help="SYSTEM prompt for the Modelfile (default: the one the training data used).")] = None,
+        "http://127.0.0.1:11434"
+    ),
+    ollama_from: Annotated[
+        str | None,
+        typer.Option(
+            "--from", help="Existing Ollama model to use as FROM (e.g. qwen2.5:7b-instruct) instead of a GGUF."
+        ),
+    ] = None,
+    system: Annotated[
+        str | None,
+        typer.Option("--system", help="SYSTEM prompt for the Modelfile (default: the one the training data used)."),
+    ] = None,
     profile: ProfileOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -42,8 +52,15 @@ def export(
     prof = resolve_profile(profile)
     check_name(name, "model name")
     folder = prof.models_dir / name
-    opts = ExportOptions(name=name, merge=merge, quantize=quantize, register=register_, host=ollama_host,
-                         ollama_from=ollama_from, system=system)
+    opts = ExportOptions(
+        name=name,
+        merge=merge,
+        quantize=quantize,
+        register=register_,
+        host=ollama_host,
+        ollama_from=ollama_from,
+        system=system,
+    )
 
     def emit(event: dict[str, Any]) -> None:
         if json_out:

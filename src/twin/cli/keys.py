@@ -20,9 +20,11 @@ def register(root: typer.Typer) -> None:
 
 @keys_app.command("create")
 @handle_errors
-def create(profile: ProfileOpt = None,
-           name: Annotated[str, typer.Option("--name", help="A label to recognise the key by.")] = "",
-           json_out: JsonOpt = False) -> None:
+def create(
+    profile: ProfileOpt = None,
+    name: Annotated[str, typer.Option("--name", help="A label to recognise the key by.")] = "",
+    json_out: JsonOpt = False,
+) -> None:
     """Create a key for the profile. It is printed once; only its hash is kept."""
     prof = resolve_profile(profile)
     store = KeyStore(load())
@@ -38,9 +40,11 @@ def create(profile: ProfileOpt = None,
 
 @keys_app.command("list")
 @handle_errors
-def list_keys(profile: ProfileOpt = None,
-              all_profiles: Annotated[bool, typer.Option("--all", help="Keys of every profile.")] = False,
-              json_out: JsonOpt = False) -> None:
+def list_keys(
+    profile: ProfileOpt = None,
+    all_profiles: Annotated[bool, typer.Option("--all", help="Keys of every profile.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
     """List keys (never the keys themselves: id, label, first characters, dates)."""
     store = KeyStore(load())
     records = store.list(None if all_profiles else resolve_profile(profile).name)
@@ -50,15 +54,25 @@ def list_keys(profile: ProfileOpt = None,
         return
     table = Table("id", "profile", "name", "starts", "created", "last used", "status")
     for r in records:
-        table.add_row(r.id, r.profile, r.name, r.hint, r.created, r.last_used or "-",
-                      "active" if r.active else f"revoked {r.revoked}")
+        table.add_row(
+            r.id,
+            r.profile,
+            r.name,
+            r.hint,
+            r.created,
+            r.last_used or "-",
+            "active" if r.active else f"revoked {r.revoked}",
+        )
     console.print(table)
 
 
 @keys_app.command("revoke")
 @handle_errors
-def revoke(key_id: Annotated[str, typer.Argument(help="The key's id (from twin keys list).")],
-           profile: ProfileOpt = None, json_out: JsonOpt = False) -> None:
+def revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id (from twin keys list).")],
+    profile: ProfileOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
     """Revoke a key of the profile; requests with it get 401 from then on."""
     store = KeyStore(load())
     record = store.revoke(key_id, resolve_profile(profile).name)

@@ -40,9 +40,9 @@ _OVERVIEW = [
     ("twin dataset build --profile P", "curate your own replies into a private ChatML training set"),
     ("twin train --profile P --dataset N", "fine-tune a LoRA adapter on it (twin train --smoke checks the install)"),
     ("twin export --profile P --run R", "make it servable by Ollama, llama.cpp or vLLM"),
-    ("twin write \"PROMPT\" --profile P", "draft text in your style"),
+    ('twin write "PROMPT" --profile P', "draft text in your style"),
     ("twin voice import/prepare/create", "build your voice library and a voice from your recordings"),
-    ("twin speak \"TEXT\" --profile P", "speak text in your voice"),
+    ('twin speak "TEXT" --profile P', "speak text in your voice"),
     ("twin keys create --profile P", "an API key for the server and web UI"),
 ]
 

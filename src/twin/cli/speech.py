@@ -37,8 +37,7 @@ def speak(
 
     prof = resolve_profile(profile)
     voice_id = None if base else _voice(prof, voice)
-    res = Synthesizer(prof, settings()).synthesize(text, voice_id=voice_id, emotion=emotion, fmt=fmt,
-                                                  engine=engine)
+    res = Synthesizer(prof, settings()).synthesize(text, voice_id=voice_id, emotion=emotion, fmt=fmt, engine=engine)
     path = out or Path(f"speech.{res.fmt}")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(res.audio)
@@ -47,8 +46,10 @@ def speak(
     if json_out:
         emit_json(meta)
         return
-    console.print(f"Wrote {path} — {res.duration_s:.2f} s by [bold]{res.engine}[/bold] "
-                  f"(first audio {res.first_audio_s:.2f} s, RTF {res.rtf:.2f}{', cached' if res.cache_hit else ''})")
+    console.print(
+        f"Wrote {path} — {res.duration_s:.2f} s by [bold]{res.engine}[/bold] "
+        f"(first audio {res.first_audio_s:.2f} s, RTF {res.rtf:.2f}{', cached' if res.cache_hit else ''})"
+    )
     for fb in res.fallbacks:
         console.print(f"[yellow]skipped {fb['engine']}:[/yellow] {fb['reason']}", highlight=False)
 
@@ -111,17 +112,24 @@ def engine_status(name: str, profile: ProfileOpt = None, json_out: JsonOpt = Fal
 
 @engine_app.command("logs")
 @handle_errors
-def engine_logs(name: str, profile: ProfileOpt = None,
-                lines: Annotated[int, typer.Option("--lines", "-n")] = 50, json_out: JsonOpt = False) -> None:
+def engine_logs(
+    name: str,
+    profile: ProfileOpt = None,
+    lines: Annotated[int, typer.Option("--lines", "-n")] = 50,
+    json_out: JsonOpt = False,
+) -> None:
     """The last lines of engine NAME's log."""
     text = _engines(profile).logs(name, lines)  # type: ignore[attr-defined]
     emit_json({"engine": name, "log": text}) if json_out else typer.echo(text)
 
 
 @handle_errors
-def voice_train(profile: ProfileOpt = None, voice: VoiceOpt = None,
-                max_clips: Annotated[int, typer.Option("--max-clips", help="Most clips to train on.")] = 150,
-                json_out: JsonOpt = False) -> None:
+def voice_train(
+    profile: ProfileOpt = None,
+    voice: VoiceOpt = None,
+    max_clips: Annotated[int, typer.Option("--max-clips", help="Most clips to train on.")] = 150,
+    json_out: JsonOpt = False,
+) -> None:
     """Train the embedded clone's converter on the prepared, transcribed library (CPU, minutes)."""
     from twin.voice.clone.training import train_voice
 
@@ -133,15 +141,20 @@ def voice_train(profile: ProfileOpt = None, voice: VoiceOpt = None,
     if json_out:
         emit_json(report.to_dict())
         return
-    console.print(f"Trained {voice_id} on {report.trained_on} clips ({report.frames} aligned frames, "
-                  f"{report.components} components) in {report.seconds:.0f} s; {report.held_out} held out.")
+    console.print(
+        f"Trained {voice_id} on {report.trained_on} clips ({report.frames} aligned frames, "
+        f"{report.components} components) in {report.seconds:.0f} s; {report.held_out} held out."
+    )
 
 
 @handle_errors
-def voice_eval(profile: ProfileOpt = None, voice: VoiceOpt = None,
-               engine: Annotated[str | None, typer.Option("--engine")] = None,
-               no_stt: Annotated[bool, typer.Option("--no-stt", help="Skip the WER check.")] = False,
-               json_out: JsonOpt = False) -> None:
+def voice_eval(
+    profile: ProfileOpt = None,
+    voice: VoiceOpt = None,
+    engine: Annotated[str | None, typer.Option("--engine")] = None,
+    no_stt: Annotated[bool, typer.Option("--no-stt", help="Skip the WER check.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
     """Score a voice: speaker similarity to held-out owner clips, WER, RTF and first-audio time."""
     from twin.voice.eval import evaluate_voice
 
@@ -154,9 +167,11 @@ def voice_eval(profile: ProfileOpt = None, voice: VoiceOpt = None,
         emit_json(report.to_dict())
         return
     flag = " [red]below threshold[/red]" if report.flagged else ""
-    console.print(f"{voice_id} via {report.engine}: similarity {report.similarity:.3f} (base voice "
-                  f"{report.base_similarity:.3f}){flag}, WER {report.wer}, RTF {report.rtf:.2f}, "
-                  f"first audio {report.first_audio_s:.2f} s")
+    console.print(
+        f"{voice_id} via {report.engine}: similarity {report.similarity:.3f} (base voice "
+        f"{report.base_similarity:.3f}){flag}, WER {report.wer}, RTF {report.rtf:.2f}, "
+        f"first audio {report.first_audio_s:.2f} s"
+    )
 
 
 def register(root: typer.Typer) -> None:

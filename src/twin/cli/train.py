@@ -27,14 +27,16 @@ def _events(json_out: bool) -> Any:
             sys.stdout.flush()
         elif event.get("event") in ("smoke_step", "adapter_saved", "train_start"):
             console.print(f"[dim]{event}[/dim]", highlight=False)
+
     return emit
 
 
 def _latest_incomplete(runs_dir: Path) -> str:
     from twin.train.rundir import RunDir
 
-    candidates = [p for p in sorted(runs_dir.glob("*")) if RunDir(p).exists()
-                  and RunDir(p).manifest().get("status") != "complete"]
+    candidates = [
+        p for p in sorted(runs_dir.glob("*")) if RunDir(p).exists() and RunDir(p).manifest().get("status") != "complete"
+    ]
     if not candidates:
         raise NotFound("No unfinished run to resume.", "Pass --run NAME, or start a new run without --resume.")
     return max(candidates, key=lambda p: p.stat().st_mtime).name
@@ -54,8 +56,12 @@ def _print_config(json_out: bool) -> None:
 @handle_errors
 def train(
     dataset: Annotated[str | None, typer.Option("--dataset", "-d", help="Dataset name (from `twin dataset`).")] = None,
-    base: Annotated[str | None, typer.Option("--base", help="Base model: a checkpoint folder, a .gguf file or an "
-                                             f"alias ({', '.join(sorted(ALIASES))}).")] = None,
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base", help=f"Base model: a checkpoint folder, a .gguf file or an alias ({', '.join(sorted(ALIASES))})."
+        ),
+    ] = None,
     config: Annotated[Path | None, typer.Option("--config", help="YAML file of TrainConfig fields.")] = None,
     run: Annotated[str | None, typer.Option("--run", help="Run name (default: <dataset>-<timestamp>).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its checkpoint.")] = False,
@@ -63,14 +69,20 @@ def train(
     epochs: Annotated[float | None, typer.Option("--epochs", help="Passes over the data (1–3).")] = None,
     max_steps: Annotated[int | None, typer.Option("--max-steps", help="Stop after this many steps.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Allow settings outside the safe range.")] = False,
-    export_llamafactory: Annotated[bool, typer.Option(
-        "--export-llamafactory", help="Also write an equivalent LLaMA-Factory YAML + dataset_info.json.")] = False,
+    export_llamafactory: Annotated[
+        bool,
+        typer.Option("--export-llamafactory", help="Also write an equivalent LLaMA-Factory YAML + dataset_info.json."),
+    ] = False,
     launcher: Annotated[str, typer.Option("--launcher", help="'local' or 'accelerate' (multi-GPU).")] = "local",
     num_processes: Annotated[int, typer.Option("--num-processes", help="GPUs for --launcher accelerate.")] = 1,
     strategy: Annotated[str, typer.Option("--strategy", help="ddp, fsdp or deepspeed (accelerate).")] = "ddp",
     smoke: Annotated[bool, typer.Option("--smoke", help="Check the installation on a tiny model.")] = False,
-    print_config: Annotated[bool, typer.Option(
-        "--print-config", help="Print every TrainConfig field with its default and help, as a --config YAML.")] = False,
+    print_config: Annotated[
+        bool,
+        typer.Option(
+            "--print-config", help="Print every TrainConfig field with its default and help, as a --config YAML."
+        ),
+    ] = False,
     profile: ProfileOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -86,8 +98,10 @@ def train(
         emit_json(result) if json_out else console.print(f"Smoke test passed: generated {result['text']!r}")
         return
     if launcher not in ("local", "accelerate") or strategy not in ("ddp", "fsdp", "deepspeed"):
-        raise InvalidInput(f"Unknown launcher/strategy '{launcher}/{strategy}'.",
-                           "Use --launcher local|accelerate and --strategy ddp|fsdp|deepspeed.")
+        raise InvalidInput(
+            f"Unknown launcher/strategy '{launcher}/{strategy}'.",
+            "Use --launcher local|accelerate and --strategy ddp|fsdp|deepspeed.",
+        )
     from twin.train.config import build_config
     from twin.train.rundir import RunDir
     from twin.train.runner import execute_run, prepare_run
@@ -105,8 +119,14 @@ def train(
         if rd.exists():
             raise InvalidInput(f"Run '{rd.path.name}' already exists.", "Pick another --run name or add --resume.")
         manifest = prepare_run(rd, cfg, prof.dataset_dir(dataset), dataset)
-        emit({"event": "prepared", "run": rd.path.name, "estimate": manifest["estimate"],
-              "hardware": manifest["hardware"]})
+        emit(
+            {
+                "event": "prepared",
+                "run": rd.path.name,
+                "estimate": manifest["estimate"],
+                "hardware": manifest["hardware"],
+            }
+        )
         if export_llamafactory:
             from twin.train.launchers import export_llamafactory as write_lf
 
@@ -117,20 +137,28 @@ def train(
         cmd = accelerate_command(rd, write_accelerate_config(rd, num_processes, strategy), resume)
         emit({"event": "launch", "command": cmd})
         if subprocess.run(cmd, check=False).returncode != 0:
-            raise InvalidInput(f"accelerate launch failed for run {rd.path.name}.",
-                               f"See the output above; resume with: twin train --resume --run {rd.path.name}")
+            raise InvalidInput(
+                f"accelerate launch failed for run {rd.path.name}.",
+                f"See the output above; resume with: twin train --resume --run {rd.path.name}",
+            )
         from twin.train.runner import read_report
 
         report = read_report(rd)
     else:
-        report = execute_run(rd, resume=resume, on_event=emit if json_out else None,
-                             progress=is_tty() and not json_out)
-    result = {"run": rd.path.name, "run_dir": str(rd.path), "adapter": str(rd.adapter),
-              "report": str(rd.report_md), "perplexity": report["perplexity"]}
+        report = execute_run(rd, resume=resume, on_event=emit if json_out else None, progress=is_tty() and not json_out)
+    result = {
+        "run": rd.path.name,
+        "run_dir": str(rd.path),
+        "adapter": str(rd.adapter),
+        "report": str(rd.report_md),
+        "perplexity": report["perplexity"],
+    }
     if json_out:
         emit_json(result)
     else:
         p = report["perplexity"]
-        console.print(f"Run [bold]{rd.path.name}[/bold] done. Validation perplexity: base {p['base_ppl']} → "
-                      f"adapter {p['adapter_ppl']}. Report: {rd.report_md}")
+        console.print(
+            f"Run [bold]{rd.path.name}[/bold] done. Validation perplexity: base {p['base_ppl']} → "
+            f"adapter {p['adapter_ppl']}. Report: {rd.report_md}"
+        )
         console.print(f"Next: twin export --run {rd.path.name} --name twin-writing")

@@ -28,8 +28,10 @@ def style_reference(value: str | None) -> str | None:
     path = Path(value).expanduser()
     if len(value) < 4096 and path.is_file():
         if path.stat().st_size > MAX_STYLE_REF_BYTES:
-            raise TooLarge(f"Style reference {path} is larger than {MAX_STYLE_REF_BYTES // 1024} KiB.",
-                           "Pass a shorter sample of the style you want.")
+            raise TooLarge(
+                f"Style reference {path} is larger than {MAX_STYLE_REF_BYTES // 1024} KiB.",
+                "Pass a shorter sample of the style you want.",
+            )
         return path.read_text(encoding="utf-8", errors="replace")
     return value
 
@@ -73,5 +75,8 @@ def write(
     else:
         sys.stdout.write(draft.text + "\n")
     t = draft.timings
-    err_console.print(f"[dim]{draft.model} · {draft.usage.completion_tokens} tokens · first token "
-                      f"{t.first_token_s:.2f}s · {t.tokens_per_s:.1f} tok/s[/dim]", highlight=False)
+    err_console.print(
+        f"[dim]{draft.model} · {draft.usage.completion_tokens} tokens · first token "
+        f"{t.first_token_s:.2f}s · {t.tokens_per_s:.1f} tok/s[/dim]",
+        highlight=False,
+    )

@@ -32,11 +32,11 @@ _SYSTEM_RESERVE = 48  # tokens kept for the style line, which is only known afte
 
 @dataclass
 class Stats:
-    messages: Counter[str] = field(default_factory=Counter)        # by format
+    messages: Counter[str] = field(default_factory=Counter)  # by format
     message_drops: Counter[str] = field(default_factory=Counter)
-    pairs: Counter[str] = field(default_factory=Counter)           # by sample kind
+    pairs: Counter[str] = field(default_factory=Counter)  # by sample kind
     sample_drops: Counter[str] = field(default_factory=Counter)
-    languages: Counter[str] = field(default_factory=Counter)       # per detection group
+    languages: Counter[str] = field(default_factory=Counter)  # per detection group
     context_trimmed: int = 0
     duplicates: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -52,8 +52,11 @@ def load_conversations(profile: Profile, cfg: DatasetConfig, stats: Stats) -> di
     with closing(connect(profile)) as conn:
         for m in read_messages(conn):
             stats.messages[m.fmt] += 1
-            for verdict in (F.check_kind(m.kind, cfg.excluded_kinds), F.check_flags(m.flags, cfg.excluded_flags),
-                            F.check_empty(m.text)):
+            for verdict in (
+                F.check_kind(m.kind, cfg.excluded_kinds),
+                F.check_flags(m.flags, cfg.excluded_flags),
+                F.check_empty(m.text),
+            ):
                 if not verdict.keep:
                     stats.message_drops[verdict.reason] += 1
                     break
@@ -75,15 +78,19 @@ def detect_languages(convs: dict[str, list[Msg]], cfg: DatasetConfig, stats: Sta
     return langs
 
 
-def apply_filters(samples: list[Sample], cfg: DatasetConfig, langs: dict[str, str],
-                  reviewed: set[str], stats: Stats) -> tuple[list[Sample], list[Sample]]:
+def apply_filters(
+    samples: list[Sample], cfg: DatasetConfig, langs: dict[str, str], reviewed: set[str], stats: Stats
+) -> tuple[list[Sample], list[Sample]]:
     """(kept, dropped by review). Other drops are only counted."""
     kept, review_dropped = [], []
     for s in samples:
         s.lang = langs.get(s.conversation_id, "und")
-        for verdict in (F.check_link_only(s.target), F.check_emoji_only(s.target),
-                        F.check_min_chars(s.target, cfg.min_chars),
-                        F.check_language(s.lang, cfg.languages, cfg.keep_undetected_language)):
+        for verdict in (
+            F.check_link_only(s.target),
+            F.check_emoji_only(s.target),
+            F.check_min_chars(s.target, cfg.min_chars),
+            F.check_language(s.lang, cfg.languages, cfg.keep_undetected_language),
+        ):
             if not verdict.keep:
                 stats.sample_drops[verdict.reason] += 1
                 break
@@ -113,8 +120,9 @@ def fit_budget(s: Sample, budget: int) -> bool:
     return True
 
 
-def redact_and_budget(samples: list[Sample], cfg: DatasetConfig, redactor: Redactor | None,
-                      system_tokens: int, stats: Stats) -> list[Sample]:
+def redact_and_budget(
+    samples: list[Sample], cfg: DatasetConfig, redactor: Redactor | None, system_tokens: int, stats: Stats
+) -> list[Sample]:
     out = []
     for s in samples:  # sorted by id, so placeholder numbering is deterministic
         if redactor is not None:
@@ -138,8 +146,15 @@ def owner_name(profile: Profile, cfg: DatasetConfig) -> str:
     return names[0].split()[0] if names else "the owner"
 
 
-def build_dataset(profile: Profile, name: str, cfg: DatasetConfig, *, force: bool = False,
-                  generate: GenerateFn | None = None, progress: Progress | None = None) -> dict[str, Any]:
+def build_dataset(
+    profile: Profile,
+    name: str,
+    cfg: DatasetConfig,
+    *,
+    force: bool = False,
+    generate: GenerateFn | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
     """Build datasets/<name>/ and return its report. Raises InvalidInput when too few samples remain
     (below cfg.refuse_below) unless `force`."""
     step = progress or _noop
@@ -175,26 +190,42 @@ def build_dataset(profile: Profile, name: str, cfg: DatasetConfig, *, force: boo
     chosen_ids = {s.id for s in chosen}
     unselected = [s for s in kept if s.id not in chosen_ids]
     step("writing", 0, 1)
-    return write_outputs(out_dir, name, cfg, system, train, val, unselected, duplicates, review_dropped,
-                         stats, redactor.report() if redactor else {})
+    return write_outputs(
+        out_dir,
+        name,
+        cfg,
+        system,
+        train,
+        val,
+        unselected,
+        duplicates,
+        review_dropped,
+        stats,
+        redactor.report() if redactor else {},
+    )
 
 
 def _check_count(n: int, cfg: DatasetConfig, force: bool, stats: Stats) -> None:
     if n < cfg.refuse_below and not force:
         raise InvalidInput(
             f"Only {n} samples remain after filtering; at least {cfg.refuse_below} are needed for training.",
-            "Import more of your messages (twin ingest …), relax the filters in the config, or pass --force.")
+            "Import more of your messages (twin ingest …), relax the filters in the config, or pass --force.",
+        )
     if n < cfg.warn_below:
-        stats.warnings.append(f"Only {n} samples: a first run wants at least {cfg.warn_below}, "
-                              f"a good one {cfg.target_min}–{cfg.target_max}.")
+        stats.warnings.append(
+            f"Only {n} samples: a first run wants at least {cfg.warn_below}, "
+            f"a good one {cfg.target_min}–{cfg.target_max}."
+        )
     elif n < cfg.target_min:
         stats.warnings.append(f"{n} samples: fewer than the {cfg.target_min} wanted for a good run.")
 
 
 def _backtranslate(samples: list[Sample], generate: GenerateFn | None, step: Progress) -> None:
     if generate is None:
-        raise InvalidInput("Instructions from an LLM were asked for, but no LLM was given.",
-                           "Configure one (twin llm …) or use --instructions template.")
+        raise InvalidInput(
+            "Instructions from an LLM were asked for, but no LLM was given.",
+            "Configure one (twin llm …) or use --instructions template.",
+        )
     todo = [s for s in samples if s.kind == "email_new"]
     for i, s in enumerate(todo):
         step("writing instructions", i, len(todo))

@@ -18,7 +18,7 @@ def to_chatml(system: str, sample: Sample) -> dict[str, Any]:
 def validate_chatml(record: Any) -> None:
     """System first, then user/assistant alternating starting with user, ending with assistant;
     every content a non-empty string. Raises InvalidInput saying what is wrong."""
-    hint = "Each line must be {\"messages\": [system, user, assistant, …]} with non-empty strings."
+    hint = 'Each line must be {"messages": [system, user, assistant, …]} with non-empty strings.'
     if not isinstance(record, dict) or set(record) != {"messages"}:
         raise InvalidInput("A ChatML record must be an object with only a 'messages' list.", hint)
     msgs = record["messages"]
@@ -39,16 +39,21 @@ def validate_chatml(record: Any) -> None:
 def to_sharegpt(record: dict[str, Any]) -> dict[str, Any]:
     msgs = record["messages"]
     names = {"user": "human", "assistant": "gpt"}
-    return {"system": msgs[0]["content"],
-            "conversations": [{"from": names[m["role"]], "value": m["content"]} for m in msgs[1:]]}
+    return {
+        "system": msgs[0]["content"],
+        "conversations": [{"from": names[m["role"]], "value": m["content"]} for m in msgs[1:]],
+    }
 
 
 def dataset_info(name: str) -> dict[str, Any]:
     """LLaMA-Factory's dataset_info.json entries for the ShareGPT files."""
+
     def entry(file_name: str) -> dict[str, Any]:
-        return {"file_name": file_name, "formatting": "sharegpt",
-                "columns": {"messages": "conversations", "system": "system"},
-                "tags": {"role_tag": "from", "content_tag": "value", "user_tag": "human",
-                         "assistant_tag": "gpt"}}
+        return {
+            "file_name": file_name,
+            "formatting": "sharegpt",
+            "columns": {"messages": "conversations", "system": "system"},
+            "tags": {"role_tag": "from", "content_tag": "value", "user_tag": "human", "assistant_tag": "gpt"},
+        }
 
     return {f"twin_{name}_train": entry("train_sharegpt.json"), f"twin_{name}_val": entry("val_sharegpt.json")}

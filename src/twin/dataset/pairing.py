@@ -89,7 +89,7 @@ def trim_context(blocks: list[tuple[str, str]], max_chars: int) -> list[tuple[st
             blocks.pop(0)
     if blocks and len(blocks[-1][1]) > max_chars:
         role, text = blocks[-1]
-        blocks[-1] = (role, "…" + text[-(max_chars - 1):])
+        blocks[-1] = (role, "…" + text[-(max_chars - 1) :])
     return blocks
 
 
@@ -104,16 +104,25 @@ def chat_samples(conversation_id: str, msgs: list[Msg], cfg: DatasetConfig) -> l
         for i, turn in enumerate(turns):
             if not turn.is_me or i == 0:
                 continue
-            window = turns[max(0, i - cfg.max_context_turns):i]
+            window = turns[max(0, i - cfg.max_context_turns) : i]
             blocks = trim_context(_context_blocks(window, group), cfg.max_context_chars)
             if not blocks or blocks[-1][0] != "user":
                 continue
             last_other = next(t.sender for t in reversed(window) if not t.is_me) if not group else title
-            out.append(Sample(
-                id=sample_id(conversation_id, turn.ids), source="chat", kind="chat_reply",
-                conversation_id=conversation_id, contact=last_other, ts=turn.start, context=blocks,
-                target=turn.text, message_ids=turn.ids, meta={"group": group},
-            ))
+            out.append(
+                Sample(
+                    id=sample_id(conversation_id, turn.ids),
+                    source="chat",
+                    kind="chat_reply",
+                    conversation_id=conversation_id,
+                    contact=last_other,
+                    ts=turn.start,
+                    context=blocks,
+                    target=turn.text,
+                    message_ids=turn.ids,
+                    meta={"group": group},
+                )
+            )
     return out
 
 
@@ -165,8 +174,17 @@ def email_samples(conversation_id: str, msgs: list[Msg], cfg: DatasetConfig) -> 
         if (parent is None or parent.is_me) and is_reply:
             parent = next((p for p in reversed(ordered[:pos]) if not p.is_me), None)
         subject = clean_subject(m.subject or (parent.subject if parent else None))
-        base = Sample(id=sid, source="email", kind="", conversation_id=conversation_id, contact="",
-                      ts=m.ts, context=[], target=target, message_ids=[m.id])
+        base = Sample(
+            id=sid,
+            source="email",
+            kind="",
+            conversation_id=conversation_id,
+            contact="",
+            ts=m.ts,
+            context=[],
+            target=target,
+            message_ids=[m.id],
+        )
         if parent is not None and (body := clean_email_body(parent.text)):
             name = display_name(parent.sender) if "@" in parent.sender else parent.sender
             header = f"From: {name}\nSubject: {subject}\n\n" if subject else f"From: {name}\n\n"

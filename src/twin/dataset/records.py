@@ -18,7 +18,7 @@ class Msg:
     seq: int
     sender: str
     is_me: bool
-    ts: datetime | None          # naive UTC when the export had a zone, naive local otherwise
+    ts: datetime | None  # naive UTC when the export had a zone, naive local otherwise
     text: str
     kind: str
     flags: list[str]
@@ -40,10 +40,10 @@ class Sample:
     with a user turn; `target` is the owner's text."""
 
     id: str
-    source: str                  # "chat" or "email"
-    kind: str                    # "chat_reply", "email_reply", "email_new"
+    source: str  # "chat" or "email"
+    kind: str  # "chat_reply", "email_reply", "email_new"
     conversation_id: str
-    contact: str                 # who the owner was writing to (display name)
+    contact: str  # who the owner was writing to (display name)
     ts: datetime | None
     context: list[tuple[str, str]]
     target: str
@@ -92,10 +92,19 @@ def read_messages(conn: sqlite3.Connection) -> Iterator[Msg]:
     )
     for r in rows:
         yield Msg(
-            id=r["id"], conversation_id=r["conversation_id"], seq=r["seq"],
-            sender=r["sender"] or r["sender_address"] or "unknown", is_me=bool(r["sender_is_me"]),
-            ts=parse_ts(r["timestamp"]), text=r["text"] or "", kind=r["kind"],
-            flags=_json(r["flags"], []), fmt=r["format"], locator=r["locator"] or "",
-            subject=r["subject"], sender_address=r["sender_address"],
-            recipients=_json(r["recipients"], []), extra=_json(r["extra"], {}),
+            id=r["id"],
+            conversation_id=r["conversation_id"],
+            seq=r["seq"],
+            sender=r["sender"] or r["sender_address"] or "unknown",
+            is_me=bool(r["sender_is_me"]),
+            ts=parse_ts(r["timestamp"]),
+            text=r["text"] or "",
+            kind=r["kind"],
+            flags=_json(r["flags"], []),
+            fmt=r["format"],
+            locator=r["locator"] or "",
+            subject=r["subject"],
+            sender_address=r["sender_address"],
+            recipients=_json(r["recipients"], []),
+            extra=_json(r["extra"], {}),
         )

@@ -34,9 +34,31 @@ def iban_ok(value: str) -> bool:
     return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
 
 
-_TOKEN_KEYS = {"token", "access_token", "refresh_token", "id_token", "key", "api_key", "apikey", "sig",
-               "signature", "auth", "code", "password", "pass", "secret", "session", "sessionid", "sid",
-               "otp", "x-amz-signature", "x-amz-credential", "ticket", "reset", "invite"}
+_TOKEN_KEYS = {
+    "token",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "key",
+    "api_key",
+    "apikey",
+    "sig",
+    "signature",
+    "auth",
+    "code",
+    "password",
+    "pass",
+    "secret",
+    "session",
+    "sessionid",
+    "sid",
+    "otp",
+    "x-amz-signature",
+    "x-amz-credential",
+    "ticket",
+    "reset",
+    "invite",
+}
 
 
 def _url_has_token(m: re.Match[str]) -> bool:
@@ -82,33 +104,67 @@ def _phone(m: re.Match[str]) -> bool:
 
 
 def _secret(m: re.Match[str]) -> bool:
-    return _looks_random(m.group(0)) or bool(re.match(r"(sk|pk|rk)-|gh[pousr]_|github_pat_|AKIA|xox[abprs]-"
-                                                     r"|AIza|glpat-", m.group(0)))
+    return _looks_random(m.group(0)) or bool(
+        re.match(
+            r"(sk|pk|rk)-|gh[pousr]_|github_pat_|AKIA|xox[abprs]-"
+            r"|AIza|glpat-",
+            m.group(0),
+        )
+    )
 
 
-_STREET = (r"(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|court|ct|way|place|pl|"
-           r"terrace|close|crescent|square|sq|highway|hwy|parkway|pkwy)")
+_STREET = (
+    r"(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|court|ct|way|place|pl|"
+    r"terrace|close|crescent|square|sq|highway|hwy|parkway|pkwy)"
+)
 
 # (type, pattern, validator or None, group holding the value)
 _DETECTORS: list[tuple[str, re.Pattern[str], Validator | None, int]] = [
-    ("SECRET", re.compile(r"\b(?:sk-[A-Za-z0-9_-]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
-                          r"|AKIA[0-9A-Z]{16}|xox[abprs]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{30,}"
-                          r"|glpat-[A-Za-z0-9_-]{20,})"), None, 0),
-    ("SECRET", re.compile(r"(?i)\b(?:api[_ -]?key|secret|token|bearer|auth[_ -]?key)\b[\"']?\s*(?:[:=]|is)?"
-                          r"\s*[\"']?([A-Za-z0-9_\-./+=]{16,})"), None, 1),
+    (
+        "SECRET",
+        re.compile(
+            r"\b(?:sk-[A-Za-z0-9_-]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
+            r"|AKIA[0-9A-Z]{16}|xox[abprs]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{30,}"
+            r"|glpat-[A-Za-z0-9_-]{20,})"
+        ),
+        None,
+        0,
+    ),
+    (
+        "SECRET",
+        re.compile(
+            r"(?i)\b(?:api[_ -]?key|secret|token|bearer|auth[_ -]?key)\b[\"']?\s*(?:[:=]|is)?"
+            r"\s*[\"']?([A-Za-z0-9_\-./+=]{16,})"
+        ),
+        None,
+        1,
+    ),
     ("URL", re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE), _url_has_token, 0),
     ("EMAIL", re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b"), None, 0),
-    ("PASSWORD", re.compile(r"(?i)\b(?:password|passwort|passwd|pwd|pw|passcode|pin)\b\s*(?:is|:|=|-)?\s*"
-                            r"[\"']?([^\s\"',;]{3,64})"), None, 1),
+    (
+        "PASSWORD",
+        re.compile(
+            r"(?i)\b(?:password|passwort|passwd|pwd|pw|passcode|pin)\b\s*(?:is|:|=|-)?\s*"
+            r"[\"']?([^\s\"',;]{3,64})"
+        ),
+        None,
+        1,
+    ),
     ("IBAN", re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,4})?\b"), _iban, 0),
     ("CARD", re.compile(r"\b\d(?:[ -]?\d){12,18}\b"), _card, 0),
-    ("CODE", re.compile(r"(?i)\b(?:code|otp|verification|one[- ]time|2fa|pin|passcode|token)\b[^\n\d]{0,25}?"
-                        r"\b(\d{3}[- ]?\d{3}|\d{4,8})\b"), None, 1),
+    (
+        "CODE",
+        re.compile(
+            r"(?i)\b(?:code|otp|verification|one[- ]time|2fa|pin|passcode|token)\b[^\n\d]{0,25}?"
+            r"\b(\d{3}[- ]?\d{3}|\d{4,8})\b"
+        ),
+        None,
+        1,
+    ),
     ("CODE", re.compile(r"(?i)\b(\d{4,8})\b(?=\s+is\s+your\b[^\n]{0,30}\b(?:code|otp|pin)\b)"), None, 1),
     ("PHONE", re.compile(r"(?<![\w+])\+?\(?\d[\d\s().-]{5,}\d(?!\w)"), _phone, 0),
     ("ADDRESS", re.compile(rf"(?i)\b\d{{1,5}}[a-z]?\s+(?:[A-Z][\w'.-]*\s+){{1,4}}{_STREET}\b\.?"), None, 0),
-    ("ADDRESS", re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|weg|allee|platz|gasse)\s+\d{1,4}[a-z]?\b"),
-     None, 0),
+    ("ADDRESS", re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|weg|allee|platz|gasse)\s+\d{1,4}[a-z]?\b"), None, 0),
 ]
 _DIGIT = re.compile(r"\d")
 _NEEDS_DIGIT = {"PHONE", "CARD", "IBAN", "CODE", "ADDRESS"}

@@ -42,9 +42,17 @@ def _top(counter: Counter[str], n: int = 20) -> dict[str, int]:
     return top
 
 
-def build_report(name: str, cfg: DatasetConfig, system: str, train: list[Sample], val: list[Sample],
-                 stats: Stats, redactions: dict[str, int], placeholders: dict[str, int],
-                 counts: dict[str, int]) -> dict[str, Any]:
+def build_report(
+    name: str,
+    cfg: DatasetConfig,
+    system: str,
+    train: list[Sample],
+    val: list[Sample],
+    stats: Stats,
+    redactions: dict[str, int],
+    placeholders: dict[str, int],
+    counts: dict[str, int],
+) -> dict[str, Any]:
     written = train + val
     targets = [s.target for s in written]
     months = Counter(s.ts.strftime("%Y-%m") if s.ts else "unknown" for s in written)
@@ -52,11 +60,16 @@ def build_report(name: str, cfg: DatasetConfig, system: str, train: list[Sample]
     return {
         "name": name,
         "samples": {"train": len(train), "val": len(val), "total": len(written)},
-        "conversations": {"train": len({s.conversation_id for s in train}),
-                          "val": len({s.conversation_id for s in val})},
+        "conversations": {
+            "train": len({s.conversation_id for s in train}),
+            "val": len({s.conversation_id for s in val}),
+        },
         "status_counts": counts,
-        "messages": {"total": sum(stats.messages.values()), "by_format": dict(sorted(stats.messages.items())),
-                     "dropped": dict(sorted(stats.message_drops.items()))},
+        "messages": {
+            "total": sum(stats.messages.values()),
+            "by_format": dict(sorted(stats.messages.items())),
+            "dropped": dict(sorted(stats.message_drops.items())),
+        },
         "pairs": dict(sorted(stats.pairs.items())),
         "drops": dict(sorted(stats.sample_drops.items())),
         "near_duplicates_removed": stats.duplicates,
@@ -69,12 +82,23 @@ def build_report(name: str, cfg: DatasetConfig, system: str, train: list[Sample]
         "by_contact": _top(Counter(s.contact for s in written)),
         "by_month": dict(sorted(months.items())),
         "length_histogram": length_histogram(targets),
-        "assistant_tokens": {"mean": round(statistics.fmean(tokens), 1) if tokens else 0,
-                             "max": max(tokens, default=0)},
+        "assistant_tokens": {
+            "mean": round(statistics.fmean(tokens), 1) if tokens else 0,
+            "max": max(tokens, default=0),
+        },
         "system_prompt": system,
         "warnings": list(stats.warnings),
-        "files": ["train.jsonl", "val.jsonl", "train_sharegpt.json", "val_sharegpt.json",
-                  "dataset_info.json", "samples.jsonl", "config.yaml", "report.json", "report.html"],
+        "files": [
+            "train.jsonl",
+            "val.jsonl",
+            "train_sharegpt.json",
+            "val_sharegpt.json",
+            "dataset_info.json",
+            "samples.jsonl",
+            "config.yaml",
+            "report.json",
+            "report.html",
+        ],
     }
 
 
@@ -85,15 +109,19 @@ def bar_chart_svg(title: str, data: dict[str, int], width: int = 560) -> str:
     row, label_w = 22, 170
     height = row * len(data) + 10
     peak = max(data.values()) or 1
-    parts = [f"<h3>{html.escape(title)}</h3>",
-             f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' role='img' "
-             f"aria-label='{html.escape(title, quote=True)}'>"]
+    parts = [
+        f"<h3>{html.escape(title)}</h3>",
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' role='img' "
+        f"aria-label='{html.escape(title, quote=True)}'>",
+    ]
     for i, (label, value) in enumerate(data.items()):
         y = 5 + i * row
         w = int((width - label_w - 60) * value / peak)
-        parts.append(f"<text x='{label_w - 6}' y='{y + 15}' text-anchor='end'>{html.escape(str(label)[:28])}</text>"
-                     f"<rect x='{label_w}' y='{y + 3}' width='{max(w, 1)}' height='{row - 6}' fill='#4a7bd0'/>"
-                     f"<text x='{label_w + w + 6}' y='{y + 15}'>{value}</text>")
+        parts.append(
+            f"<text x='{label_w - 6}' y='{y + 15}' text-anchor='end'>{html.escape(str(label)[:28])}</text>"
+            f"<rect x='{label_w}' y='{y + 3}' width='{max(w, 1)}' height='{row - 6}' fill='#4a7bd0'/>"
+            f"<text x='{label_w + w + 6}' y='{y + 15}'>{value}</text>"
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -109,8 +137,7 @@ def render_html(report: dict[str, Any]) -> str:
         ("Samples per contact", report["by_contact"]),
         ("Samples per month", report["by_month"]),
         ("Messages dropped before pairing", report["messages"]["dropped"]),
-        ("Samples dropped per filter", {**report["drops"],
-                                        "near_duplicate": report["near_duplicates_removed"]}),
+        ("Samples dropped per filter", {**report["drops"], "near_duplicate": report["near_duplicates_removed"]}),
         ("Language mix (per conversation)", report["languages"]),
         ("Redactions by type", report["redactions"]),
     ]

@@ -49,36 +49,42 @@ class ReviewService:
     def dropped(self) -> dict[str, str]:
         """sample id → reason for every drop recorded for this dataset."""
         with _db(self.profile) as conn:
-            rows = conn.execute("SELECT sample_id, reason FROM dataset_reviews WHERE dataset=? AND action='drop'",
-                                (self.dataset,)).fetchall()
+            rows = conn.execute(
+                "SELECT sample_id, reason FROM dataset_reviews WHERE dataset=? AND action='drop'", (self.dataset,)
+            ).fetchall()
         return {r["sample_id"]: r["reason"] for r in rows}
 
     def drop(self, sample_id: str, reason: str = "") -> dict[str, Any]:
         self._check_known(sample_id)
         now = datetime.now(UTC).isoformat(timespec="seconds")
         with _db(self.profile) as conn:
-            conn.execute("INSERT INTO dataset_reviews (dataset, sample_id, action, reason, updated_at) "
-                         "VALUES (?, ?, 'drop', ?, ?) ON CONFLICT (dataset, sample_id) DO UPDATE SET "
-                         "reason=excluded.reason, updated_at=excluded.updated_at",
-                         (self.dataset, sample_id, reason, now))
+            conn.execute(
+                "INSERT INTO dataset_reviews (dataset, sample_id, action, reason, updated_at) "
+                "VALUES (?, ?, 'drop', ?, ?) ON CONFLICT (dataset, sample_id) DO UPDATE SET "
+                "reason=excluded.reason, updated_at=excluded.updated_at",
+                (self.dataset, sample_id, reason, now),
+            )
         return {"id": sample_id, "dropped": True, "reason": reason}
 
     def restore(self, sample_id: str) -> dict[str, Any]:
         self._check_id(sample_id)
         with _db(self.profile) as conn:
-            cur = conn.execute("DELETE FROM dataset_reviews WHERE dataset=? AND sample_id=?",
-                               (self.dataset, sample_id))
+            cur = conn.execute("DELETE FROM dataset_reviews WHERE dataset=? AND sample_id=?", (self.dataset, sample_id))
         if cur.rowcount == 0:
-            raise NotFound(f"Sample {sample_id} is not dropped in dataset '{self.dataset}'.",
-                           "List dropped samples with: twin dataset review --status dropped")
+            raise NotFound(
+                f"Sample {sample_id} is not dropped in dataset '{self.dataset}'.",
+                "List dropped samples with: twin dataset review --status dropped",
+            )
         return {"id": sample_id, "dropped": False}
 
     # -- browsing --------------------------------------------------------------------------------
     def samples(self) -> list[dict[str, Any]]:
         path = self.dir / "samples.jsonl"
         if not path.is_file():
-            raise NotFound(f"Dataset '{self.dataset}' has not been built.",
-                           f"Build it with: twin dataset build --name {self.dataset}")
+            raise NotFound(
+                f"Dataset '{self.dataset}' has not been built.",
+                f"Build it with: twin dataset build --name {self.dataset}",
+            )
         with path.open(encoding="utf-8") as f:
             items = [json.loads(line) for line in f if line.strip()]
         drops = self.dropped()
@@ -92,23 +98,27 @@ class ReviewService:
         if status is not None and status not in STATUSES:
             raise InvalidInput(f"Unknown status '{status}'.", f"Use one of: {', '.join(STATUSES)}.")
         items = [s for s in self.samples() if status is None or s["status"] == status]
-        return ReviewPage(len(items), items[offset:offset + limit])
+        return ReviewPage(len(items), items[offset : offset + limit])
 
     def search(self, query: str, status: str | None = None, offset: int = 0, limit: int = 20) -> ReviewPage:
         q = query.lower().strip()
         if not q:
             raise InvalidInput("The search query is empty.", "Give a word or phrase to look for.")
-        items = [s for s in self.list(status, 0, 10**9).items
-                 if q in s["contact"].lower() or any(q in m["content"].lower() for m in s["messages"])]
-        return ReviewPage(len(items), items[offset:offset + limit])
+        items = [
+            s
+            for s in self.list(status, 0, 10**9).items
+            if q in s["contact"].lower() or any(q in m["content"].lower() for m in s["messages"])
+        ]
+        return ReviewPage(len(items), items[offset : offset + limit])
 
     def get(self, sample_id: str) -> dict[str, Any]:
         self._check_id(sample_id)
         for s in self.samples():
             if s["id"] == sample_id:
                 return s
-        raise NotFound(f"No sample {sample_id} in dataset '{self.dataset}'.",
-                       "List samples with: twin dataset review --json")
+        raise NotFound(
+            f"No sample {sample_id} in dataset '{self.dataset}'.", "List samples with: twin dataset review --json"
+        )
 
     def _check_id(self, sample_id: str) -> None:
         if not _SAMPLE_ID.match(sample_id or ""):

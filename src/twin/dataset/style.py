@@ -20,8 +20,9 @@ def describe_style(targets: Sequence[str]) -> str:
     emoji = sum(any(_is_emoji_char(c) for c in t) for t in targets) / n
     lower = sum(t[:1].islower() for t in targets) / n
     excl = sum("!" in t for t in targets) / n
-    traits.append("uses emoji often" if emoji > 0.3 else "uses emoji now and then" if emoji > 0.08
-                  else "rarely uses emoji")
+    traits.append(
+        "uses emoji often" if emoji > 0.3 else "uses emoji now and then" if emoji > 0.08 else "rarely uses emoji"
+    )
     if lower > 0.5:
         traits.append("often starts in lowercase")
     if excl > 0.3:

@@ -19,8 +19,15 @@ import numpy as np
 from twin.errors import InvalidInput, NotFound, UnsupportedFormat
 
 SUPPORTED_ARCHS = {"qwen2": "qwen2", "llama": "llama", "mistral": "llama"}
-MODULE_TO_GGUF = {"q_proj": "attn_q", "k_proj": "attn_k", "v_proj": "attn_v", "o_proj": "attn_output",
-                  "gate_proj": "ffn_gate", "up_proj": "ffn_up", "down_proj": "ffn_down"}
+MODULE_TO_GGUF = {
+    "q_proj": "attn_q",
+    "k_proj": "attn_k",
+    "v_proj": "attn_v",
+    "o_proj": "attn_output",
+    "gate_proj": "ffn_gate",
+    "up_proj": "ffn_up",
+    "down_proj": "ffn_down",
+}
 _KEY = re.compile(r"(?:^|\.)layers\.(\d+)\.(?:self_attn|mlp)\.(\w+)\.lora_([AB])\.weight$")
 
 
@@ -28,8 +35,10 @@ def gguf_arch(model_type: str) -> str:
     try:
         return SUPPORTED_ARCHS[model_type]
     except KeyError:
-        raise UnsupportedFormat(f"Exporting '{model_type}' models to GGUF is not supported.",
-                                f"Use a base of one of these architectures: {', '.join(SUPPORTED_ARCHS)}.") from None
+        raise UnsupportedFormat(
+            f"Exporting '{model_type}' models to GGUF is not supported.",
+            f"Use a base of one of these architectures: {', '.join(SUPPORTED_ARCHS)}.",
+        ) from None
 
 
 def llama_permute(w: np.ndarray, n_head: int) -> np.ndarray:
@@ -43,8 +52,10 @@ def read_adapter(adapter_dir: Path) -> tuple[dict[str, Any], dict[str, np.ndarra
 
     cfg_path, weights = adapter_dir / "adapter_config.json", adapter_dir / "adapter_model.safetensors"
     if not (cfg_path.is_file() and weights.is_file()):
-        raise NotFound(f"No PEFT adapter in {adapter_dir} (adapter_config.json + adapter_model.safetensors).",
-                       "Train one first with `twin train`, or point --run at a finished run.")
+        raise NotFound(
+            f"No PEFT adapter in {adapter_dir} (adapter_config.json + adapter_model.safetensors).",
+            "Train one first with `twin train`, or point --run at a finished run.",
+        )
     return json.loads(cfg_path.read_text(encoding="utf-8")), load_file(str(weights))
 
 
@@ -57,8 +68,10 @@ def lora_tensors(tensors: dict[str, np.ndarray], model_cfg: dict[str, Any]) -> l
     for key in sorted(tensors):
         m = _KEY.search(key)
         if m is None:
-            raise UnsupportedFormat(f"Adapter tensor '{key}' is not a LoRA weight of an attention/MLP projection.",
-                                    "Only LoRA on q/k/v/o and gate/up/down projections can be exported.")
+            raise UnsupportedFormat(
+                f"Adapter tensor '{key}' is not a LoRA weight of an attention/MLP projection.",
+                "Only LoRA on q/k/v/o and gate/up/down projections can be exported.",
+            )
         layer, module, ab = int(m.group(1)), m.group(2), m.group(3)
         if module not in MODULE_TO_GGUF:
             raise UnsupportedFormat(f"LoRA target '{module}' cannot be exported to GGUF.", "Retrain without it.")

@@ -18,9 +18,17 @@ import numpy as np
 from twin.errors import InvalidInput, MissingDependency, UnsupportedFormat
 from twin.export.gguf_lora import finish_gguf, gguf_arch, llama_permute
 
-_LAYER_MAP = {"self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v",
-              "self_attn.o_proj": "attn_output", "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up",
-              "mlp.down_proj": "ffn_down", "input_layernorm": "attn_norm", "post_attention_layernorm": "ffn_norm"}
+_LAYER_MAP = {
+    "self_attn.q_proj": "attn_q",
+    "self_attn.k_proj": "attn_k",
+    "self_attn.v_proj": "attn_v",
+    "self_attn.o_proj": "attn_output",
+    "mlp.gate_proj": "ffn_gate",
+    "mlp.up_proj": "ffn_up",
+    "mlp.down_proj": "ffn_down",
+    "input_layernorm": "attn_norm",
+    "post_attention_layernorm": "ffn_norm",
+}
 _PRE_BY_TYPE = {"qwen2": "qwen2", "llama": "llama-bpe"}
 
 
@@ -73,8 +81,10 @@ def _copy_tokenizer(writer: Any, source_gguf: Path) -> None:
 def _hf_tokenizer(writer: Any, checkpoint: Path, model_type: str, vocab_size: int) -> None:
     tok_file = checkpoint / "tokenizer.json"
     if not tok_file.is_file():
-        raise UnsupportedFormat(f"{checkpoint} has no tokenizer.json to embed in the GGUF.",
-                                "Use a base with a fast (tokenizer.json) tokenizer or a GGUF base.")
+        raise UnsupportedFormat(
+            f"{checkpoint} has no tokenizer.json to embed in the GGUF.",
+            "Use a base with a fast (tokenizer.json) tokenizer or a GGUF base.",
+        )
     data = json.loads(tok_file.read_text(encoding="utf-8"))
     if data["model"]["type"] != "BPE":
         raise UnsupportedFormat("Only byte-level BPE tokenizers can be embedded.", "Use a Qwen2 or Llama 3 base.")
@@ -88,15 +98,21 @@ def _hf_tokenizer(writer: Any, checkpoint: Path, model_type: str, vocab_size: in
             tokens[idx] = text
             types[idx] = 3 if text in special else 1  # CONTROL / NORMAL
     merges = [m if isinstance(m, str) else " ".join(m) for m in data["model"].get("merges", [])]
-    tcfg = json.loads((checkpoint / "tokenizer_config.json").read_text(encoding="utf-8")) \
-        if (checkpoint / "tokenizer_config.json").is_file() else {}
+    tcfg = (
+        json.loads((checkpoint / "tokenizer_config.json").read_text(encoding="utf-8"))
+        if (checkpoint / "tokenizer_config.json").is_file()
+        else {}
+    )
     writer.add_tokenizer_model("gpt2")
     writer.add_tokenizer_pre("smollm" if vocab_size == 49152 else _PRE_BY_TYPE.get(model_type, "default"))
     writer.add_token_list(tokens)
     writer.add_token_types(types)
     writer.add_token_merges(merges)
-    for attr, setter in (("eos_token", writer.add_eos_token_id), ("bos_token", writer.add_bos_token_id),
-                         ("pad_token", writer.add_pad_token_id)):
+    for attr, setter in (
+        ("eos_token", writer.add_eos_token_id),
+        ("bos_token", writer.add_bos_token_id),
+        ("pad_token", writer.add_pad_token_id),
+    ):
         value = tcfg.get(attr)
         value = value.get("content") if isinstance(value, dict) else value
         if value in vocab:
@@ -124,8 +140,16 @@ def _iter_weights(model: Any, cfg: dict[str, Any], arch: str, f16: bool) -> list
     return out
 
 
-def model_to_gguf(checkpoint: Path, out: Path, *, template: str, adapter: Path | None = None,
-                  tokenizer_gguf: Path | None = None, f16: bool = True, name: str = "twin") -> Path:
+def model_to_gguf(
+    checkpoint: Path,
+    out: Path,
+    *,
+    template: str,
+    adapter: Path | None = None,
+    tokenizer_gguf: Path | None = None,
+    f16: bool = True,
+    name: str = "twin",
+) -> Path:
     """Write a GGUF of the checkpoint (with the LoRA adapter merged in when given)."""
     import gguf
     import torch
@@ -154,8 +178,21 @@ def model_to_gguf(checkpoint: Path, out: Path, *, template: str, adapter: Path |
     return finish_gguf(writer, tmp, out)
 
 
-QUANT_TYPES = {"q4_0": 2, "q4_1": 3, "q8_0": 7, "q5_0": 8, "q5_1": 9, "q2_k": 10, "q3_k_m": 12, "q4_k_s": 14,
-               "q4_k_m": 15, "q5_k_s": 16, "q5_k_m": 17, "q6_k": 18, "f16": 1}
+QUANT_TYPES = {
+    "q4_0": 2,
+    "q4_1": 3,
+    "q8_0": 7,
+    "q5_0": 8,
+    "q5_1": 9,
+    "q2_k": 10,
+    "q3_k_m": 12,
+    "q4_k_s": 14,
+    "q4_k_m": 15,
+    "q5_k_s": 16,
+    "q5_k_m": 17,
+    "q6_k": 18,
+    "f16": 1,
+}
 
 
 def quantize(src: Path, dst: Path, kind: str) -> Path:
@@ -172,6 +209,8 @@ def quantize(src: Path, dst: Path, kind: str) -> Path:
     params.nthread = 0
     rc = llama_cpp.llama_model_quantize(str(src).encode(), str(dst).encode(), params)
     if rc != 0 or not dst.is_file():
-        raise InvalidInput(f"llama.cpp could not quantize {src.name} to {key} (code {rc}).",
-                           "Tensor sizes must be multiples of the quant block size; try q8_0 or f16.")
+        raise InvalidInput(
+            f"llama.cpp could not quantize {src.name} to {key} (code {rc}).",
+            "Tensor sizes must be multiples of the quant block size; try q8_0 or f16.",
+        )
     return dst

@@ -75,8 +75,9 @@ class OllamaRegistrar:
         try:
             return self.client.request(method, path, **kw)
         except httpx.HTTPError as exc:
-            raise Unavailable(f"Cannot reach Ollama at {self.host}: {exc}",
-                              "Start it with `ollama serve`, or pass --ollama-host.") from None
+            raise Unavailable(
+                f"Cannot reach Ollama at {self.host}: {exc}", "Start it with `ollama serve`, or pass --ollama-host."
+            ) from None
 
     def upload(self, path: Path) -> str:
         digest = file_digest(path)
@@ -89,8 +90,13 @@ class OllamaRegistrar:
         return digest
 
     def create(self, spec: ModelSpec) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": spec.name, "template": spec.family.ollama, "system": spec.system,
-                                "parameters": spec.parameters(), "stream": False}
+        body: dict[str, Any] = {
+            "model": spec.name,
+            "template": spec.family.ollama,
+            "system": spec.system,
+            "parameters": spec.parameters(),
+            "stream": False,
+        }
         if isinstance(spec.base, Path):
             body["files"] = {spec.base.name: self.upload(spec.base)}
         else:
@@ -99,27 +105,41 @@ class OllamaRegistrar:
             body["adapters"] = {spec.adapter.name: self.upload(spec.adapter)}
         r = self._call("POST", "/api/create", json=body)
         if r.status_code != 200:
-            raise Unavailable(f"Ollama could not create '{spec.name}': {r.text.strip()}",
-                              "Check that the base model exists and the blobs were uploaded.")
+            raise Unavailable(
+                f"Ollama could not create '{spec.name}': {r.text.strip()}",
+                "Check that the base model exists and the blobs were uploaded.",
+            )
         return {"request": {k: v for k, v in body.items() if k != "stream"}, "response": r.json()}
 
-    def smoke(self, spec: ModelSpec, prompt: str = "Write one short sentence saying hello.",
-              max_tokens: int = 64) -> dict[str, Any]:
+    def smoke(
+        self, spec: ModelSpec, prompt: str = "Write one short sentence saying hello.", max_tokens: int = 64
+    ) -> dict[str, Any]:
         """Generate through the registered model; fail loudly on template-mismatch symptoms."""
-        r = self._call("POST", "/api/chat", json={
-            "model": spec.name, "stream": False, "messages": [{"role": "user", "content": prompt}],
-            "options": {"num_predict": max_tokens, "temperature": 0}})
+        r = self._call(
+            "POST",
+            "/api/chat",
+            json={
+                "model": spec.name,
+                "stream": False,
+                "messages": [{"role": "user", "content": prompt}],
+                "options": {"num_predict": max_tokens, "temperature": 0},
+            },
+        )
         if r.status_code != 200:
-            raise Unavailable(f"Smoke generation through '{spec.name}' failed: {r.text.strip()}",
-                              "Check `ollama show` for the model and the server log.")
+            raise Unavailable(
+                f"Smoke generation through '{spec.name}' failed: {r.text.strip()}",
+                "Check `ollama show` for the model and the server log.",
+            )
         data = r.json()
         text = (data.get("message") or {}).get("content", "")
         problems = template_symptoms(text, prompt, data.get("done_reason"), spec.family)
         if problems:
-            raise InvalidInput(f"Model '{spec.name}' answers like its chat template is wrong: {'; '.join(problems)}."
-                               f" Output: {text[:200]!r}",
-                               "Export again (the Modelfile TEMPLATE must match training's), or serve the "
-                               "merged GGUF, which embeds the template.")
+            raise InvalidInput(
+                f"Model '{spec.name}' answers like its chat template is wrong: {'; '.join(problems)}."
+                f" Output: {text[:200]!r}",
+                "Export again (the Modelfile TEMPLATE must match training's), or serve the "
+                "merged GGUF, which embeds the template.",
+            )
         return {"text": text, "done_reason": data.get("done_reason")}
 
 

@@ -50,8 +50,10 @@ def export_run(run: RunDir, folder: Path, opts: ExportOptions, on_event: Event |
     emit = on_event or (lambda _e: None)
     manifest = run.manifest()
     if manifest.get("status") != "complete" or not run.adapter.is_dir():
-        raise InvalidInput(f"Run '{run.path.name}' has not finished (status: {manifest.get('status')}).",
-                           f"Finish it first: twin train --resume --run {run.path.name}")
+        raise InvalidInput(
+            f"Run '{run.path.name}' has not finished (status: {manifest.get('status')}).",
+            f"Finish it first: twin train --resume --run {run.path.name}",
+        )
     family = get_family(manifest["template"]["family"])
     template = run.template_path.read_text(encoding="utf-8")
     checkpoint = Path(manifest["base"]["checkpoint"])
@@ -63,8 +65,14 @@ def export_run(run: RunDir, folder: Path, opts: ExportOptions, on_event: Event |
         from twin.export.gguf_model import model_to_gguf, quantize
 
         emit({"event": "merge"})
-        model = model_to_gguf(checkpoint, folder / f"{opts.name}.f16.gguf", template=template, adapter=run.adapter,
-                              tokenizer_gguf=_tokenizer_gguf(manifest), name=opts.name)
+        model = model_to_gguf(
+            checkpoint,
+            folder / f"{opts.name}.f16.gguf",
+            template=template,
+            adapter=run.adapter,
+            tokenizer_gguf=_tokenizer_gguf(manifest),
+            name=opts.name,
+        )
         if opts.quantize:
             emit({"event": "quantize", "type": opts.quantize})
             quantized = quantize(model, folder / f"{opts.name}.{opts.quantize.lower()}.gguf", opts.quantize)
@@ -74,8 +82,9 @@ def export_run(run: RunDir, folder: Path, opts: ExportOptions, on_event: Event |
         out["model_gguf"] = str(model)
     else:
         emit({"event": "convert_adapter"})
-        adapter_gguf = adapter_to_gguf(run.adapter, checkpoint / "config.json", folder / f"{opts.name}-lora.gguf",
-                                       name=opts.name)
+        adapter_gguf = adapter_to_gguf(
+            run.adapter, checkpoint / "config.json", folder / f"{opts.name}-lora.gguf", name=opts.name
+        )
         out["adapter_gguf"] = str(adapter_gguf)
         base = opts.ollama_from or _base_gguf(manifest, folder, template, emit)
         if opts.quantize:
@@ -102,15 +111,19 @@ def render_readme(spec: ModelSpec, run: RunDir, checkpoint: Path, folder: Path) 
     cfg = run.load_config()
     stops = " ".join(f"--stop '{s}'" for s in spec.family.stop)
     if spec.adapter is not None:
-        llama = (f"llama-server -m {spec.base} --lora {spec.adapter} --chat-template-file "
-                 f"{folder / 'template.jinja'} --host 127.0.0.1 --port 8080")
+        llama = (
+            f"llama-server -m {spec.base} --lora {spec.adapter} --chat-template-file "
+            f"{folder / 'template.jinja'} --host 127.0.0.1 --port 8080"
+        )
         py = f"python -m llama_cpp.server --model {spec.base} --lora_path {spec.adapter} --host 127.0.0.1"
     else:
         llama = f"llama-server -m {spec.base} --jinja --host 127.0.0.1 --port 8080"
         py = f"python -m llama_cpp.server --model {spec.base} --host 127.0.0.1"
-    vllm = (f"vllm serve {checkpoint} --enable-lora --lora-modules twin={run.adapter} "
-            f"--max-lora-rank {max(cfg.rank, 8)} --chat-template {folder / 'template.jinja'} "
-            f"--host 127.0.0.1 --port 8000")
+    vllm = (
+        f"vllm serve {checkpoint} --enable-lora --lora-modules twin={run.adapter} "
+        f"--max-lora-rank {max(cfg.rank, 8)} --chat-template {folder / 'template.jinja'} "
+        f"--host 127.0.0.1 --port 8000"
+    )
     return f"""# {spec.name}
 
 Exported by twin from run `{run.path.name}` (chat template family: {spec.family.name}).
@@ -118,7 +131,7 @@ Every runtime below formats prompts with the same template training used (`templ
 
 ## Ollama
 
-    ollama create {spec.name} -f {folder / 'Modelfile'}
+    ollama create {spec.name} -f {folder / "Modelfile"}
     ollama run {spec.name}
 
 ## llama.cpp server

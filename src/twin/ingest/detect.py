@@ -202,8 +202,12 @@ def _dir_units(folder: Path, origin: Path, limits: IngestLimits) -> Iterator[Exp
                 yield unit
         if loose_eml:
             # A folder of single messages is reported as one line, not one per file.
-            yield ExportUnit(path=str(here / "*.eml") if len(loose_eml) > 1 else str(loose_eml[0].path),
-                             format="eml", origin=origin, sources=lambda srcs=tuple(loose_eml): iter(srcs))
+            yield ExportUnit(
+                path=str(here / "*.eml") if len(loose_eml) > 1 else str(loose_eml[0].path),
+                format="eml",
+                origin=origin,
+                sources=lambda srcs=tuple(loose_eml): iter(srcs),
+            )
 
 
 def _archive_units(path: Path, origin: Path, limits: IngestLimits) -> Iterator[ExportUnit]:

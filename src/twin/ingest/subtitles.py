@@ -34,10 +34,10 @@ _SKIP_BLOCKS = ("NOTE", "STYLE", "REGION", "WEBVTT")
 
 @dataclass(slots=True)
 class Cue:
-    index: int            # position in the file, 1-based
+    index: int  # position in the file, 1-based
     start_ms: int
     end_ms: int
-    text: str             # tags removed, lines joined with "\n"
+    text: str  # tags removed, lines joined with "\n"
     speaker: str | None = None
 
 
@@ -54,7 +54,7 @@ class _Open:
     timing: tuple[int, int] | None  # None: the timing line is malformed
     raw_timing: str
     lines: list[str] = field(default_factory=list)
-    closed: bool = False            # a blank line came after the text
+    closed: bool = False  # a blank line came after the text
 
 
 def read_cues(data: bytes, fmt: str) -> list[Cue]:
@@ -76,16 +76,23 @@ def parse(source: Source) -> Iterator[ParsedMessage | Skipped]:
             yield Skipped("empty_cue", f"cue {item.index}")
         else:
             yield ParsedMessage(
-                locator=f"cue {item.index}", conversation_id=conversation, sender=item.speaker,
-                text=item.text, extra={"start_ms": item.start_ms, "end_ms": item.end_ms, "index": item.index},
+                locator=f"cue {item.index}",
+                conversation_id=conversation,
+                sender=item.speaker,
+                text=item.text,
+                extra={"start_ms": item.start_ms, "end_ms": item.end_ms, "index": item.index},
             )
 
 
 def decode(data: bytes) -> str:
     """Text of a subtitle file: BOM (UTF-8/16/32) first, then UTF-8, then a charset guess."""
-    for bom, enc in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-                     (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                     (codecs.BOM_UTF16_BE, "utf-16")):
+    for bom, enc in (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
         if data.startswith(bom):
             return _lines(data.decode(enc, errors="replace"))
     try:
@@ -225,6 +232,6 @@ def clean_text(raw: str) -> tuple[str, str | None]:
     if speaker is None:
         for rx in (_CAPS_SPEAKER_RE, _BRACKET_SPEAKER_RE):
             if m := rx.match(text):
-                speaker, text = m.group(1).strip(), text[m.end():]
+                speaker, text = m.group(1).strip(), text[m.end() :]
                 break
     return text, speaker

@@ -289,14 +289,12 @@ def _hour12(hour: int, p: str) -> int:
     return 0 if hour == 12 else hour
 
 
-def _build(
-    p: tuple, more: list[str], conversation: str, senders: dict[str, tuple[str, str | None]]
-) -> ParsedMessage:
+def _build(p: tuple, more: list[str], conversation: str, senders: dict[str, tuple[str, str | None]]) -> ParsedMessage:
     lineno, ts, rest = p
     i = rest.find(": ")
     if i > 0:
         sender: str | None = rest[:i]
-        text = rest[i + 2:]
+        text = rest[i + 2 :]
         if (len(sender) > 60 or '"' in sender or not sender.isascii()) and _system_line(sender):
             sender, text = None, rest
     elif rest.endswith(":") and 1 < len(rest) <= 61:
@@ -339,8 +337,7 @@ def _sender(raw: str) -> tuple[str, str | None]:
 def _system_line(sender: str) -> bool:
     """A would-be sender with a quote or of implausible length may be a system line whose quoted
     group name contains ': '."""
-    return (len(sender) > 60 or not loc.QUOTE_CHARS.isdisjoint(sender)) and bool(
-        loc.SYSTEM_LINE_RE.search(sender))
+    return (len(sender) > 60 or not loc.QUOTE_CHARS.isdisjoint(sender)) and bool(loc.SYSTEM_LINE_RE.search(sender))
 
 
 def _classify(msg: ParsedMessage, marked: bool, has_mark: bool) -> None:
@@ -385,7 +382,7 @@ def _media(msg: ParsedMessage, first: str, caption: str) -> bool:
         hit, name = first, first[: len(first) - len(suffix)].split(" • ")[0].strip() or None
     elif "://" in first and loc.LOCATION_RE.search(first):
         hit = first
-        msg.extra["location"] = first[first.index("https://"):]
+        msg.extra["location"] = first[first.index("https://") :]
     if hit is None:
         return False
     msg.kind = "media"

@@ -41,8 +41,10 @@ def _check(address: Any, attempts: list[str]) -> None:
     host = address[0] if isinstance(address, tuple) and address else address
     if not is_loopback(host):
         attempts.append(str(address))
-        raise EgressBlocked(f"Blocked a network connection to {address}: twin never leaves this machine.",
-                            "Only loopback (127.0.0.1, ::1) runtimes are allowed; check the configured URLs.")
+        raise EgressBlocked(
+            f"Blocked a network connection to {address}: twin never leaves this machine.",
+            "Only loopback (127.0.0.1, ::1) runtimes are allowed; check the configured URLs.",
+        )
 
 
 @contextmanager

@@ -54,8 +54,8 @@ class LLMOptions(BaseModel):
 class Capabilities:
     streaming: bool = True
     cancel: bool = True
-    lora: bool = False          # can apply a LoRA adapter (file or adapter model name)
-    in_process: bool = False    # runs inside this process (no server)
+    lora: bool = False  # can apply a LoRA adapter (file or adapter model name)
+    in_process: bool = False  # runs inside this process (no server)
     list_models: bool = False
 
 
@@ -100,8 +100,13 @@ class ChatResult:
     finish_reason: str = "stop"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "model": self.model, "usage": asdict(self.usage),
-                "timings": asdict(self.timings), "finish_reason": self.finish_reason}
+        return {
+            "text": self.text,
+            "model": self.model,
+            "usage": asdict(self.usage),
+            "timings": asdict(self.timings),
+            "finish_reason": self.finish_reason,
+        }
 
 
 StreamItem = TextDelta | ChatResult
@@ -158,8 +163,9 @@ class LLM(ABC):
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections; the model may stay cached for the next instance."""
 
-    async def stream_chat(self, messages: Messages | str, options: LLMOptions | None = None, *,
-                          cancel: asyncio.Event | None = None) -> AsyncIterator[StreamItem]:
+    async def stream_chat(
+        self, messages: Messages | str, options: LLMOptions | None = None, *, cancel: asyncio.Event | None = None
+    ) -> AsyncIterator[StreamItem]:
         """Yield TextDelta pieces, then one ChatResult; setting `cancel` stops it (raises Cancelled)."""
         msgs = as_messages(messages)
         opts = options or LLMOptions()
@@ -184,14 +190,19 @@ class LLM(ABC):
             await gen.aclose()
         text = "".join(parts)
         completion = end.completion_tokens if end.completion_tokens is not None else estimate_tokens(text)
-        prompt = end.prompt_tokens if end.prompt_tokens is not None else sum(
-            estimate_tokens(m.content) for m in msgs)
+        prompt = end.prompt_tokens if end.prompt_tokens is not None else sum(estimate_tokens(m.content) for m in msgs)
         timings = compute_timings(start, first, time.perf_counter(), completion)
-        yield ChatResult(text=text, model=end.model or self.model, usage=Usage(prompt, completion),
-                         timings=timings, finish_reason=end.finish_reason)
+        yield ChatResult(
+            text=text,
+            model=end.model or self.model,
+            usage=Usage(prompt, completion),
+            timings=timings,
+            finish_reason=end.finish_reason,
+        )
 
-    async def chat(self, messages: Messages | str, options: LLMOptions | None = None, *,
-                   cancel: asyncio.Event | None = None) -> ChatResult:
+    async def chat(
+        self, messages: Messages | str, options: LLMOptions | None = None, *, cancel: asyncio.Event | None = None
+    ) -> ChatResult:
         """The whole reply at once (still streamed underneath, so timings are real)."""
         result: ChatResult | None = None
         async for item in self.stream_chat(messages, options, cancel=cancel):
@@ -205,8 +216,9 @@ class LLM(ABC):
         return run_sync(self.chat(messages, options))
 
 
-async def _until_cancelled(gen: AsyncIterator[str | StreamEnd],
-                           cancel: asyncio.Event | None) -> AsyncIterator[str | StreamEnd]:
+async def _until_cancelled(
+    gen: AsyncIterator[str | StreamEnd], cancel: asyncio.Event | None
+) -> AsyncIterator[str | StreamEnd]:
     """Iterate `gen`, raising Cancelled as soon as `cancel` is set (even while waiting for a token)."""
     if cancel is None:
         async for item in gen:
@@ -274,8 +286,9 @@ class LLMConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     backend: str = Field("llamacpp", description="llamacpp (embedded, default), ollama, openai or fake.")
-    model: str | None = Field(None, description="GGUF path (llamacpp) or model name (ollama/openai); "
-                              "empty means the backend's default.")
+    model: str | None = Field(
+        None, description="GGUF path (llamacpp) or model name (ollama/openai); empty means the backend's default."
+    )
     lora_path: str | None = Field(None, description="GGUF LoRA adapter applied by the llamacpp backend.")
     ollama_url: str = Field(DEFAULT_OLLAMA_URL, description="Ollama server address.")
     openai_base_url: str = Field(DEFAULT_OPENAI_BASE_URL, description="OpenAI-compatible base URL (…/v1).")
@@ -305,8 +318,9 @@ def load_llm_config(profile: Profile | None = None, **overrides: Any) -> LLMConf
     """llm.json of the profile, then TWIN_* environment variables, then non-None `overrides`."""
     data: dict[str, Any] = {}
     if profile is not None and config_path(profile).is_file():
-        data.update(LLMConfig.model_validate_json(config_path(profile).read_text("utf-8"))
-                    .model_dump(exclude_unset=True))
+        data.update(
+            LLMConfig.model_validate_json(config_path(profile).read_text("utf-8")).model_dump(exclude_unset=True)
+        )
     data.update({k: os.environ[v] for k, v in _ENV.items() if os.environ.get(v)})
     data.update({k: v for k, v in overrides.items() if v is not None})
     return LLMConfig.model_validate(data)

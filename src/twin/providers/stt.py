@@ -18,9 +18,7 @@ class STTOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    language: str | None = Field(
-        "en", description="Spoken language (ISO 639-1); None lets the model detect it."
-    )
+    language: str | None = Field("en", description="Spoken language (ISO 639-1); None lets the model detect it.")
     beam_size: int = Field(1, ge=1, le=10, description="Beam width; 1 is greedy and fastest.")
     word_timestamps: bool = Field(False, description="Also return per-word timings where supported.")
 

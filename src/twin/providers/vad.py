@@ -41,9 +41,7 @@ class VAD(ABC):
         return regions_from_probs(probs, hop, options or VADOptions(), len(audio) / sr)
 
 
-def regions_from_probs(
-    probs: np.ndarray, hop: float, opt: VADOptions, total_s: float
-) -> list[tuple[float, float]]:
+def regions_from_probs(probs: np.ndarray, hop: float, opt: VADOptions, total_s: float) -> list[tuple[float, float]]:
     """Threshold with hysteresis (exit at threshold - 0.15), merge short gaps, drop short bursts, pad."""
     on = False
     start = 0.0

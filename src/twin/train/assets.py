@@ -45,8 +45,19 @@ def qwen2_vocab_gguf() -> Path:
         return target
     version = _llama_cpp_version()
     with tempfile.TemporaryDirectory(dir=cache_dir()) as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-               f"llama-cpp-python=={version}", "-d", tmp, "-q"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            f"llama-cpp-python=={version}",
+            "-d",
+            tmp,
+            "-q",
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         sdists = list(Path(tmp).glob("llama_cpp_python-*.tar.gz"))
         if proc.returncode != 0 or not sdists:
@@ -58,8 +69,9 @@ def qwen2_vocab_gguf() -> Path:
         with tarfile.open(sdists[0]) as tar:
             member = next((m for m in tar.getmembers() if m.name.endswith(VOCAB_MEMBER) and m.isfile()), None)
             if member is None:
-                raise Unavailable(f"{sdists[0].name} has no {VOCAB_MEMBER}.",
-                                  f"Place ggml-vocab-qwen2.gguf in {cache_dir()} by hand.")
+                raise Unavailable(
+                    f"{sdists[0].name} has no {VOCAB_MEMBER}.", f"Place ggml-vocab-qwen2.gguf in {cache_dir()} by hand."
+                )
             src = tar.extractfile(member)
             assert src is not None
             partial = target.with_suffix(".part")
@@ -79,9 +91,16 @@ def tiny_qwen2(hidden: int = 64, layers: int = 2) -> Path:
     vocab = qwen2_vocab_gguf()
     tokenizer = AutoTokenizer.from_pretrained(str(vocab.parent), gguf_file=vocab.name)
     config = Qwen2Config(
-        vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=hidden * 2, num_hidden_layers=layers,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048, tie_word_embeddings=True,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
+        vocab_size=len(tokenizer),
+        hidden_size=hidden,
+        intermediate_size=hidden * 2,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=2048,
+        tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
         pad_token_id=tokenizer.pad_token_id,
     )
     torch.manual_seed(0)

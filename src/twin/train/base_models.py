@@ -65,8 +65,9 @@ def _hf_cache_snapshot(repo_id: str) -> Path | None:
 
 def dequantize_gguf(gguf_path: Path) -> Path:
     """A float32 Hugging Face checkpoint of a GGUF model (cached by file content digest)."""
-    digest = hashlib.sha256(f"{gguf_path.resolve()}:{gguf_path.stat().st_size}:{gguf_path.stat().st_mtime_ns}"
-                            .encode()).hexdigest()[:16]
+    digest = hashlib.sha256(
+        f"{gguf_path.resolve()}:{gguf_path.stat().st_size}:{gguf_path.stat().st_mtime_ns}".encode()
+    ).hexdigest()[:16]
     out = cache_dir() / f"gguf-{gguf_path.stem}-{digest}"
     if (out / "config.json").is_file():
         return out
@@ -97,13 +98,17 @@ def resolve_base(spec: str) -> ResolvedBase:
         return ResolvedBase(spec, dequantize_gguf(path), path.resolve())
     if path.is_dir():
         if not (path / "config.json").is_file():
-            raise NotFound(f"{path} is not a Hugging Face checkpoint (no config.json).",
-                           "Point --base at a folder with config.json and weights, or at a .gguf file.")
+            raise NotFound(
+                f"{path} is not a Hugging Face checkpoint (no config.json).",
+                "Point --base at a folder with config.json and weights, or at a .gguf file.",
+            )
         return ResolvedBase(spec, path.resolve(), None)
     key = spec.lower()
     if key not in ALIASES:
-        raise NotFound(f"Unknown base model '{spec}'.",
-                       f"Use a local folder, a .gguf file, or one of: {', '.join(sorted(ALIASES))}.")
+        raise NotFound(
+            f"Unknown base model '{spec}'.",
+            f"Use a local folder, a .gguf file, or one of: {', '.join(sorted(ALIASES))}.",
+        )
     repo_id, packaged = ALIASES[key]
     snapshot = _hf_cache_snapshot(repo_id)
     if snapshot is not None:

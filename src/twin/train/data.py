@@ -79,9 +79,9 @@ def dataset_hash(*paths: Path) -> str:
 
 def assistant_spans(tokenizer: Any, messages: list[dict[str, str]], template: str) -> tuple[str, list[tuple[int, int]]]:
     """The full rendered text and the character spans of every assistant turn (content + end marker)."""
+
     def render(msgs: list[dict[str, str]], gen: bool) -> str:
-        return tokenizer.apply_chat_template(msgs, chat_template=template, tokenize=False,
-                                             add_generation_prompt=gen)
+        return tokenizer.apply_chat_template(msgs, chat_template=template, tokenize=False, add_generation_prompt=gen)
 
     full = render(messages, False)
     spans: list[tuple[int, int]] = []
@@ -91,14 +91,17 @@ def assistant_spans(tokenizer: Any, messages: list[dict[str, str]], template: st
         before = render(messages[:i], True)
         upto = render(messages[: i + 1], False)
         if not (full.startswith(upto) and upto.startswith(before)):
-            raise InvalidInput("The chat template does not render conversation prefixes consistently.",
-                               "Use a base model with a ChatML or Llama 3 style template.")
+            raise InvalidInput(
+                "The chat template does not render conversation prefixes consistently.",
+                "Use a base model with a ChatML or Llama 3 style template.",
+            )
         spans.append((len(before), len(upto)))
     return full, spans
 
 
-def tokenize_conversation(tokenizer: Any, messages: list[dict[str, str]], template: str,
-                          max_len: int) -> dict[str, list[int]] | None:
+def tokenize_conversation(
+    tokenizer: Any, messages: list[dict[str, str]], template: str, max_len: int
+) -> dict[str, list[int]] | None:
     """input_ids + assistant_masks (1 = trained on), truncated to max_len; None when nothing to learn."""
     text, spans = assistant_spans(tokenizer, messages, template)
     enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
@@ -109,8 +112,9 @@ def tokenize_conversation(tokenizer: Any, messages: list[dict[str, str]], templa
     return {"input_ids": ids, "assistant_masks": mask}
 
 
-def tokenize_split(tokenizer: Any, conversations: list[list[dict[str, str]]], template: str,
-                   max_len: int) -> tuple[list[dict[str, list[int]]], int]:
+def tokenize_split(
+    tokenizer: Any, conversations: list[list[dict[str, str]]], template: str, max_len: int
+) -> tuple[list[dict[str, list[int]]], int]:
     """Tokenized rows and how many conversations were dropped (no assistant token left after truncation)."""
     rows, dropped = [], 0
     for conv in conversations:

@@ -14,8 +14,9 @@ from twin.train.rundir import RunDir
 class RunCallback(TrainerCallback):
     """Records every log/eval into the run's metrics.jsonl and reports progress with loss and ETA."""
 
-    def __init__(self, run: RunDir, on_event: Callable[[dict[str, Any]], None] | None = None,
-                 progress: bool = False) -> None:
+    def __init__(
+        self, run: RunDir, on_event: Callable[[dict[str, Any]], None] | None = None, progress: bool = False
+    ) -> None:
         self.run = run
         self.on_event = on_event
         self.show = progress
@@ -30,9 +31,15 @@ class RunCallback(TrainerCallback):
             from rich.console import Console
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-            self._bar = Progress(TextColumn("training"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                                 TextColumn("loss {task.fields[loss]}"), TimeRemainingColumn(),
-                                 console=Console(stderr=True), transient=False)
+            self._bar = Progress(
+                TextColumn("training"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TextColumn("loss {task.fields[loss]}"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=False,
+            )
             self._bar.start()
             self._task = self._bar.add_task("train", total=state.max_steps, completed=state.global_step, loss="-")
 
@@ -50,8 +57,14 @@ class RunCallback(TrainerCallback):
         kind = "eval" if any(k.startswith("eval_") for k in logs) else "train"
         if kind == "train" and "loss" not in logs:
             kind = "summary"
-        record = {"event": kind, "step": state.global_step, "max_steps": state.max_steps,
-                  "epoch": round(state.epoch or 0.0, 4), "eta_s": self._eta(state), **logs}
+        record = {
+            "event": kind,
+            "step": state.global_step,
+            "max_steps": state.max_steps,
+            "epoch": round(state.epoch or 0.0, 4),
+            "eta_s": self._eta(state),
+            **logs,
+        }
         self.run.append_metric(record)
         if self.on_event:
             self.on_event(record)

@@ -25,8 +25,17 @@ from twin.errors import NotFound
 from twin.profiles import write_text_atomic
 from twin.train.config import TrainConfig
 
-LIBRARIES = ("torch", "transformers", "peft", "trl", "accelerate", "safetensors", "gguf", "bitsandbytes",
-             "llama-cpp-python")
+LIBRARIES = (
+    "torch",
+    "transformers",
+    "peft",
+    "trl",
+    "accelerate",
+    "safetensors",
+    "gguf",
+    "bitsandbytes",
+    "llama-cpp-python",
+)
 
 
 def now() -> str:
@@ -69,8 +78,10 @@ class RunDir:
 
     def manifest(self) -> dict[str, Any]:
         if not self.manifest_path.is_file():
-            raise NotFound(f"Run '{self.path.name}' does not exist in {self.path.parent}.",
-                           "List runs in the profile's runs folder or start one with `twin train`.")
+            raise NotFound(
+                f"Run '{self.path.name}' does not exist in {self.path.parent}.",
+                "List runs in the profile's runs folder or start one with `twin train`.",
+            )
         return json.loads(self.manifest_path.read_text(encoding="utf-8"))
 
     def write_manifest(self, data: dict[str, Any]) -> None:

@@ -46,12 +46,20 @@ def prepare_run(run: RunDir, cfg: TrainConfig, dataset_dir: Path, dataset_name: 
     run.write_config(cfg)
     run.template_path.write_text(template, encoding="utf-8")
     manifest = {
-        "run": run.path.name, "created": now(), "status": "prepared",
+        "run": run.path.name,
+        "created": now(),
+        "status": "prepared",
         "dataset": {"name": dataset_name, "dir": str(dataset_dir), "sha256": dataset_hash(train_path, val_path)},
-        "base": {"spec": cfg.base, "checkpoint": str(base.path), "gguf": str(base.gguf) if base.gguf else None,
-                 "architecture": mcfg.model_type},
+        "base": {
+            "spec": cfg.base,
+            "checkpoint": str(base.path),
+            "gguf": str(base.gguf) if base.gguf else None,
+            "architecture": mcfg.model_type,
+        },
         "template": {"family": family.name, "file": run.template_path.name},
-        "hardware": plan.to_dict(), "estimate": need, "libraries": library_versions(),
+        "hardware": plan.to_dict(),
+        "estimate": need,
+        "libraries": library_versions(),
     }
     manifest["system_prompt"] = _common_system_prompt(train_path)
     run.write_manifest(manifest)
@@ -77,14 +85,20 @@ def _load_model(base_path: str, plan: Any, cfg: TrainConfig) -> Any:
         from transformers import BitsAndBytesConfig
 
         kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=dtype)
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=dtype
+        )
         kwargs["device_map"] = {"": 0}
     model = AutoModelForCausalLM.from_pretrained(base_path, **kwargs)
     if plan.quantization == "nf4":
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=cfg.gradient_checkpointing)
-    lora = LoraConfig(r=cfg.rank, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
-                      target_modules=list(cfg.target_modules), bias="none", task_type="CAUSAL_LM")
+    lora = LoraConfig(
+        r=cfg.rank,
+        lora_alpha=cfg.alpha,
+        lora_dropout=cfg.dropout,
+        target_modules=list(cfg.target_modules),
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
     return get_peft_model(model, lora)
 
 
@@ -92,21 +106,40 @@ def _sft_args(run: RunDir, cfg: TrainConfig, plan: Any, has_eval: bool) -> Any:
     from trl import SFTConfig
 
     return SFTConfig(
-        output_dir=str(run.checkpoints), per_device_train_batch_size=cfg.batch_size,
-        per_device_eval_batch_size=cfg.batch_size, gradient_accumulation_steps=cfg.grad_accum,
-        learning_rate=cfg.learning_rate, lr_scheduler_type=cfg.lr_scheduler, warmup_steps=cfg.warmup_ratio,
-        num_train_epochs=cfg.epochs, max_steps=cfg.max_steps or -1, logging_steps=cfg.logging_steps,
-        eval_strategy="steps" if has_eval else "no", eval_steps=cfg.eval_steps, save_strategy="steps",
-        save_steps=cfg.save_steps, save_total_limit=cfg.save_total_limit, seed=cfg.seed,
-        bf16=plan.precision == "bf16", fp16=plan.precision == "fp16", optim=plan.optimizer,
-        use_cpu=plan.device == "cpu", gradient_checkpointing=cfg.gradient_checkpointing,
-        max_length=cfg.max_seq_len, report_to=[], disable_tqdm=True, dataset_num_proc=None,
-        packing=False, assistant_only_loss=False, completion_only_loss=False,
+        output_dir=str(run.checkpoints),
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size,
+        gradient_accumulation_steps=cfg.grad_accum,
+        learning_rate=cfg.learning_rate,
+        lr_scheduler_type=cfg.lr_scheduler,
+        warmup_steps=cfg.warmup_ratio,
+        num_train_epochs=cfg.epochs,
+        max_steps=cfg.max_steps or -1,
+        logging_steps=cfg.logging_steps,
+        eval_strategy="steps" if has_eval else "no",
+        eval_steps=cfg.eval_steps,
+        save_strategy="steps",
+        save_steps=cfg.save_steps,
+        save_total_limit=cfg.save_total_limit,
+        seed=cfg.seed,
+        bf16=plan.precision == "bf16",
+        fp16=plan.precision == "fp16",
+        optim=plan.optimizer,
+        use_cpu=plan.device == "cpu",
+        gradient_checkpointing=cfg.gradient_checkpointing,
+        max_length=cfg.max_seq_len,
+        report_to=[],
+        disable_tqdm=True,
+        dataset_num_proc=None,
+        packing=False,
+        assistant_only_loss=False,
+        completion_only_loss=False,
     )
 
 
-def build_trainer(run: RunDir, on_event: Event | None = None,
-                  progress: bool = False) -> tuple[Any, Any, dict[str, Any]]:
+def build_trainer(
+    run: RunDir, on_event: Event | None = None, progress: bool = False
+) -> tuple[Any, Any, dict[str, Any]]:
     """SFTTrainer, tokenizer and the tokenized splits for a prepared run."""
     from datasets import Dataset
     from transformers import AutoTokenizer, PrinterCallback
@@ -124,22 +157,30 @@ def build_trainer(run: RunDir, on_event: Event | None = None,
     train, val = read_jsonl(train_path), read_jsonl(val_path) if val_path.is_file() else None
     train_rows, dropped = tokenize_split(tokenizer, train.conversations, template, cfg.max_seq_len)
     if not train_rows:
-        raise InvalidInput(f"No usable training conversations in {train_path}.",
-                           "Each line needs a messages list with at least one assistant message.")
+        raise InvalidInput(
+            f"No usable training conversations in {train_path}.",
+            "Each line needs a messages list with at least one assistant message.",
+        )
     val_convs = val.conversations[: cfg.eval_samples] if val else []
     val_rows, _ = tokenize_split(tokenizer, val_convs, template, cfg.max_seq_len)
     plan = _plan_from(manifest)
     model = _load_model(base_path, plan, cfg)
     trainer = SFTTrainer(
-        model=model, args=_sft_args(run, cfg, plan, bool(val_rows)), processing_class=tokenizer,
+        model=model,
+        args=_sft_args(run, cfg, plan, bool(val_rows)),
+        processing_class=tokenizer,
         train_dataset=Dataset.from_list(train_rows),
         eval_dataset=Dataset.from_list(val_rows) if val_rows else None,
         callbacks=[RunCallback(run, on_event, progress)],
     )
     trainer.remove_callback(PrinterCallback)  # progress is ours: quiet stdout keeps --json clean
-    info = {"train_rows": len(train_rows), "val_rows": len(val_rows), "dropped_too_long": dropped,
-            "skipped_lines": {"train": train.skipped[:50], "val": (val.skipped[:50] if val else [])},
-            "val_conversations": val_convs}
+    info = {
+        "train_rows": len(train_rows),
+        "val_rows": len(val_rows),
+        "dropped_too_long": dropped,
+        "skipped_lines": {"train": train.skipped[:50], "val": (val.skipped[:50] if val else [])},
+        "val_conversations": val_convs,
+    }
     return trainer, tokenizer, info
 
 
@@ -149,8 +190,9 @@ def _plan_from(manifest: dict[str, Any]) -> Any:
     return HardwarePlan(**manifest["hardware"])
 
 
-def execute_run(run: RunDir, *, resume: bool = False, on_event: Event | None = None,
-                progress: bool = False) -> dict[str, Any]:
+def execute_run(
+    run: RunDir, *, resume: bool = False, on_event: Event | None = None, progress: bool = False
+) -> dict[str, Any]:
     """Train (or resume), save the adapter, evaluate base vs adapter and write the report."""
     from twin.train.report import write_report
 
@@ -160,8 +202,9 @@ def execute_run(run: RunDir, *, resume: bool = False, on_event: Event | None = N
     trainer, tokenizer, info = build_trainer(run, on_event, progress)
     checkpoint = run.latest_checkpoint() if resume else None
     if trainer.is_world_process_zero():
-        run.update_manifest(status="training", started=now(), data=_counts(info),
-                            resumed_from=str(checkpoint) if checkpoint else None)
+        run.update_manifest(
+            status="training", started=now(), data=_counts(info), resumed_from=str(checkpoint) if checkpoint else None
+        )
     emit({"event": "train_start", "rows": info["train_rows"], "resume_from": str(checkpoint) if checkpoint else None})
     t0, c0 = time.perf_counter(), time.process_time()
     result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
@@ -171,8 +214,12 @@ def execute_run(run: RunDir, *, resume: bool = False, on_event: Event | None = N
     trainer.model.save_pretrained(str(run.adapter))
     tokenizer.save_pretrained(str(run.adapter))
     emit({"event": "adapter_saved", "path": str(run.adapter)})
-    train_stats = {"global_step": result.global_step, "train_loss": result.training_loss, "seconds": seconds,
-                   "cpu_seconds": cpu_seconds}
+    train_stats = {
+        "global_step": result.global_step,
+        "train_loss": result.training_loss,
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+    }
     report = write_report(run, trainer, tokenizer, cfg, info["val_conversations"], train_stats)
     run.update_manifest(status="complete", finished=now(), train=train_stats)
     emit({"event": "report", "path": str(run.report_md), **report["perplexity"]})
@@ -181,7 +228,8 @@ def execute_run(run: RunDir, *, resume: bool = False, on_event: Event | None = N
 
 def _counts(info: dict[str, Any]) -> dict[str, Any]:
     return {k: info[k] for k in ("train_rows", "val_rows", "dropped_too_long")} | {
-        "skipped_lines": {k: len(v) for k, v in info["skipped_lines"].items()}}
+        "skipped_lines": {k: len(v) for k, v in info["skipped_lines"].items()}
+    }
 
 
 def read_report(run: RunDir) -> dict[str, Any]:

@@ -30,8 +30,15 @@ def write_fixture_dataset(folder: Path, n_train: int = 8, n_val: int = 2) -> Pat
     rows = []
     for i in range(n_train + n_val):
         q, a = FIXTURE[i % len(FIXTURE)]
-        rows.append({"messages": [{"role": "system", "content": "You write like the owner."},
-                                  {"role": "user", "content": f"{q} ({i})"}, {"role": "assistant", "content": a}]})
+        rows.append(
+            {
+                "messages": [
+                    {"role": "system", "content": "You write like the owner."},
+                    {"role": "user", "content": f"{q} ({i})"},
+                    {"role": "assistant", "content": a},
+                ]
+            }
+        )
     (folder / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[:n_train]), encoding="utf-8")
     (folder / "val.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[n_train:]), encoding="utf-8")
     return folder
@@ -46,9 +53,17 @@ def train_fixture_run(work: Path, steps: int = 2, **overrides: Any) -> Any:
 
     dataset = write_fixture_dataset(work / "dataset")
     run = RunDir(work / "run")
-    settings: dict[str, Any] = {"base": str(tiny_qwen2()), "max_steps": steps, "batch_size": 2, "grad_accum": 1,
-                                "max_seq_len": 128, "eval_steps": steps, "save_steps": steps, "report_drafts": 1,
-                                "draft_max_new_tokens": 8} | overrides
+    settings: dict[str, Any] = {
+        "base": str(tiny_qwen2()),
+        "max_steps": steps,
+        "batch_size": 2,
+        "grad_accum": 1,
+        "max_seq_len": 128,
+        "eval_steps": steps,
+        "save_steps": steps,
+        "report_drafts": 1,
+        "draft_max_new_tokens": 8,
+    } | overrides
     prepare_run(run, TrainConfig(**settings), dataset, "smoke")
     execute_run(run)
     return run
@@ -92,5 +107,10 @@ def run_smoke(on_event: Callable[[dict[str, Any]], None] | None = None, steps: i
     out = llm.create_chat_completion(messages=[{"role": "user", "content": "hello"}], max_tokens=8, temperature=0)
     text = out["choices"][0]["message"]["content"]
     step("generate", tokens=out["usage"]["completion_tokens"], text=text)
-    return {"ok": True, "artifacts": artifacts, "generated_tokens": out["usage"]["completion_tokens"],
-            "text": text, "report": report["perplexity"]}
+    return {
+        "ok": True,
+        "artifacts": artifacts,
+        "generated_tokens": out["usage"]["completion_tokens"],
+        "text": text,
+        "report": report["perplexity"],
+    }

@@ -48,8 +48,9 @@ class VADConfig(_Strict):
 
 
 class SilenceConfig(_Strict):
-    max_pause_s: float = Field(0.5, gt=0, description="Pauses between (padded) speech regions longer than this "
-                               "are shortened to this length.")
+    max_pause_s: float = Field(
+        0.5, gt=0, description="Pauses between (padded) speech regions longer than this are shortened to this length."
+    )
     edge_s: float = Field(0.15, ge=0, description="Silence kept before the first and after the last word.")
     fade_s: float = Field(0.01, ge=0, description="Crossfade used where a pause is cut.")
 

@@ -112,12 +112,20 @@ def _similarity(encoder: Any, audio: bytes, owner: list[np.ndarray]) -> float:
     return float(np.mean([float(emb @ o) for o in owner]))
 
 
-def evaluate_voice(profile: Profile, voice_id: str, engine: str | None = None, texts: list[str] | None = None,
-                   owner_clips: list[Path] | None = None, use_stt: bool = True) -> EvalReport:
+def evaluate_voice(
+    profile: Profile,
+    voice_id: str,
+    engine: str | None = None,
+    texts: list[str] | None = None,
+    owner_clips: list[Path] | None = None,
+    use_stt: bool = True,
+) -> EvalReport:
     owner_paths = owner_clips if owner_clips is not None else held_out_clips(profile, voice_id)
     if not owner_paths:
-        raise InvalidInput(f"Voice '{voice_id}' has no held-out owner clips to compare against.",
-                           "Import and prepare more recordings (`twin voice prepare`) and try again.")
+        raise InvalidInput(
+            f"Voice '{voice_id}' has no held-out owner clips to compare against.",
+            "Import and prepare more recordings (`twin voice prepare`) and try again.",
+        )
     encoder = registry.create("speaker", "resemblyzer")
     owner = _embed_all(encoder, owner_paths)
     stt = registry.create("stt", "faster_whisper") if use_stt else None
@@ -126,9 +134,15 @@ def evaluate_voice(profile: Profile, voice_id: str, engine: str | None = None, t
     for text in texts or EVAL_TEXTS:
         res = synth.synthesize(text, voice_id=voice_id, engine=engine)
         base = synth.synthesize(text, engine="piper")
-        row = {"text": text, "engine": res.engine, "similarity": _similarity(encoder, res.audio, owner),
-               "base_similarity": _similarity(encoder, base.audio, owner), "rtf": res.rtf,
-               "first_audio_s": res.first_audio_s, "cache_hit": res.cache_hit}
+        row = {
+            "text": text,
+            "engine": res.engine,
+            "similarity": _similarity(encoder, res.audio, owner),
+            "base_similarity": _similarity(encoder, base.audio, owner),
+            "rtf": res.rtf,
+            "first_audio_s": res.first_audio_s,
+            "cache_hit": res.cache_hit,
+        }
         if stt is not None:
             samples, sr = codec.decode(res.audio)
             row["transcript"] = stt.transcribe(samples, sr).text
@@ -137,14 +151,23 @@ def evaluate_voice(profile: Profile, voice_id: str, engine: str | None = None, t
     wers = [r["wer"] for r in rows if "wer" in r]
     sim = statistics.fmean(r["similarity"] for r in rows)
     report = EvalReport(
-        voice_id=voice_id, engine=rows[0]["engine"], similarity=round(sim, 4),
+        voice_id=voice_id,
+        engine=rows[0]["engine"],
+        similarity=round(sim, 4),
         base_similarity=round(statistics.fmean(r["base_similarity"] for r in rows), 4),
         wer=round(statistics.fmean(wers), 4) if wers else None,
-        rtf=round(statistics.fmean(r["rtf"] for r in rows if not r["cache_hit"]) if any(
-            not r["cache_hit"] for r in rows) else 0.0, 4),
+        rtf=round(
+            statistics.fmean(r["rtf"] for r in rows if not r["cache_hit"])
+            if any(not r["cache_hit"] for r in rows)
+            else 0.0,
+            4,
+        ),
         first_audio_s=round(statistics.fmean(r["first_audio_s"] for r in rows), 4),
-        held_out_clips=len(owner_paths), flagged=sim < SIMILARITY_THRESHOLD,
-        evaluated_at=datetime.now(UTC).isoformat(timespec="seconds"), details=rows)
+        held_out_clips=len(owner_paths),
+        flagged=sim < SIMILARITY_THRESHOLD,
+        evaluated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        details=rows,
+    )
     store_report(profile, voice_id, report)
     return report
 

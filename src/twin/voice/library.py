@@ -107,8 +107,9 @@ def iter_audio_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
     """Files named directly, and audio files (by suffix) found under folders, sorted, each once."""
     seen: set[Path] = set()
     for p in map(Path, paths):
-        found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in AUDIO_SUFFIXES) \
-            if p.is_dir() else [p]
+        found = (
+            sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in AUDIO_SUFFIXES) if p.is_dir() else [p]
+        )
         for f in found:
             key = f.resolve()
             if key not in seen:

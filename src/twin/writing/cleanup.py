@@ -15,25 +15,67 @@ import re
 _MARKER = re.compile(r"\[\s*/?\s*(?:end\s+(?:of\s+)?)?draft\s*\]", re.IGNORECASE)
 _FENCE_OPEN = re.compile(r"\A```[\w+-]*[ \t]*\n")
 _FENCE_LINE = re.compile(r"(?:\A|\n)```[ \t]*(?:\n|\Z)")
-_INTERJECTION = (r"(?:sure(?: thing)?|certainly|of course|absolutely|okay|ok|great|got it|happy to help|"
-                 r"here you go)")
-_INTRO = (r"(?:here(?:'s| is)|below is)\s*(?:a|an|the|your|my)?\s*"
-          r"(?:(?:quick|short|brief|possible|revised|suggested|concise|new|polished|draft(?:ed)?)\s+)*"
-          r"(?:draft|reply|response|message|email|e-mail|note|version|text)\b[^:\n]{0,80}")
+_INTERJECTION = (
+    r"(?:sure(?: thing)?|certainly|of course|absolutely|okay|ok|great|got it|happy to help|"
+    r"here you go)"
+)
+_INTRO = (
+    r"(?:here(?:'s| is)|below is)\s*(?:a|an|the|your|my)?\s*"
+    r"(?:(?:quick|short|brief|possible|revised|suggested|concise|new|polished|draft(?:ed)?)\s+)*"
+    r"(?:draft|reply|response|message|email|e-mail|note|version|text)\b[^:\n]{0,80}"
+)
 _PREAMBLE_LINE = re.compile(
     rf"\A\s*(?:\**)(?:{_INTERJECTION}[!.,]*\s*(?:{_INTRO}[:.!]?)?|{_INTRO}:|(?:draft|reply|response)\s*:)"
-    rf"(?:\**)[ \t]*(?:\n|\Z)", re.IGNORECASE)
+    rf"(?:\**)[ \t]*(?:\n|\Z)",
+    re.IGNORECASE,
+)
 _PREAMBLE_INLINE = re.compile(rf"\A\s*(?:{_INTERJECTION}[!.,]*\s*)?{_INTRO}:[ \t]*(?=\S)", re.IGNORECASE)
 # Only openers that talk *about* the draft; ordinary closings ("Let me know if…", "I hope this finds
 # you well") are part of drafts and must never be cut.
 _NOTE_OPENERS = (
-    "note:", "notes:", "(note", "explanation:", "this draft", "this version", "this reply", "this response",
-    "i've kept", "i kept it", "i have kept", "i've made it", "i made it", "hope this helps",
-    "i hope this helps", "feel free to adjust", "feel free to edit", "feel free to modify",
-    "feel free to tweak", "feel free to customize", "let me know if you'd like me to", "---", "***",
+    "note:",
+    "notes:",
+    "(note",
+    "explanation:",
+    "this draft",
+    "this version",
+    "this reply",
+    "this response",
+    "i've kept",
+    "i kept it",
+    "i have kept",
+    "i've made it",
+    "i made it",
+    "hope this helps",
+    "i hope this helps",
+    "feel free to adjust",
+    "feel free to edit",
+    "feel free to modify",
+    "feel free to tweak",
+    "feel free to customize",
+    "let me know if you'd like me to",
+    "---",
+    "***",
 )
-_STARTERS = ("sure", "certainly", "of course", "absolutely", "okay", "ok", "great", "got it", "happy to help",
-             "here", "below is", "draft", "reply", "response", "*", "[", "`")
+_STARTERS = (
+    "sure",
+    "certainly",
+    "of course",
+    "absolutely",
+    "okay",
+    "ok",
+    "great",
+    "got it",
+    "happy to help",
+    "here",
+    "below is",
+    "draft",
+    "reply",
+    "response",
+    "*",
+    "[",
+    "`",
+)
 _HOLD = re.compile(r"(?:\[[^\]\n]{0,14}|`{1,3}|[\"”’'»]|\s)+\Z")
 _QUOTES = {'"': '"', "“": "”", "'": "'", "‘": "’", "«": "»"}
 
@@ -43,20 +85,20 @@ def _strip_fences(t: str) -> str:
     m = _FENCE_OPEN.match(t)
     if not m:
         return t
-    body = t[m.end():]
+    body = t[m.end() :]
     close = _FENCE_LINE.search(body)
     if close is None:
         return body
-    after = body[close.end():].strip()
-    return body[:close.start()].rstrip() + ("\n\n" + after if after else "")
+    after = body[close.end() :].strip()
+    return body[: close.start()].rstrip() + ("\n\n" + after if after else "")
 
 
 def _strip_preamble(t: str, allow_empty: bool = False) -> str:
     for _ in range(2):  # "Sure!\nHere's a draft:\n…"
         m = _PREAMBLE_LINE.match(t) or _PREAMBLE_INLINE.match(t)
-        if not m or not (allow_empty or t[m.end():].strip()):
+        if not m or not (allow_empty or t[m.end() :].strip()):
             break
-        t = t[m.end():].lstrip()
+        t = t[m.end() :].lstrip()
     return t
 
 
@@ -125,8 +167,11 @@ class StreamCleaner:
         # hold back what might still become a marker, fence, closing quote or note paragraph
         t = _HOLD.sub("", t)
         head, sep, tail = t.rpartition("\n\n")
-        if sep and any(op.startswith(tail.strip().lower()[:len(op)]) for op in _NOTE_OPENERS) \
-                and len(tail.strip()) < 40:
+        if (
+            sep
+            and any(op.startswith(tail.strip().lower()[: len(op)]) for op in _NOTE_OPENERS)
+            and len(tail.strip()) < 40
+        ):
             t = head.rstrip()
         return t
 
@@ -134,7 +179,7 @@ class StreamCleaner:
         self.raw += piece
         stable = self._stable()
         if stable.startswith(self.shown) and len(stable) > len(self.shown):
-            out, self.shown = stable[len(self.shown):], stable
+            out, self.shown = stable[len(self.shown) :], stable
             return out
         return ""
 
@@ -142,7 +187,7 @@ class StreamCleaner:
         """(text still to show, final clean text)."""
         final = clean_draft(self.raw)
         if final.startswith(self.shown):
-            rest = final[len(self.shown):]
+            rest = final[len(self.shown) :]
         else:
             self.diverged, rest = True, ""
         self.shown = final if not self.diverged else self.shown

@@ -14,13 +14,67 @@ import sqlite3
 from dataclasses import dataclass
 
 _WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
-_STOP = frozenset((
-    "the", "and", "for", "are", "but", "not", "you", "your", "with", "this", "that", "have", "from",
-    "they", "will", "would", "there", "their", "what", "about", "which", "when", "make", "like", "just",
-    "than", "then", "them", "were", "been", "into", "more", "some", "could", "also", "only", "other",
-    "our", "out", "please", "draft", "reply", "write", "message", "email", "thanks", "thank", "can",
-    "get", "all", "any", "how", "its", "let", "who", "why", "was",
-))
+_STOP = frozenset(
+    (
+        "the",
+        "and",
+        "for",
+        "are",
+        "but",
+        "not",
+        "you",
+        "your",
+        "with",
+        "this",
+        "that",
+        "have",
+        "from",
+        "they",
+        "will",
+        "would",
+        "there",
+        "their",
+        "what",
+        "about",
+        "which",
+        "when",
+        "make",
+        "like",
+        "just",
+        "than",
+        "then",
+        "them",
+        "were",
+        "been",
+        "into",
+        "more",
+        "some",
+        "could",
+        "also",
+        "only",
+        "other",
+        "our",
+        "out",
+        "please",
+        "draft",
+        "reply",
+        "write",
+        "message",
+        "email",
+        "thanks",
+        "thank",
+        "can",
+        "get",
+        "all",
+        "any",
+        "how",
+        "its",
+        "let",
+        "who",
+        "why",
+        "was",
+    )
+)
 
 _FILTER = "m.sender_is_me = 1 AND m.kind = 'text' AND (m.flags = '[]' OR m.flags IS NULL)"
 
@@ -45,8 +99,9 @@ def _usable(text: str, min_chars: int, max_chars: int) -> bool:
     return min_chars <= len(text.strip()) <= max_chars
 
 
-def find_exemplars(conn: sqlite3.Connection, request: str, k: int = 4, *, min_chars: int = 20,
-                   max_chars: int = 800) -> list[Exemplar]:
+def find_exemplars(
+    conn: sqlite3.Connection, request: str, k: int = 4, *, min_chars: int = 20, max_chars: int = 800
+) -> list[Exemplar]:
     """Up to k of the owner's messages for `request`: BM25 matches first, recent messages as fill-in."""
     if k <= 0:
         return []
@@ -64,13 +119,19 @@ def find_exemplars(conn: sqlite3.Connection, request: str, k: int = 4, *, min_ch
     query = fts_query(request)
     if query:
         with contextlib.suppress(sqlite3.OperationalError):  # an index problem must not block drafting
-            take(conn.execute(
-                "SELECT m.id, m.text, m.subject FROM writing_fts JOIN messages m ON m.rowid = writing_fts.rowid "
-                f"WHERE writing_fts MATCH ? AND {_FILTER} ORDER BY bm25(writing_fts) LIMIT ?",
-                (query, k * 8)).fetchall())
+            take(
+                conn.execute(
+                    "SELECT m.id, m.text, m.subject FROM writing_fts JOIN messages m ON m.rowid = writing_fts.rowid "
+                    f"WHERE writing_fts MATCH ? AND {_FILTER} ORDER BY bm25(writing_fts) LIMIT ?",
+                    (query, k * 8),
+                ).fetchall()
+            )
     if len(out) < k:
-        take(conn.execute(
-            f"SELECT m.id, m.text, m.subject FROM messages m WHERE {_FILTER} "
-            f"AND length(m.text) BETWEEN ? AND ? ORDER BY m.timestamp DESC, m.seq DESC LIMIT ?",
-            (min_chars, max_chars, k * 8)).fetchall())
+        take(
+            conn.execute(
+                f"SELECT m.id, m.text, m.subject FROM messages m WHERE {_FILTER} "
+                f"AND length(m.text) BETWEEN ? AND ? ORDER BY m.timestamp DESC, m.seq DESC LIMIT ?",
+                (min_chars, max_chars, k * 8),
+            ).fetchall()
+        )
     return out

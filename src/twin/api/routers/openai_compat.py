@@ -48,9 +48,7 @@ def _chunk(cid: str, created: int, model: str, delta: dict[str, str], finish: st
     }
 
 
-@router.post(
-    "/v1/chat/completions", responses={**_CHAT_DOC, **UNAVAILABLE}, summary="Chat (OpenAI-compatible)"
-)
+@router.post("/v1/chat/completions", responses={**_CHAT_DOC, **UNAVAILABLE}, summary="Chat (OpenAI-compatible)")
 async def chat_completions(body: ChatCompletionRequest, state: StateDep, profile: ProfileDep) -> Any:
     messages = [m.model_dump() for m in body.messages]
     max_tokens = body.max_completion_tokens or body.max_tokens
@@ -67,9 +65,7 @@ async def chat_completions(body: ChatCompletionRequest, state: StateDep, profile
             "object": "chat.completion",
             "created": created,
             "model": final.model,
-            "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": final.text}, "finish_reason": "stop"}
-            ],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": final.text}, "finish_reason": "stop"}],
             "usage": final.usage,
         }
     _first, rest = await first_then_rest(items)
@@ -108,9 +104,7 @@ async def chat_completions(body: ChatCompletionRequest, state: StateDep, profile
 async def speech(body: SpeechRequest, state: StateDep, profile: ProfileDep) -> Response:
     voice_id = None if body.voice == "alloy" else check_voice_id(body.voice)
     emotion = body.instructions.strip().lower() if body.instructions else None
-    result = await state.services.synthesize(
-        profile, body.input, voice_id, None, emotion, body.response_format
-    )
+    result = await state.services.synthesize(profile, body.input, voice_id, None, emotion, body.response_format)
     media = "audio/wav" if body.response_format == "wav" else "audio/mpeg"
     return Response(result.audio, media_type=media)
 

@@ -44,8 +44,9 @@ def _voice_args(voice_id: str | None, reference_audio: str | None) -> tuple[str 
     return check_voice_id(voice_id), None
 
 
-@router.post("/api/tts/clone", response_class=Response, summary="Speak text in a voice",
-             responses={**_AUDIO_DOC, **_ERRORS})
+@router.post(
+    "/api/tts/clone", response_class=Response, summary="Speak text in a voice", responses={**_AUDIO_DOC, **_ERRORS}
+)
 async def clone(body: CloneRequest, state: StateDep, profile: ProfileDep) -> Response:
     voice_id, ref = _voice_args(body.voice_id, body.reference_audio)
     media = MEDIA[body.format]
@@ -61,8 +62,12 @@ async def clone(body: CloneRequest, state: StateDep, profile: ProfileDep) -> Res
     return StreamingResponse(rest, media_type=media)
 
 
-@router.post("/api/tts/pipeline", response_model=PipelineResponse, summary="Prompt → draft → speech",
-             responses={**_NDJSON_DOC, **_ERRORS})
+@router.post(
+    "/api/tts/pipeline",
+    response_model=PipelineResponse,
+    summary="Prompt → draft → speech",
+    responses={**_NDJSON_DOC, **_ERRORS},
+)
 async def pipeline(body: PipelineRequest, state: StateDep, profile: ProfileDep) -> Any:
     voice_id, ref = _voice_args(body.voice_id, body.reference_audio)
     events = _pipeline_events(state, profile, body, voice_id, ref)
@@ -73,8 +78,13 @@ async def pipeline(body: PipelineRequest, state: StateDep, profile: ProfileDep) 
                 text, rate, timings = ev["text"], ev["sample_rate"], ev["timings"]
             elif ev["type"] == "audio":
                 audio += ev["bytes"]
-        return PipelineResponse(text=text, audio_base64=base64.b64encode(bytes(audio)).decode(),
-                                format=body.format, sample_rate=rate, timings=timings)
+        return PipelineResponse(
+            text=text,
+            audio_base64=base64.b64encode(bytes(audio)).decode(),
+            format=body.format,
+            sample_rate=rate,
+            timings=timings,
+        )
     _first, rest = await first_then_rest(events)
 
     async def lines() -> AsyncIterator[bytes]:
@@ -83,18 +93,21 @@ async def pipeline(body: PipelineRequest, state: StateDep, profile: ProfileDep) 
                 ev = {"type": "audio", "data": base64.b64encode(ev["bytes"]).decode()}
             yield ndjson(ev)
 
-    return StreamingResponse(guarded(lines(), lambda e: ndjson({"type": "error", "error": e.to_dict()})),
-                             media_type="application/x-ndjson")
+    return StreamingResponse(
+        guarded(lines(), lambda e: ndjson({"type": "error", "error": e.to_dict()})), media_type="application/x-ndjson"
+    )
 
 
-async def _pipeline_events(state: AppState, profile: Profile, body: PipelineRequest, voice_id: str | None,
-                           ref: bytes | None) -> AsyncIterator[dict[str, Any]]:
+async def _pipeline_events(
+    state: AppState, profile: Profile, body: PipelineRequest, voice_id: str | None, ref: bytes | None
+) -> AsyncIterator[dict[str, Any]]:
     """Text deltas as they are drafted, then the speech in chunks, then a done event."""
     services = state.services
     start = time.perf_counter()
     draft: Draft | None = None
-    async for item in services.stream_draft(profile, body.prompt, body.style_reference, body.max_tokens,
-                                            body.temperature):
+    async for item in services.stream_draft(
+        profile, body.prompt, body.style_reference, body.max_tokens, body.temperature
+    ):
         if isinstance(item, Draft):
             draft = item
         else:
@@ -104,9 +117,20 @@ async def _pipeline_events(state: AppState, profile: Profile, body: PipelineRequ
     text_done = time.perf_counter()
     speech = await services.synthesize(profile, draft.text, voice_id, ref, body.emotion, body.format)
     for i in range(0, len(speech.audio), _AUDIO_CHUNK):
-        yield {"type": "audio", "bytes": speech.audio[i:i + _AUDIO_CHUNK]}
+        yield {"type": "audio", "bytes": speech.audio[i : i + _AUDIO_CHUNK]}
     end = time.perf_counter()
-    timings = {"text_s": round(text_done - start, 4), "speech_s": round(end - text_done, 4),
-               "total_s": round(end - start, 4), **{f"llm_{k}": v for k, v in draft.timings.items()}}
-    yield {"type": "done", "text": draft.text, "format": body.format, "sample_rate": speech.sample_rate,
-           "model": draft.model, "usage": draft.usage, "timings": timings}
+    timings = {
+        "text_s": round(text_done - start, 4),
+        "speech_s": round(end - text_done, 4),
+        "total_s": round(end - start, 4),
+        **{f"llm_{k}": v for k, v in draft.timings.items()},
+    }
+    yield {
+        "type": "done",
+        "text": draft.text,
+        "format": body.format,
+        "sample_rate": speech.sample_rate,
+        "model": draft.model,
+        "usage": draft.usage,
+        "timings": timings,
+    }

@@ -42,9 +42,7 @@ async def save_upload(upload: UploadFile, profile: Profile, limit: int) -> pathl
             while chunk := await upload.read(_CHUNK):
                 size += len(chunk)
                 if size > limit:
-                    raise TooLarge(
-                        "The uploaded file is too large.", f"Upload a file under {limit // 2**20} MiB."
-                    )
+                    raise TooLarge("The uploaded file is too large.", f"Upload a file under {limit // 2**20} MiB.")
                 out.write(chunk)
         if size == 0:
             raise InvalidInput("The uploaded file is empty.", "Choose an audio file (WAV, FLAC, OGG or MP3).")
@@ -81,9 +79,7 @@ async def upload_voice(
     state: StateDep,
     profile: ProfileDep,
     file: Annotated[UploadFile, File(description="WAV, FLAC, OGG or MP3 recording of the owner's voice.")],
-    emotion: Annotated[
-        str | None, Form(pattern=EMOTION_RE, description="Emotion tag, e.g. neutral, happy.")
-    ] = None,
+    emotion: Annotated[str | None, Form(pattern=EMOTION_RE, description="Emotion tag, e.g. neutral, happy.")] = None,
     name: Annotated[str | None, Form(pattern=NAME_PATTERN, description="A name for the voice.")] = None,
 ) -> VoiceInfo:
     if name:

@@ -22,7 +22,7 @@ _SSE_DOC = {
                 "description": 'data: {"delta": ...} events, then data: {"done": true, ...}',
                 "schema": {
                     **SSE_EVENT_SCHEMA,
-                }
+                },
             },
         }
     }
@@ -35,12 +35,8 @@ _SSE_DOC = {
     responses={**UNAVAILABLE, **_SSE_DOC},
     summary="Draft text in the owner's writing style",
 )
-async def generate(
-    body: GenerateRequest, state: StateDep, profile: ProfileDep
-) -> GenerateResponse | StreamingResponse:
-    stream = state.services.stream_draft(
-        profile, body.prompt, body.style_reference, body.max_tokens, body.temperature
-    )
+async def generate(body: GenerateRequest, state: StateDep, profile: ProfileDep) -> GenerateResponse | StreamingResponse:
+    stream = state.services.stream_draft(profile, body.prompt, body.style_reference, body.max_tokens, body.temperature)
     if not body.stream:
         final = None
         async for item in stream:

@@ -30,9 +30,11 @@ _FORWARD = re.compile(
     re.IGNORECASE,
 )
 _FROM_FIELD = r"(from|von|de|da|van|från|fra|od|от|lähettäjä|feladó|remetente)"
-_OTHER_FIELD = (r"(sent|date|to|cc|subject|gesendet|datum|an|betreff|envoyé|à|objet|enviado|fecha|para|"
-                r"asunto|inviato|data|a|oggetto|verzonden|aan|onderwerp|skickat|till|ämne|sendt|til|emne|"
-                r"wysłano|do|temat|отправлено|кому|тема|enviada|assunto|reply-to)")
+_OTHER_FIELD = (
+    r"(sent|date|to|cc|subject|gesendet|datum|an|betreff|envoyé|à|objet|enviado|fecha|para|"
+    r"asunto|inviato|data|a|oggetto|verzonden|aan|onderwerp|skickat|till|ämne|sendt|til|emne|"
+    r"wysłano|do|temat|отправлено|кому|тема|enviada|assunto|reply-to)"
+)
 _HEADER_FROM = re.compile(rf"^\s*\*?{_FROM_FIELD}\s*:\*?\s*\S", re.IGNORECASE)
 _HEADER_ANY = re.compile(rf"^\s*\*?({_FROM_FIELD}|{_OTHER_FIELD})\s*:\*?(\s|$)", re.IGNORECASE)
 _UNDERSCORES = re.compile(r"^\s*_{10,}\s*$")
@@ -62,8 +64,8 @@ _BLANK_RUN = re.compile(r"\n\s*\n(\s*\n)+")
 @dataclass(slots=True)
 class Cleaned:
     text: str
-    forwarded: bool = False   # the body forwards someone else's message
-    quoted: bool = False      # quoted reply text was removed
+    forwarded: bool = False  # the body forwards someone else's message
+    quoted: bool = False  # quoted reply text was removed
 
 
 def clean_body(plain: str | None, html: str | None) -> Cleaned:
@@ -106,7 +108,7 @@ def _cut_hard(lines: list[str]) -> tuple[list[str], bool, bool]:
 
 
 def _separator_before_block(lines: list[str], i: int) -> bool:
-    following = [ln for ln in lines[i + 1:i + 4] if ln.strip()]
+    following = [ln for ln in lines[i + 1 : i + 4] if ln.strip()]
     if not following:
         return False
     return bool(_HEADER_ANY.match(following[0]) or _LIST_FOOTER.search(following[0]))
@@ -117,7 +119,7 @@ def _is_header_block(lines: list[str], i: int) -> bool:
     if not _HEADER_ANY.match(lines[i]):
         return False
     block = [lines[i]]
-    for line in lines[i + 1:i + 6]:
+    for line in lines[i + 1 : i + 6]:
         if not line.strip():
             if len(block) > 1:
                 break

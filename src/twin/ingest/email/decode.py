@@ -9,12 +9,29 @@ from email.header import decode_header
 
 # Labels seen in real mail that Python does not know, or knows as a narrower charset than senders use.
 _ALIASES = {
-    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "ks_c_5601-1987": "cp949",
-    "ks_c_5601": "cp949", "euc-kr": "cp949", "iso-8859-8-i": "iso-8859-8", "x-mac-roman": "mac_roman",
-    "macintosh": "mac_roman", "x-sjis": "shift_jis", "shift-jis": "shift_jis", "windows-31j": "cp932",
-    "x-user-defined": "cp1252", "unicode-1-1-utf-7": "utf-7", "iso-8859-1": "cp1252", "latin1": "cp1252",
-    "latin-1": "cp1252", "us-ascii": "utf-8", "ascii": "utf-8", "ansi_x3.4-1968": "utf-8",
-    "big5": "big5hkscs", "tis-620": "cp874", "iso-2022-jp": "iso2022_jp_ext",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "ks_c_5601-1987": "cp949",
+    "ks_c_5601": "cp949",
+    "euc-kr": "cp949",
+    "iso-8859-8-i": "iso-8859-8",
+    "x-mac-roman": "mac_roman",
+    "macintosh": "mac_roman",
+    "x-sjis": "shift_jis",
+    "shift-jis": "shift_jis",
+    "windows-31j": "cp932",
+    "x-user-defined": "cp1252",
+    "unicode-1-1-utf-7": "utf-7",
+    "iso-8859-1": "cp1252",
+    "latin1": "cp1252",
+    "latin-1": "cp1252",
+    "us-ascii": "utf-8",
+    "ascii": "utf-8",
+    "ansi_x3.4-1968": "utf-8",
+    "big5": "big5hkscs",
+    "tis-620": "cp874",
+    "iso-2022-jp": "iso2022_jp_ext",
 }
 _NO_CHARSET = {"", "unknown", "unknown-8bit", "x-unknown", "default", "charset", "8bit", "none"}
 

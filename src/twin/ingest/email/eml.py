@@ -36,11 +36,13 @@ def parse(source: Source) -> Iterator[ParsedMessage | Skipped]:
     with source.open() as stream:
         raw = stream.read(MAX_EML_BYTES + 1)
     if len(raw) > MAX_EML_BYTES:
-        raise TooLarge(f"'{source.name}' is larger than {MAX_EML_BYTES} bytes, too large for one message.",
-                       "Check that it really is a single .eml message; an mbox file should be named .mbox.")
+        raise TooLarge(
+            f"'{source.name}' is larger than {MAX_EML_BYTES} bytes, too large for one message.",
+            "Check that it really is a single .eml message; an mbox file should be named .mbox.",
+        )
     if raw.startswith(b"From "):  # some tools write a postmark line even into .eml files
         nl = raw.find(b"\n")
-        raw = raw[nl + 1:] if nl >= 0 else b""
+        raw = raw[nl + 1 :] if nl >= 0 else b""
     if not raw.strip():
         yield Skipped("empty", source.name, "the file is empty")
         return

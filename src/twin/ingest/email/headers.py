@@ -39,14 +39,53 @@ _BOUNCE_SENDER = re.compile(
     r"^(mailer-daemon|postmaster|mail-daemon|mail\.delivery\.system)@|^mailer-daemon$", re.IGNORECASE
 )
 _SENT_FOLDERS = {
-    "sent", "sent items", "sent messages", "sent mail", "sent-mail", "sentmail", "sent email", "outbox",
-    "gesendet", "gesendete objekte", "gesendete elemente", "gesendete nachrichten", "enviados",
-    "elementos enviados", "mensajes enviados", "correo enviado", "envoyés", "envoyes", "éléments envoyés",
-    "messages envoyés", "inviata", "posta inviata", "inviati", "elementi inviati", "verzonden",
-    "verzonden items", "skickat", "skickade objekt", "skickade meddelanden", "sendt", "sendte elementer",
-    "sendte meldinger", "lähetetyt", "wysłane", "elementy wysłane", "odeslané", "odeslaná pošta",
-    "отправленные", "送信済み", "送信済みアイテム", "已发送", "已傳送", "itens enviados", "enviadas",
-    "mensagens enviadas", "gönderilmiş öğeler", "gönderilenler",
+    "sent",
+    "sent items",
+    "sent messages",
+    "sent mail",
+    "sent-mail",
+    "sentmail",
+    "sent email",
+    "outbox",
+    "gesendet",
+    "gesendete objekte",
+    "gesendete elemente",
+    "gesendete nachrichten",
+    "enviados",
+    "elementos enviados",
+    "mensajes enviados",
+    "correo enviado",
+    "envoyés",
+    "envoyes",
+    "éléments envoyés",
+    "messages envoyés",
+    "inviata",
+    "posta inviata",
+    "inviati",
+    "elementi inviati",
+    "verzonden",
+    "verzonden items",
+    "skickat",
+    "skickade objekt",
+    "skickade meddelanden",
+    "sendt",
+    "sendte elementer",
+    "sendte meldinger",
+    "lähetetyt",
+    "wysłane",
+    "elementy wysłane",
+    "odeslané",
+    "odeslaná pošta",
+    "отправленные",
+    "送信済み",
+    "送信済みアイテム",
+    "已发送",
+    "已傳送",
+    "itens enviados",
+    "enviadas",
+    "mensagens enviadas",
+    "gönderilmiş öğeler",
+    "gönderilenler",
 }
 
 
@@ -113,15 +152,23 @@ def flags_for(env: Envelope) -> list[str]:
     if listy or precedence in ("bulk", "list", "junk") or len(env.to) + len(env.cc) > MANY_RECIPIENTS:
         out.append("list")
     auto = h.get("auto-submitted", "").strip().lower()
-    if ((auto and not auto.startswith("no")) or "x-autoreply" in h or "x-autorespond" in h
-            or _AUTO_SUBJECT.match(subject)):
+    if (
+        (auto and not auto.startswith("no"))
+        or "x-autoreply" in h
+        or "x-autorespond" in h
+        or _AUTO_SUBJECT.match(subject)
+    ):
         out.append("auto_reply")
     dsn = env.content_type == "multipart/report" and env.report_type.lower() == "delivery-status"
-    if (env.has_dsn or dsn or _BOUNCE_SENDER.match(env.sender_address or env.sender_name or "")
-            or _BOUNCE_SUBJECT.match(subject)):
+    if (
+        env.has_dsn
+        or dsn
+        or _BOUNCE_SENDER.match(env.sender_address or env.sender_name or "")
+        or _BOUNCE_SUBJECT.match(subject)
+    ):
         out.append("bounce")
     forwarded = bool(env.cleaned and env.cleaned.forwarded)
-    if (_FWD_SUBJECT.match(subject) or forwarded or (env.has_rfc822 and "bounce" not in out)):
+    if _FWD_SUBJECT.match(subject) or forwarded or (env.has_rfc822 and "bounce" not in out):
         out.append("forwarded")
     return out
 
@@ -159,7 +206,9 @@ def build_record(env: Envelope, locator: str, hints: dict[str, Any]) -> ParsedMe
         message_id=own[0] if own else None,
         sent_hint=sent,
         extra={
-            "to": to, "cc": cc, "bcc": [a for _, a in env.bcc],
+            "to": to,
+            "cc": cc,
+            "bcc": [a for _, a in env.bcc],
             "delivered_to": list(dict.fromkeys(a for _, a in env.delivered_to)),
             "labels": lbls,
             "in_reply_to": (msg_ids(env.in_reply_to) or [None])[0],

@@ -11,14 +11,27 @@ from typing import Any
 
 # Quote containers that hold only the quoted original: dropped, their following content kept.
 _DROP = (
-    "div.gmail_quote", "div.moz-cite-prefix",
-    "div.yahoo_quoted", "div.gmail_signature", "div.moz-signature", "pre.moz-signature",
-    "div.protonmail_quote", "blockquote.protonmail_quote", "div.zmail_extra",
+    "div.gmail_quote",
+    "div.moz-cite-prefix",
+    "div.yahoo_quoted",
+    "div.gmail_signature",
+    "div.moz-signature",
+    "pre.moz-signature",
+    "div.protonmail_quote",
+    "blockquote.protonmail_quote",
+    "div.zmail_extra",
     "div[data-smartmail=gmail_signature]",
 )
 # Markers after which everything is the quoted original (Outlook, Hotmail, Outlook for Mac).
-_CUT = ("#divRplyFwdMsg", "#appendonsend", "#stopSpelling", "#OLK_SRC_BODY_SECTION",
-        "div.OutlookMessageHeader", "#x_divRplyFwdMsg", "#x_appendonsend")
+_CUT = (
+    "#divRplyFwdMsg",
+    "#appendonsend",
+    "#stopSpelling",
+    "#OLK_SRC_BODY_SECTION",
+    "div.OutlookMessageHeader",
+    "#x_divRplyFwdMsg",
+    "#x_appendonsend",
+)
 
 _CUT_SELECTOR = ", ".join(_CUT)
 _DROP_SELECTOR = ", ".join(_DROP)
@@ -57,8 +70,9 @@ def _resiliparse_text(html: str, strip_quotes: bool) -> str:
             if node.parent is not None:
                 node.parent.remove_child(node)
         _mark_blockquotes(tree, body)
-    return extract_plain_text(tree, preserve_formatting=True, main_content=False, alt_texts=False,
-                              links=False, list_bullets=True)
+    return extract_plain_text(
+        tree, preserve_formatting=True, main_content=False, alt_texts=False, links=False, list_bullets=True
+    )
 
 
 def _mark_blockquotes(tree: Any, body: Any) -> None:

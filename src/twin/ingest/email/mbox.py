@@ -81,7 +81,7 @@ def _message(offset: int, chunk: bytes, source: Source) -> ParsedMessage | Skipp
     body = chunk
     if chunk.startswith(b"From "):
         nl = chunk.find(b"\n")
-        body = chunk[nl + 1:] if nl >= 0 else b""
+        body = chunk[nl + 1 :] if nl >= 0 else b""
     elif not _HEADER_LINE.match(chunk):
         if not chunk.strip():
             return Skipped("empty", locator, "blank bytes before the first message")

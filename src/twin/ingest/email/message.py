@@ -20,8 +20,17 @@ from twin.ingest.record import ParsedMessage, Skipped
 # Headers are decoded below from their raw values with email.header/email.utils instead.
 _PARSER = BytesParser(policy=policy.compat32)
 _MAX_TEXT_PART = 2_000_000  # bytes of one text part that are worth decoding
-_FLAG_HEADERS = ("list-id", "list-unsubscribe", "list-post", "precedence", "auto-submitted", "x-autoreply",
-                 "x-autorespond", "x-gmail-labels", "x-failed-recipients")
+_FLAG_HEADERS = (
+    "list-id",
+    "list-unsubscribe",
+    "list-post",
+    "precedence",
+    "auto-submitted",
+    "x-autoreply",
+    "x-autorespond",
+    "x-gmail-labels",
+    "x-failed-recipients",
+)
 
 
 def parse_bytes(raw: bytes, locator: str, hints: dict[str, Any] | None = None) -> ParsedMessage | Skipped:
@@ -60,14 +69,22 @@ def envelope(msg: Message) -> Envelope:
     ctype = msg.get_content_type()
     types = {p.get_content_type() for p in msg.walk()} if msg.is_multipart() else {ctype}
     return Envelope(
-        sender_name=sender_name, sender_address=sender_addr,
-        to=addrs("to"), cc=addrs("cc"), bcc=addrs("bcc"), delivered_to=addrs("delivered-to", "x-original-to"),
-        subject=text("subject"), date=_date(text("date")),
-        message_id=text("message-id"), in_reply_to=text("in-reply-to"), references=text("references"),
+        sender_name=sender_name,
+        sender_address=sender_addr,
+        to=addrs("to"),
+        cc=addrs("cc"),
+        bcc=addrs("bcc"),
+        delivered_to=addrs("delivered-to", "x-original-to"),
+        subject=text("subject"),
+        date=_date(text("date")),
+        message_id=text("message-id"),
+        in_reply_to=text("in-reply-to"),
+        references=text("references"),
         headers={k: text(k) or "" for k in _FLAG_HEADERS if k in raw},
         content_type=ctype,
         report_type=str(msg.get_param("report-type") or "") if ctype == "multipart/report" else "",
-        has_rfc822="message/rfc822" in types, has_dsn="message/delivery-status" in types,
+        has_rfc822="message/rfc822" in types,
+        has_dsn="message/delivery-status" in types,
     )
 
 
@@ -79,8 +96,10 @@ def _first_charset(msg: Message) -> str | None:
     return None
 
 
-_SIMPLE_ADDR = re.compile(r"^\s*(?:([^\"<>,;:@()\\]*?)\s*<([^<>\s\"(),;:@]+@[^<>\s\"(),;:]+)>|"
-                          r"([^<>\s\"(),;:@]+@[^<>\s\"(),;:]+))\s*$")
+_SIMPLE_ADDR = re.compile(
+    r"^\s*(?:([^\"<>,;:@()\\]*?)\s*<([^<>\s\"(),;:@]+@[^<>\s\"(),;:]+)>|"
+    r"([^<>\s\"(),;:@]+@[^<>\s\"(),;:]+))\s*$"
+)
 
 
 def _addresses(values: list[str], charset: str | None) -> list[tuple[str, str]]:
@@ -165,5 +184,3 @@ def _part_text(part: Message) -> str:
     if len(data) > _MAX_TEXT_PART:
         data = data[:_MAX_TEXT_PART]
     return decode_bytes(data, part.get_content_charset())
-
-

@@ -44,8 +44,7 @@ def parse_msg(source: Source) -> Iterator[ParsedMessage | Skipped]:
     try:
         msg = extract_msg.openMsg(data)
     except Exception as exc:  # noqa: BLE001 - extract-msg raises many types on damaged files
-        raise ParseError(f"'{source.name}' could not be read as an Outlook .msg file: {exc}",
-                         EXPORT_HINT) from exc
+        raise ParseError(f"'{source.name}' could not be read as an Outlook .msg file: {exc}", EXPORT_HINT) from exc
     try:
         yield _msg_record(msg, source)
     finally:
@@ -54,8 +53,14 @@ def parse_msg(source: Source) -> Iterator[ParsedMessage | Skipped]:
 
 def _msg_record(msg: Any, source: Source) -> ParsedMessage | Skipped:
     header = msg.header if isinstance(getattr(msg, "header", None), Message) else Message()
-    for name, value in (("From", msg.sender), ("To", msg.to), ("Cc", msg.cc), ("Subject", msg.subject),
-                        ("Message-ID", msg.messageId), ("In-Reply-To", getattr(msg, "inReplyTo", None))):
+    for name, value in (
+        ("From", msg.sender),
+        ("To", msg.to),
+        ("Cc", msg.cc),
+        ("Subject", msg.subject),
+        ("Message-ID", msg.messageId),
+        ("In-Reply-To", getattr(msg, "inReplyTo", None)),
+    ):
         if value and name not in header:
             header[name] = str(value)
     env = envelope(header)
@@ -73,19 +78,18 @@ def parse_pst(source: Source) -> Iterator[ParsedMessage | Skipped]:
         import pypff
     except ImportError as exc:
         raise UnsupportedFormat(
-            f"'{source.name}' is an Outlook data file (.pst), which needs libpff-python "
-            "(pip install 'twin[outlook]').", EXPORT_HINT) from exc
+            f"'{source.name}' is an Outlook data file (.pst), which needs libpff-python (pip install 'twin[outlook]').",
+            EXPORT_HINT,
+        ) from exc
     with _seekable(source) as stream:
         if stream.read(4) != PST_MAGIC:
-            raise ParseError(f"'{source.name}' is not an Outlook .pst/.ost file (no !BDN signature).",
-                             EXPORT_HINT)
+            raise ParseError(f"'{source.name}' is not an Outlook .pst/.ost file (no !BDN signature).", EXPORT_HINT)
         stream.seek(0)
         pst = pypff.file()
         try:
             pst.open_file_object(stream)
         except Exception as exc:  # noqa: BLE001
-            raise ParseError(f"'{source.name}' could not be opened as a .pst file: {exc}",
-                             EXPORT_HINT) from exc
+            raise ParseError(f"'{source.name}' could not be opened as a .pst file: {exc}", EXPORT_HINT) from exc
         try:
             yield from _walk_folder(pst.get_root_folder(), "", source)
         finally:
@@ -143,8 +147,10 @@ def _pst_record(item: Any, locator: str, hints: dict[str, Any]) -> ParsedMessage
             env.date = when if when.tzinfo else when.replace(tzinfo=UTC)
     plain = item.plain_text_body
     html = item.html_body
-    env.cleaned = clean_body(decode_bytes(plain, None) if isinstance(plain, bytes) else plain,
-                             decode_bytes(html, None) if isinstance(html, bytes) else html)
+    env.cleaned = clean_body(
+        decode_bytes(plain, None) if isinstance(plain, bytes) else plain,
+        decode_bytes(html, None) if isinstance(html, bytes) else html,
+    )
     return build_record(env, env.message_id or locator, hints)
 
 

@@ -89,8 +89,14 @@ class GMMMap:
         return np.einsum("kt,kti->ti", post, y)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        return {"weights": self.weights, "mu_x": self.mu_x, "prec_chol_x": self.prec_chol_x,
-                "log_det_x": self.log_det_x, "a": self.a, "b": self.b}
+        return {
+            "weights": self.weights,
+            "mu_x": self.mu_x,
+            "prec_chol_x": self.prec_chol_x,
+            "log_det_x": self.log_det_x,
+            "a": self.a,
+            "b": self.b,
+        }
 
     @classmethod
     def from_arrays(cls, arr: dict[str, np.ndarray]) -> GMMMap:
@@ -102,19 +108,28 @@ class TrainedConverter:
         self.gmm, self.src, self.tgt, self.meta = gmm, src, tgt, meta
 
     @classmethod
-    def train(cls, pairs: list[tuple[Features, Features]], components: int = 8,
-              meta: dict[str, Any] | None = None) -> TrainedConverter:
+    def train(
+        cls, pairs: list[tuple[Features, Features]], components: int = 8, meta: dict[str, Any] | None = None
+    ) -> TrainedConverter:
         if not pairs:
             raise InvalidInput("No training pairs.", "Prepare and transcribe the voice library first.")
         joint = np.vstack([paired_frames(b, o) for b, o in pairs])
         if len(joint) < 200:
-            raise InvalidInput(f"Only {len(joint)} aligned speech frames to train on.",
-                               "Record more speech (a few minutes) and run `twin voice prepare` again.")
+            raise InvalidInput(
+                f"Only {len(joint)} aligned speech frames to train on.",
+                "Record more speech (a few minutes) and run `twin voice prepare` again.",
+            )
         gmm = GMMMap.fit(joint, components)
         src = VoiceStats.from_features([b for b, _ in pairs])
         tgt = VoiceStats.from_features([o for _, o in pairs])
-        info = {"frames": int(len(joint)), "pairs": len(pairs), "components": int(len(gmm.weights)),
-                "n_mcep": world.N_MCEP, "frame_ms": world.FRAME_MS, **(meta or {})}
+        info = {
+            "frames": int(len(joint)),
+            "pairs": len(pairs),
+            "components": int(len(gmm.weights)),
+            "n_mcep": world.N_MCEP,
+            "frame_ms": world.FRAME_MS,
+            **(meta or {}),
+        }
         return cls(gmm, src, tgt, info)
 
     def convert(self, x: np.ndarray, fs: int) -> np.ndarray:
@@ -143,5 +158,9 @@ class TrainedConverter:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
         meta = json.loads((folder / META).read_text(encoding="utf-8")) if (folder / META).is_file() else {}
-        return cls(GMMMap.from_arrays(arrays), VoiceStats.from_arrays(arrays, "src"),
-                   VoiceStats.from_arrays(arrays, "tgt"), meta)
+        return cls(
+            GMMMap.from_arrays(arrays),
+            VoiceStats.from_arrays(arrays, "src"),
+            VoiceStats.from_arrays(arrays, "tgt"),
+            meta,
+        )

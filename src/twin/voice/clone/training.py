@@ -76,8 +76,9 @@ def base_audio(base: TTSBackend, text: str) -> np.ndarray:
     from twin.voice.synth import codec
 
     async def run() -> list[np.ndarray]:
-        return [codec.to_output(c.samples, c.sample_rate)
-                async for c in base.synthesize(text, VoiceSpec(), TTSOptions())]
+        return [
+            codec.to_output(c.samples, c.sample_rate) async for c in base.synthesize(text, VoiceSpec(), TTSOptions())
+        ]
 
     base.load()
     parts = asyncio.run(run())
@@ -105,9 +106,16 @@ def reference_hashes(folder: Path) -> set[str]:
     return found
 
 
-def train_voice(profile: Profile, voice_id: str, utterances: list[Utterance] | None = None,
-                base: TTSBackend | None = None, max_utterances: int = 150, components: int = 8,
-                progress: Callable[[int, int], None] | None = None, hold_out: bool = True) -> TrainReport:
+def train_voice(
+    profile: Profile,
+    voice_id: str,
+    utterances: list[Utterance] | None = None,
+    base: TTSBackend | None = None,
+    max_utterances: int = 150,
+    components: int = 8,
+    progress: Callable[[int, int], None] | None = None,
+    hold_out: bool = True,
+) -> TrainReport:
     """hold_out=False trains on every clip (when the caller keeps its own evaluation set)."""
     from twin.voice.audio_io import load_audio
 
@@ -119,8 +127,10 @@ def train_voice(profile: Profile, voice_id: str, utterances: list[Utterance] | N
     train, held = split_utterances(utts, reference_hashes(folder)) if hold_out else (list(utts), [])
     train = train[:max_utterances]
     if len(train) < 3:
-        raise InvalidInput(f"Only {len(train)} transcribed clips are available for training.",
-                           "Import more recordings and run `twin voice prepare` (it transcribes them).")
+        raise InvalidInput(
+            f"Only {len(train)} transcribed clips are available for training.",
+            "Import more recordings and run `twin voice prepare` (it transcribes them).",
+        )
     base = base or registry.create("tts", "piper")
     pairs, skipped = [], []
     for i, utt in enumerate(train):
@@ -136,5 +146,13 @@ def train_voice(profile: Profile, voice_id: str, utterances: list[Utterance] | N
     converter.save(out)
     split = {"train": [u.clip_id for u in train], "held_out": [u.clip_id for u in held]}
     (out / SPLIT).write_text(json.dumps(split, indent=2), encoding="utf-8")
-    return TrainReport(voice_id, len(pairs), len(held), converter.meta["frames"], converter.meta["components"],
-                       round(time.perf_counter() - started, 2), str(out), skipped)
+    return TrainReport(
+        voice_id,
+        len(pairs),
+        len(held),
+        converter.meta["frames"],
+        converter.meta["components"],
+        round(time.perf_counter() - started, 2),
+        str(out),
+        skipped,
+    )

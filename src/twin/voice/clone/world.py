@@ -52,14 +52,18 @@ def analyze(x: np.ndarray, fs: int) -> Features:
 
 def decode_mcep(mcep: np.ndarray, fs: int) -> np.ndarray:
     pw = _pw()
-    return pw.decode_spectral_envelope(np.ascontiguousarray(mcep, dtype=np.float64), fs,
-                                       pw.get_cheaptrick_fft_size(fs))
+    return pw.decode_spectral_envelope(np.ascontiguousarray(mcep, dtype=np.float64), fs, pw.get_cheaptrick_fft_size(fs))
 
 
 def synthesize(f0: np.ndarray, sp: np.ndarray, ap: np.ndarray, fs: int) -> np.ndarray:
     pw = _pw()
-    y = pw.synthesize(np.ascontiguousarray(f0, dtype=np.float64), np.ascontiguousarray(sp, dtype=np.float64),
-                      np.ascontiguousarray(ap, dtype=np.float64), fs, FRAME_MS)
+    y = pw.synthesize(
+        np.ascontiguousarray(f0, dtype=np.float64),
+        np.ascontiguousarray(sp, dtype=np.float64),
+        np.ascontiguousarray(ap, dtype=np.float64),
+        fs,
+        FRAME_MS,
+    )
     return y.astype(np.float32)
 
 

@@ -32,8 +32,11 @@ class VoiceStats:
         return cls(world.logf0_stats(f0), mcep.mean(axis=0), np.log(sp + 1e-12).mean(axis=0))
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
-        return {f"{prefix}_logf0": np.array(self.logf0), f"{prefix}_mcep": self.mcep_mean,
-                f"{prefix}_logspec": self.logspec_mean}
+        return {
+            f"{prefix}_logf0": np.array(self.logf0),
+            f"{prefix}_mcep": self.mcep_mean,
+            f"{prefix}_logspec": self.logspec_mean,
+        }
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str) -> VoiceStats:

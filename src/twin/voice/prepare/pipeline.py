@@ -97,8 +97,15 @@ def _cut(x: np.ndarray, sr: int, group: list[Region], cfg: PrepareConfig) -> tup
     return steps.shorten_pauses(x[int(start * sr) : int(end * sr)], sr, rel, cfg.silence), start
 
 
-def _make_clips(x: np.ndarray, sr: int, groups: list[list[Region]], levels: np.ndarray, floor: float,
-                clipped: np.ndarray, cfg: PrepareConfig) -> list[PreparedClip]:
+def _make_clips(
+    x: np.ndarray,
+    sr: int,
+    groups: list[list[Region]],
+    levels: np.ndarray,
+    floor: float,
+    clipped: np.ndarray,
+    cfg: PrepareConfig,
+) -> list[PreparedClip]:
     """Cut each planned utterance, shorten its pauses, normalize it and measure it."""
     clips = []
     for g in groups:

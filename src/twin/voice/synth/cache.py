@@ -22,8 +22,9 @@ from twin.ids import check_name
 
 
 def cache_key(engine_id: str, voice_hash: str, text: str, options: dict[str, Any], fmt: str) -> str:
-    blob = json.dumps({"e": engine_id, "v": voice_hash, "t": text, "o": options, "f": fmt},
-                      sort_keys=True, ensure_ascii=False)
+    blob = json.dumps(
+        {"e": engine_id, "v": voice_hash, "t": text, "o": options, "f": fmt}, sort_keys=True, ensure_ascii=False
+    )
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 

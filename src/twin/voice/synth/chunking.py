@@ -51,8 +51,9 @@ def split_text(text: str, max_chars: int = 220, first_max_chars: int = 80) -> li
     return chunks
 
 
-def crossfade_concat(pieces: list[np.ndarray], sample_rate: int, fade_ms: float = 12.0,
-                     gap_ms: float = 0.0) -> np.ndarray:
+def crossfade_concat(
+    pieces: list[np.ndarray], sample_rate: int, fade_ms: float = 12.0, gap_ms: float = 0.0
+) -> np.ndarray:
     """Join float32 pieces with a short equal-power crossfade (and an optional pause between them)."""
     pieces = [np.asarray(p, dtype=np.float32) for p in pieces if len(p)]
     if not pieces:
@@ -92,7 +93,7 @@ class Joiner:
         else:
             head = self._tail
         keep = min(self.fade, len(piece))
-        self._tail = piece[len(piece) - keep:]
+        self._tail = piece[len(piece) - keep :]
         return np.concatenate([head, piece[: len(piece) - keep]])
 
     def flush(self) -> np.ndarray:

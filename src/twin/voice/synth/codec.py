@@ -45,8 +45,14 @@ def wav_header(sample_rate: int = OUTPUT_RATE, n_samples: int | None = None) -> 
     """RIFF/WAVE header for 16-bit mono PCM; n_samples=None writes the 0xFFFFFFFF 'unknown' sizes."""
     data = 0xFFFFFFFF if n_samples is None else n_samples * 2
     riff = 0xFFFFFFFF if n_samples is None else 36 + data
-    return (b"RIFF" + struct.pack("<I", riff) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 1, 1, sample_rate,
-            sample_rate * 2, 2, 16) + b"data" + struct.pack("<I", data))
+    return (
+        b"RIFF"
+        + struct.pack("<I", riff)
+        + b"WAVEfmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, sample_rate, sample_rate * 2, 2, 16)
+        + b"data"
+        + struct.pack("<I", data)
+    )
 
 
 def encode(samples: np.ndarray, fmt: str, sample_rate: int = OUTPUT_RATE) -> bytes:
@@ -68,8 +74,10 @@ def decode(data: bytes) -> tuple[np.ndarray, int]:
     try:
         audio, sr = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
     except Exception as exc:  # soundfile raises its own LibsndfileError / RuntimeError
-        raise InvalidInput(f"Audio could not be decoded ({exc}).", "The engine returned something that is "
-                           "not WAV/MP3/FLAC/OGG; check its media type setting.") from None
+        raise InvalidInput(
+            f"Audio could not be decoded ({exc}).",
+            "The engine returned something that is not WAV/MP3/FLAC/OGG; check its media type setting.",
+        ) from None
     return audio.mean(axis=1).astype(np.float32), int(sr)
 
 
@@ -79,11 +87,11 @@ def decode_streamed_wav(data: bytes) -> tuple[np.ndarray, int]:
     idx = data.find(b"data", 12)
     if pos < 0 or idx < 0:
         raise InvalidInput("Streamed WAV has no fmt/data chunk.", "The engine's stream is not WAV.")
-    channels, rate = struct.unpack("<HI", data[pos + 10:pos + 16])
-    bits = struct.unpack("<H", data[pos + 22:pos + 24])[0]
+    channels, rate = struct.unpack("<HI", data[pos + 10 : pos + 16])
+    bits = struct.unpack("<H", data[pos + 22 : pos + 24])[0]
     if bits != 16:
         raise InvalidInput(f"Streamed WAV uses {bits}-bit samples.", "Ask the engine for 16-bit PCM.")
-    body = data[idx + 8:]
+    body = data[idx + 8 :]
     body = body[: len(body) - len(body) % (2 * channels)]
     pcm = np.frombuffer(body, dtype="<i2").astype(np.float32) / 32768.0
     return pcm.reshape(-1, channels).mean(axis=1), int(rate)

@@ -26,10 +26,13 @@ class TTSConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     engine: str = Field("auto", description="Engine to try first, or 'auto' for the default order.")
-    fallback: list[str] = Field(default_factory=lambda: list(EMBEDDED_CHAIN),
-                                description="Engines tried, in order, when the ones before are unusable.")
-    engines: dict[str, dict[str, Any]] = Field(default_factory=dict,
-                                               description="Per-engine settings (base_url, timeout_s, …).")
+    fallback: list[str] = Field(
+        default_factory=lambda: list(EMBEDDED_CHAIN),
+        description="Engines tried, in order, when the ones before are unusable.",
+    )
+    engines: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Per-engine settings (base_url, timeout_s, …)."
+    )
     cache_max_mb: int = Field(256, ge=0, description="Size bound of the audio cache; 0 disables it.")
     max_chars: int = Field(5000, ge=1, description="Longest text one request may speak.")
 
@@ -66,8 +69,10 @@ def load_config(profile: Profile) -> TTSConfig:
     try:
         return TTSConfig.model_validate_json(path.read_text(encoding="utf-8"))
     except ValidationError as exc:
-        raise InvalidInput(f"{path} is not a valid TTS configuration: {exc.errors()[0]['msg']}.",
-                           "Fix or delete the file; `twin speak --help` lists the engines.") from None
+        raise InvalidInput(
+            f"{path} is not a valid TTS configuration: {exc.errors()[0]['msg']}.",
+            "Fix or delete the file; `twin speak --help` lists the engines.",
+        ) from None
 
 
 def save_config(profile: Profile, config: TTSConfig) -> None:

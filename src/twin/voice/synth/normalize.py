@@ -10,25 +10,89 @@ from __future__ import annotations
 import re
 
 _ONES = [
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-    "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
 ]
 _TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 _SCALES = [(10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (1000, "thousand")]
-_ORD_IRREGULAR = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
-                  "nine": "ninth", "twelve": "twelfth"}
+_ORD_IRREGULAR = {
+    "one": "first",
+    "two": "second",
+    "three": "third",
+    "five": "fifth",
+    "eight": "eighth",
+    "nine": "ninth",
+    "twelve": "twelfth",
+}
 _MONTHS = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-    "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ]
-_ABBREV = {"mr": "mister", "mrs": "missus", "ms": "miz", "dr": "doctor", "st": "saint", "prof": "professor",
-           "jr": "junior", "sr": "senior", "vs": "versus", "etc": "et cetera", "approx": "approximately",
-           "no": "number", "e.g": "for example", "i.e": "that is", "ft": "feet", "km": "kilometers",
-           "kg": "kilograms", "min": "minutes", "hr": "hours"}
-_SYMBOLS = {"&": " and ", "%": " percent", "@": " at ", "+": " plus ", "=": " equals ", "#": " number ",
-            "°": " degrees", "×": " times ", "/": " slash "}
-_CURRENCY = {"$": ("dollar", "dollars", "cent", "cents"), "€": ("euro", "euros", "cent", "cents"),
-             "£": ("pound", "pounds", "penny", "pence")}
+_ABBREV = {
+    "mr": "mister",
+    "mrs": "missus",
+    "ms": "miz",
+    "dr": "doctor",
+    "st": "saint",
+    "prof": "professor",
+    "jr": "junior",
+    "sr": "senior",
+    "vs": "versus",
+    "etc": "et cetera",
+    "approx": "approximately",
+    "no": "number",
+    "e.g": "for example",
+    "i.e": "that is",
+    "ft": "feet",
+    "km": "kilometers",
+    "kg": "kilograms",
+    "min": "minutes",
+    "hr": "hours",
+}
+_SYMBOLS = {
+    "&": " and ",
+    "%": " percent",
+    "@": " at ",
+    "+": " plus ",
+    "=": " equals ",
+    "#": " number ",
+    "°": " degrees",
+    "×": " times ",
+    "/": " slash ",
+}
+_CURRENCY = {
+    "$": ("dollar", "dollars", "cent", "cents"),
+    "€": ("euro", "euros", "cent", "cents"),
+    "£": ("pound", "pounds", "penny", "pence"),
+}
 
 
 def number_words(n: int) -> str:
@@ -121,8 +185,12 @@ _RULES: list[tuple[re.Pattern[str], object]] = [
     (re.compile(r"([$€£])\s?(\d[\d,]*)(?:\.(\d{1,2}))?"), _currency),
     (re.compile(r"\b(\d+)(?:st|nd|rd|th)\b"), lambda m: ordinal_words(int(m.group(1)))),
     (re.compile(r"\b(\d[\d,]*)\.(\d+)\b"), _decimal),
-    (re.compile(r"\b(1[1-9]\d\d|20\d\d)s\b"), lambda m: year_words(int(m.group(1))).rstrip("y") + (
-        "ies" if year_words(int(m.group(1))).endswith("y") else "s")),
+    (
+        re.compile(r"\b(1[1-9]\d\d|20\d\d)s\b"),
+        lambda m: (
+            year_words(int(m.group(1))).rstrip("y") + ("ies" if year_words(int(m.group(1))).endswith("y") else "s")
+        ),
+    ),
     (re.compile(r"\b(\d{1,3}(?:,\d{3})+|\d+)\b"), lambda m: number_words(int(m.group(1).replace(",", "")))),
     (re.compile(r"\b(e\.g|i\.e|[A-Za-z]{1,6})\.(?=\s|$)"), _abbrev),
 ]

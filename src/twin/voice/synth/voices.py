@@ -75,28 +75,36 @@ def _pick_reference(folder: Path, emotion: str | None) -> tuple[Path | None, str
     return (ref if ref.is_file() else None), None
 
 
-def resolve_voice(profile: Profile, voice_id: str | None, emotion: str | None = None,
-                  language: str = "en") -> ResolvedVoice:
+def resolve_voice(
+    profile: Profile, voice_id: str | None, emotion: str | None = None, language: str = "en"
+) -> ResolvedVoice:
     if voice_id is None:
         return ResolvedVoice(VoiceSpec(language=language), hash="base")
     folder = voice_folder(profile, voice_id)
     if not folder.is_dir():
-        raise NotFound(f"Voice '{voice_id}' does not exist in profile '{profile.name}'.",
-                       "List voices with `twin voice list`, or create one with `twin voice create`.")
+        raise NotFound(
+            f"Voice '{voice_id}' does not exist in profile '{profile.name}'.",
+            "List voices with `twin voice list`, or create one with `twin voice create`.",
+        )
     meta = read_voice_meta(folder)
     ref, used = _pick_reference(folder, emotion)
     ref_text = meta.get("reference_text") or meta.get("transcript")
     if used:
         ref_text = (meta.get("reference_texts") or {}).get(used, ref_text)
-    tracked = [folder / "reference.wav", *(folder / "references").glob("*.wav"),
-               *(folder / CONVERTER_DIR).glob("*")]
-    spec = VoiceSpec(voice_id=voice_id, voice_dir=folder, reference_audio=ref, reference_text=ref_text,
-                     language=meta.get("language", language) or language)
+    tracked = [folder / "reference.wav", *(folder / "references").glob("*.wav"), *(folder / CONVERTER_DIR).glob("*")]
+    spec = VoiceSpec(
+        voice_id=voice_id,
+        voice_dir=folder,
+        reference_audio=ref,
+        reference_text=ref_text,
+        language=meta.get("language", language) or language,
+    )
     return ResolvedVoice(spec, hash=_hash_files(tracked), emotion_used=used, meta=meta)
 
 
-def resolve_reference(profile: Profile, audio: bytes | Path, text: str | None = None,
-                      language: str = "en") -> ResolvedVoice:
+def resolve_reference(
+    profile: Profile, audio: bytes | Path, text: str | None = None, language: str = "en"
+) -> ResolvedVoice:
     """A one-off reference clip (upload or path): validated, normalized to WAV and stored by content."""
     from twin.voice.audio_io import load_audio, save_wav
 
