@@ -69,11 +69,8 @@ def _import_messages(settings: Settings, result: DemoResult) -> None:
 
 
 def _make_voice(settings: Settings, result: DemoResult) -> None:
-    try:
-        from twin.voice.profiles import create_voice
-    except ImportError:
-        result.notes.append("voice: the voice library is not installed; speech uses the base voice")
-        return
+    from twin.voice.profiles import create_voice
+
     tmp = result.profile.voice_dir / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
     clip = tmp / "demo-sample.wav"
@@ -82,7 +79,7 @@ def _make_voice(settings: Settings, result: DemoResult) -> None:
         voice = create_voice(result.profile, name="demo", reference=clip, emotion="neutral")
     finally:
         clip.unlink(missing_ok=True)
-    result.voice_id = str(getattr(voice, "voice_id", None) or getattr(voice, "id", ""))
+    result.voice_id = voice.id
 
 
 def _choose_llm(settings: Settings, result: DemoResult) -> None:

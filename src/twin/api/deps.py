@@ -1,8 +1,10 @@
 """Request dependencies as Annotated aliases: SettingsDep, StateDep, PrincipalDep, ProfileDep.
 
-Every route except health depends (through its router) on `require_key`, which turns the bearer
-key into the one profile it belongs to. Routes take data only from that profile, so an id that
-belongs to another profile is simply not found (404), never forbidden (403)."""
+The key is checked from the request's headers by the KeyGuard middleware before any body is read;
+every route except health also depends (through its router) on `require_key`, which hands the route
+the principal the guard found (and declares the Bearer scheme in the schema). Routes take data only
+from that key's profile, so an id that belongs to another profile is simply not found (404), never
+forbidden (403)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from fastapi import Depends, Request, WebSocket
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from twin.api.config import ServerSettings
+from twin.api.security import bearer_secret
+from twin.api.services import Services
 from twin.errors import NotFound, TwinError, Unauthorized
 from twin.keys import ApiKey, KeyStore
 from twin.ops.audit import AuditLog
@@ -32,7 +36,7 @@ class AppState:
     keys: KeyStore
     profiles: ProfileManager
     audit: AuditLog
-    services: object
+    services: Services
     started: float = field(default_factory=time.time)
     _touched: dict[str, float] = field(default_factory=dict)
 
@@ -62,7 +66,8 @@ def get_state(request: Request) -> AppState:
     return request.app.state.twin
 
 
-def _principal_for(state: AppState, secret: str | None) -> Principal:
+def principal_for(state: AppState, secret: str | None) -> Principal:
+    """The principal for a bearer secret, or Unauthorized."""
     key = state.keys.verify(secret)
     try:
         profile = state.profiles.get(key.profile)
@@ -78,9 +83,13 @@ def _principal_for(state: AppState, secret: str | None) -> Principal:
 async def require_key(
     request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
 ) -> Principal:
-    """Resolve `Authorization: Bearer <key>` (the only place a key is read from) to a Principal."""
+    """The caller's Principal: the one KeyGuard resolved from `Authorization: Bearer <key>`, or (when the
+    app runs without the guard) resolved here from the same header."""
+    found = request.scope.get("state", {}).get("principal")
+    if isinstance(found, Principal):
+        return found
     secret = creds.credentials if creds is not None and creds.scheme.lower() == "bearer" else None
-    principal = _principal_for(get_state(request), secret)
+    principal = principal_for(get_state(request), secret)
     request.state.principal = principal
     return principal
 
@@ -89,14 +98,12 @@ async def authenticate_websocket(ws: WebSocket) -> Principal:
     """Key check for WebSocket routes: `Authorization: Bearer` or, for browsers (which cannot set
     headers on a WebSocket), the subprotocol `twin.bearer.<key>`. Never the query string.
     Closes the socket with 1008 and raises Unauthorized on failure."""
-    header = ws.headers.get("authorization", "")
-    secret = header[7:] if header.lower().startswith("bearer ") else None
-    if secret is None:
-        for proto in ws.scope.get("subprotocols", []):
-            if proto.startswith("twin.bearer."):
-                secret = proto[len("twin.bearer.") :]
+    found = ws.scope.get("state", {}).get("principal")
+    if isinstance(found, Principal):
+        ws.state.principal = found
+        return found
     try:
-        principal = _principal_for(ws.app.state.twin, secret)
+        principal = principal_for(ws.app.state.twin, bearer_secret(ws.scope))
     except TwinError:
         await ws.close(code=1008, reason="unauthorized")
         raise

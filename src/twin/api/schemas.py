@@ -17,18 +17,22 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+# OpenAPI `responses=` entries: status -> {"model", "description", "content"…}.
+Responses = dict[int | str, dict[str, Any]]
+
+
 def _err(description: str) -> dict[str, Any]:
     return {"model": ErrorResponse, "description": description}
 
 
-AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+AUTH_RESPONSES: Responses = {
     401: _err("Missing or invalid API key."),
     422: _err("The request failed validation."),
 }
-NOT_FOUND = {404: _err("Not found in this key's profile.")}
-TOO_LARGE = {413: _err("The body or upload is larger than the limit.")}
-UNAVAILABLE = {503: _err("The engine needed is not installed or not reachable.")}
-UNSUPPORTED = {415: _err("The audio format is not supported.")}
+NOT_FOUND: Responses = {404: _err("Not found in this key's profile.")}
+TOO_LARGE: Responses = {413: _err("The body or upload is larger than the limit.")}
+UNAVAILABLE: Responses = {503: _err("The engine needed is not installed or not reachable.")}
+UNSUPPORTED: Responses = {415: _err("The audio format is not supported.")}
 
 # One server-sent event as clients parse it: `data` holds JSON (or "[DONE]").
 SSE_EVENT_SCHEMA: dict[str, Any] = {
@@ -97,12 +101,28 @@ class PipelineRequest(BaseModel):
     stream: bool = Field(False, description="Send NDJSON events: text deltas, audio chunks, done.")
 
 
+class SpeechMeta(BaseModel):
+    """Who spoke: the engine, the voice, the reference clip and the emotion actually used."""
+
+    engine: str
+    voice_id: str | None = Field(None, description="None: the base voice or a one-off reference clip.")
+    reference: str = Field("", description="e.g. references/happy.wav, reference.wav, 'uploaded clip'; '' = none.")
+    emotion: str | None = Field(None, description="Emotion whose reference was used; None = the default one.")
+    emotion_requested: str | None = None
+    cache_hit: bool = False
+    duration_s: float = 0.0
+    fallbacks: list[dict[str, str]] = Field(default_factory=list, description="Engines skipped, with the reason.")
+
+
 class PipelineResponse(BaseModel):
     text: str
     audio_base64: str
     format: AudioFormat
     sample_rate: int
     timings: dict[str, float]
+    model: str = ""
+    usage: Usage = Field(default_factory=Usage)
+    speech: SpeechMeta
 
 
 class VoiceInfo(BaseModel):
@@ -119,17 +139,28 @@ class VoiceList(BaseModel):
     voices: list[VoiceInfo]
 
 
-class Engine(BaseModel):
-    capability: str
+class Probe(BaseModel):
+    target: str = Field(description="What was checked: a URL, or 'in-process' for a module check.")
+    method: str = Field(description="How: an HTTP request line, or 'import check'.")
+    ok: bool
+    result: str = Field(description="What came back: 'HTTP 200', 'connection refused', 'installed', …")
+    latency_ms: float | None = None
+
+
+class EngineStatus(BaseModel):
+    capability: Literal["llm", "tts", "stt"]
     name: str
-    configured: bool
-    reachable: bool
-    warm: bool
+    kind: Literal["http", "in_process"]
+    configured: bool = Field(description="This profile uses it (for TTS: it is in the engine chain).")
+    installed: bool = Field(description="Its module and the packages it needs are installed.")
+    reachable: bool | None = Field(description="An HTTP engine answered the probe; None for in-process engines.")
+    warm: bool = Field(description="Loaded in this server process.")
+    probe: Probe
     detail: str = ""
 
 
 class EnginesResponse(BaseModel):
-    engines: list[Engine]
+    engines: list[EngineStatus]
 
 
 class Health(BaseModel):

@@ -1,10 +1,12 @@
 """Pure ASGI guards that run before any route: Host check (DNS rebinding), Origin check (cross-site
-requests and WebSockets), and body size limits enforced while the body streams in."""
+requests and WebSockets), the API key check (before any byte of the body is read), and body size
+limits enforced while the body streams through (nothing is buffered)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,13 +26,10 @@ async def send_error(scope: Scope, send: Send, exc: TwinError, status: int) -> N
         await send({"type": "websocket.close", "code": 1008, "reason": exc.code})
         return
     body = error_body(exc)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if status == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -75,6 +74,7 @@ class HostOriginGuard:
             await self.app(scope, receive, send)
             return
         host = (_header(scope, b"host") or "").lower()
+        exc: TwinError
         if _host_only(host) not in self.hosts:
             exc = InvalidInput(
                 "This server does not answer to that Host name.",
@@ -101,9 +101,59 @@ class HostOriginGuard:
         return parts.scheme in ("http", "https") and parts.netloc.lower() == host and not parts.path
 
 
+def bearer_secret(scope: Scope) -> str | None:
+    """The key a request carries: `Authorization: Bearer <key>`, or for a WebSocket (browsers cannot
+    set its headers) the subprotocol `twin.bearer.<key>`. Never the query string."""
+    header = _header(scope, b"authorization") or ""
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() == "bearer" and secret.strip():
+        return secret.strip()
+    if scope["type"] == "websocket":
+        for proto in scope.get("subprotocols", []):
+            if proto.startswith("twin.bearer."):
+                return str(proto[len("twin.bearer.") :])
+    return None
+
+
+class KeyGuard:
+    """Refuse every non-public request without a valid key (401) from its headers alone, before any
+    byte of the body is read, so a keyless client can neither make the server buffer a body nor reach
+    a route. `authenticate(secret)` returns the principal (stored in scope["state"]["principal"]) or
+    raises a TwinError."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        authenticate: Callable[[str | None], Any],
+        public_paths: Iterable[str] = (),
+        public_prefixes: Iterable[str] = (),
+    ) -> None:
+        self.app = app
+        self.authenticate = authenticate
+        self.public_paths = set(public_paths)
+        self.public_prefixes = tuple(public_prefixes)
+
+    def is_public(self, path: str) -> bool:
+        return path in self.public_paths or path.startswith(self.public_prefixes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or self.is_public(scope.get("path", "")):
+            await self.app(scope, receive, send)
+            return
+        try:
+            principal = self.authenticate(bearer_secret(scope))
+        except TwinError as exc:
+            await send_error(scope, send, exc, exc.http_status)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+
 class BodyLimit:
-    """413 before reading when Content-Length is too big; 413 as soon as a streamed body passes the
-    limit. Routes listed in `upload_paths` get the larger upload limit."""
+    """413 before reading when Content-Length is too big; 413 as soon as a streamed (chunked) body
+    passes the limit, counted as it flows to the route (nothing is buffered here). When the limit trips
+    mid-body the route's own response is replaced by the 413. Routes listed in `upload_paths` get the
+    larger upload limit."""
 
     def __init__(self, app: ASGIApp, max_body: int, max_upload: int, upload_paths: Iterable[str]) -> None:
         self.app = app
@@ -124,26 +174,50 @@ class BodyLimit:
             # The HTTP server (h11/httptools) refuses bodies longer than their Content-Length.
             await self.app(scope, receive, send)
             return
-        # Chunked body of unknown length: take it in up to the limit before any route sees it, so a
-        # route never parses a partial body and the client gets a clean 413.
-        messages: list[Message] = []
-        seen = 0
-        while True:
+        await _CountedBody(limit).run(self.app, scope, receive, send)
+
+
+class _CountedBody:
+    """One chunked request: counts body bytes as the route reads them; past the limit the route sees
+    a disconnect and the client gets a clean 413 instead of whatever the route answers."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.seen = 0
+        self.exceeded = False
+        self.started = False
+
+    async def run(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+        async def counted() -> Message:
+            if self.exceeded:
+                return {"type": "http.disconnect"}
             message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request":
-                break
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                await send_error(scope, send, _too_large(limit), 413)
+            if message["type"] == "http.request":
+                self.seen += len(message.get("body", b""))
+                if self.seen > self.limit:
+                    self.exceeded = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def replaced(message: Message) -> None:
+            if self.exceeded:
+                await self._refuse(scope, send)
                 return
-            if not message.get("more_body", False):
-                break
+            self.started = True
+            await send(message)
 
-        async def replay() -> Message:
-            return messages.pop(0) if messages else await receive()
+        try:
+            await app(scope, counted, replaced)
+        except Exception:
+            if not self.exceeded:
+                raise
+        if self.exceeded:
+            await self._refuse(scope, send)
 
-        await self.app(scope, replay, send)
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        if not self.started:
+            self.started = True
+            await send_error(scope, send, _too_large(self.limit), 413)
 
 
 def _too_large(limit: int) -> TooLarge:
@@ -163,13 +237,18 @@ class SecurityHeaders:
         b"form-action 'none'"
     )
 
-    def __init__(self, app: ASGIApp) -> None:
+    # The API reference page runs Swagger UI, which sets inline style attributes; scripts stay 'self'.
+    DOCS_CSP = CSP.replace(b"style-src 'self'", b"style-src 'self' 'unsafe-inline'")
+
+    def __init__(self, app: ASGIApp, docs_paths: Iterable[str] = ()) -> None:
         self.app = app
+        self.docs_paths = tuple(docs_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        csp = self.DOCS_CSP if self.docs_paths and scope["path"].startswith(self.docs_paths) else self.CSP
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -178,7 +257,7 @@ class SecurityHeaders:
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"no-referrer"),
                     (b"x-frame-options", b"DENY"),
-                    (b"content-security-policy", self.CSP),
+                    (b"content-security-policy", csp),
                     (b"cache-control", b"no-store"),
                 ]
                 message = {**message, "headers": headers}

@@ -9,8 +9,10 @@ from typing import ClassVar
 
 import numpy as np
 
+from twin.providers.loading import TracksLoading
 
-class Denoiser(ABC):
+
+class Denoiser(TracksLoading, ABC):
     name: ClassVar[str] = "denoise"
 
     def load(self) -> None:  # noqa: B027 - optional hook

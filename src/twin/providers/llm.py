@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from twin.errors import Cancelled, InvalidInput
 from twin.profiles import Profile, write_text_atomic
+from twin.providers.loading import TracksLoading
 
 Role = Literal["system", "user", "assistant"]
 
@@ -141,7 +142,7 @@ def estimate_tokens(text: str) -> int:
     return max(1, round(len(text) / 4)) if text else 0
 
 
-class LLM(ABC):
+class LLM(TracksLoading, ABC):
     """One loaded model behind a backend. Create it with twin.providers.registry.create("llm", name, ...)."""
 
     name: ClassVar[str] = "llm"

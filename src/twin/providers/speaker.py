@@ -9,8 +9,10 @@ from typing import ClassVar
 
 import numpy as np
 
+from twin.providers.loading import TracksLoading
 
-class SpeakerEncoder(ABC):
+
+class SpeakerEncoder(TracksLoading, ABC):
     name: ClassVar[str] = "speaker"
     dim: int = 256
 

@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from twin.providers.loading import TracksLoading
+
 
 class STTOptions(BaseModel):
     """Options every STT backend understands."""
@@ -49,7 +51,7 @@ class STTCapabilities:
     in_process: bool = True
 
 
-class STT(ABC):
+class STT(TracksLoading, ABC):
     """A speech recognizer. `load()` does the heavy imports and opens the model (idempotent)."""
 
     name: ClassVar[str] = "stt"

@@ -17,6 +17,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from twin.errors import MissingDependency, Timeout, TwinError, Unavailable
+from twin.providers.loading import TracksLoading
 
 # Errors that mean "this engine cannot serve right now": the synthesizer falls back to the next engine.
 FALLBACK_ERRORS: tuple[type[TwinError], ...] = (Unavailable, MissingDependency, Timeout)
@@ -73,7 +74,7 @@ class BackendState:
     since: float = field(default_factory=time.monotonic)
 
 
-class TTSBackend(ABC):
+class TTSBackend(TracksLoading, ABC):
     """One engine. Heavy imports happen in load(); synthesize() yields chunks as soon as they exist.
 
     A backend that finds it cannot serve (engine down, extra missing) raises one of FALLBACK_ERRORS and

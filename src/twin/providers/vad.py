@@ -10,6 +10,8 @@ from typing import ClassVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from twin.providers.loading import TracksLoading
+
 
 class VADOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -20,7 +22,7 @@ class VADOptions(BaseModel):
     pad_s: float = Field(0.03, ge=0, description="Padding added around each speech region.")
 
 
-class VAD(ABC):
+class VAD(TracksLoading, ABC):
     """Per-frame speech probabilities and speech regions in seconds."""
 
     name: ClassVar[str] = "vad"

@@ -265,6 +265,13 @@ async function uploadVoice(event) {
 }
 
 // ---- engines -------------------------------------------------------------------------------
+// What the server actually checked: the URL it probed and the answer, or the install check.
+function probeText(e) {
+  const p = e.probe;
+  if (e.kind === "http") return `${p.method} ${p.target}: ${p.result} (${p.latency_ms} ms)` + (e.detail ? "; " + e.detail : "");
+  return (e.installed ? "installed" : p.result) + (e.detail ? "; " + e.detail : "");
+}
+
 async function refreshEngines() {
   if (!apiKey) { say("engines-status", "Enter your key first.", true); return; }
   try {
@@ -274,7 +281,7 @@ async function refreshEngines() {
     for (const e of engines) {
       const tr = document.createElement("tr");
       for (const text of [e.capability.toUpperCase(), e.name, e.configured ? "yes" : "",
-        e.reachable ? "yes" : "no", e.warm ? "yes" : ""]) {
+        probeText(e), e.warm ? "yes" : ""]) {
         const td = document.createElement("td");
         td.textContent = text;
         tr.appendChild(td);

@@ -1,4 +1,4 @@
-"""GET /api/engines: the LLM/TTS/STT backends, which is configured, reachable and warm."""
+"""GET /api/engines: the LLM/TTS/STT backends, which is configured, installed, warm, and what was probed."""
 
 from __future__ import annotations
 
@@ -12,4 +12,4 @@ router = APIRouter(tags=["engines"])
 
 @router.get("/api/engines", response_model=EnginesResponse, summary="Engine status for this profile")
 async def engines(state: StateDep, profile: ProfileDep) -> EnginesResponse:
-    return EnginesResponse.model_validate({"engines": await state.services.engines(profile)})
+    return EnginesResponse(engines=await state.services.engines(profile))

@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response, StreamingResponse
 
 from twin.api.deps import ProfileDep, StateDep
+from twin.api.routers.speech import speech_headers
 from twin.api.schemas import (
     NOT_FOUND,
     SSE_EVENT_SCHEMA,
@@ -21,9 +22,10 @@ from twin.api.schemas import (
     ModelList,
     SpeechRequest,
 )
-from twin.api.services import Draft, check_voice_id
+from twin.api.services import check_voice_id
 from twin.api.sse import first_then_rest, guarded, sse
 from twin.ids import new_id
+from twin.providers.llm import ChatResult
 
 router = APIRouter(tags=["openai"])
 
@@ -55,9 +57,9 @@ async def chat_completions(body: ChatCompletionRequest, state: StateDep, profile
     items = state.services.stream_chat(profile, messages, max_tokens, body.temperature)
     cid, created = "chatcmpl-" + new_id().replace("-", ""), int(time.time())
     if not body.stream:
-        final: Draft | None = None
+        final: ChatResult | None = None
         async for item in items:
-            if isinstance(item, Draft):
+            if isinstance(item, ChatResult):
                 final = item
         assert final is not None
         return {
@@ -66,17 +68,21 @@ async def chat_completions(body: ChatCompletionRequest, state: StateDep, profile
             "created": created,
             "model": final.model,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": final.text}, "finish_reason": "stop"}],
-            "usage": final.usage,
+            "usage": {
+                "prompt_tokens": final.usage.prompt_tokens,
+                "completion_tokens": final.usage.completion_tokens,
+                "total_tokens": final.usage.prompt_tokens + final.usage.completion_tokens,
+            },
         }
     _first, rest = await first_then_rest(items)
 
     async def events() -> AsyncIterator[bytes]:
         yield sse(_chunk(cid, created, body.model, {"role": "assistant", "content": ""}, None))
         async for item in rest:
-            if isinstance(item, Draft):
+            if isinstance(item, ChatResult):
                 yield sse(_chunk(cid, created, item.model, {}, "stop"))
             else:
-                yield sse(_chunk(cid, created, body.model, {"content": item}, None))
+                yield sse(_chunk(cid, created, body.model, {"content": item.text}, None))
         yield sse("[DONE]")
 
     return StreamingResponse(
@@ -106,7 +112,7 @@ async def speech(body: SpeechRequest, state: StateDep, profile: ProfileDep) -> R
     emotion = body.instructions.strip().lower() if body.instructions else None
     result = await state.services.synthesize(profile, body.input, voice_id, None, emotion, body.response_format)
     media = "audio/wav" if body.response_format == "wav" else "audio/mpeg"
-    return Response(result.audio, media_type=media)
+    return Response(result.audio, media_type=media, headers=speech_headers(result))
 
 
 @router.get("/v1/models", response_model=ModelList, summary="Models (OpenAI-compatible)")

@@ -1,17 +1,19 @@
 """Speech: POST /api/tts/clone (text → audio in a voice) and POST /api/tts/pipeline (prompt → draft
-in the owner's style → speech, as JSON or NDJSON events)."""
+in the owner's style → speech, as JSON or NDJSON events). Every audio response says who spoke:
+X-Twin-Engine, X-Twin-Voice, X-Twin-Reference and X-Twin-Emotion (plus X-Twin-Notice when the emotion
+asked for has no reference in the voice)."""
 
 from __future__ import annotations
 
 import base64
-import time
+import re
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter
 from fastapi.responses import Response, StreamingResponse
 
-from twin.api.deps import AppState, ProfileDep, StateDep
+from twin.api.deps import ProfileDep, StateDep
 from twin.api.schemas import (
     NOT_FOUND,
     TOO_LARGE,
@@ -20,20 +22,90 @@ from twin.api.schemas import (
     CloneRequest,
     PipelineRequest,
     PipelineResponse,
+    Responses,
+    SpeechMeta,
+    Usage,
 )
-from twin.api.services import Draft, check_voice_id, decode_reference
-from twin.api.sse import first_then_rest, guarded, ndjson
+from twin.api.services import check_voice_id, decode_reference
+from twin.api.sse import AudioStreamResponse, first_then_rest, guarded, ndjson
 from twin.errors import InvalidInput
-from twin.profiles import Profile
+from twin.providers.llm import TextDelta
+from twin.voice.synth import SynthesisResult
+from twin.voice.synth.pipeline import AudioPiece, PipelineEvent, SpokenDraft, VoiceChoice
 
 router = APIRouter(tags=["speech"])
 
 MEDIA = {"wav": "audio/wav", "mp3": "audio/mpeg"}
-_AUDIO_CHUNK = 32 * 1024
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
-_AUDIO_DOC = {200: {"content": {"audio/wav": _BINARY, "audio/mpeg": _BINARY}, "description": "WAV or MP3 speech."}}
-_NDJSON_DOC = {200: {"content": {"application/json": {}, "application/x-ndjson": {"schema": {"type": "string"}}}}}
-_ERRORS = {**NOT_FOUND, **TOO_LARGE, **UNSUPPORTED, **UNAVAILABLE}
+_SPOKEN_BY = {
+    name: {"description": text, "schema": {"type": "string"}}
+    for name, text in (
+        ("X-Twin-Engine", "The engine that made the audio."),
+        ("X-Twin-Voice", "The voice id, 'base' or 'reference-clip'."),
+        ("X-Twin-Reference", "The reference clip used (e.g. references/happy.wav), or 'none'."),
+        ("X-Twin-Emotion", "The emotion whose reference was used, or 'default'."),
+    )
+}
+_AUDIO_DOC: Responses = {
+    200: {
+        "content": {"audio/wav": _BINARY, "audio/mpeg": _BINARY},
+        "description": "WAV or MP3 speech.",
+        "headers": _SPOKEN_BY,
+    }
+}
+_NDJSON_DOC: Responses = {
+    200: {"content": {"application/json": {}, "application/x-ndjson": {"schema": {"type": "string"}}}}
+}
+_ERRORS: Responses = {**NOT_FOUND, **TOO_LARGE, **UNSUPPORTED, **UNAVAILABLE}
+_UNSAFE = re.compile(r"[^\w./-]", re.ASCII)
+
+
+class SpokenBy(Protocol):
+    """What a synthesis result or stream says about who spoke (SynthesisResult, SpeechStream)."""
+
+    @property
+    def engine(self) -> str: ...
+    @property
+    def voice_id(self) -> str | None: ...
+    @property
+    def reference(self) -> str: ...
+    @property
+    def emotion(self) -> str | None: ...
+    @property
+    def emotion_requested(self) -> str | None: ...
+
+
+def _safe(value: str) -> str:
+    return _UNSAFE.sub("?", value)[:64]
+
+
+def speech_headers(spoken: SpokenBy) -> dict[str, str]:
+    """The X-Twin-* headers of an audio response."""
+    voice = spoken.voice_id or ("reference-clip" if spoken.reference else "base")
+    headers = {
+        "X-Twin-Engine": _safe(spoken.engine or "none"),
+        "X-Twin-Voice": _safe(voice),
+        "X-Twin-Reference": _safe(spoken.reference or "none"),
+        "X-Twin-Emotion": _safe(spoken.emotion or "default"),
+    }
+    asked = spoken.emotion_requested
+    if asked and asked.lower() != (spoken.emotion or ""):
+        what = f"voice {spoken.voice_id} has no '{_safe(asked)}' reference" if spoken.voice_id else "no voice"
+        headers["X-Twin-Notice"] = f"{what}; spoke with {_safe(spoken.reference or 'the base voice')}"
+    return headers
+
+
+def speech_meta(result: SynthesisResult) -> SpeechMeta:
+    return SpeechMeta(
+        engine=result.engine,
+        voice_id=result.voice_id,
+        reference=result.reference,
+        emotion=result.emotion,
+        emotion_requested=result.emotion_requested,
+        cache_hit=result.cache_hit,
+        duration_s=result.duration_s,
+        fallbacks=result.fallbacks,
+    )
 
 
 def _voice_args(voice_id: str | None, reference_audio: str | None) -> tuple[str | None, bytes | None]:
@@ -51,15 +123,19 @@ async def clone(body: CloneRequest, state: StateDep, profile: ProfileDep) -> Res
     voice_id, ref = _voice_args(body.voice_id, body.reference_audio)
     media = MEDIA[body.format]
     if not body.stream:
-        speech = await state.services.synthesize(profile, body.text, voice_id, ref, body.emotion, body.format)
-        headers = {"X-Sample-Rate": str(speech.sample_rate)}
-        if "cache_hit" in speech.meta:
-            headers["X-Cache"] = "hit" if speech.meta["cache_hit"] else "miss"
-        return Response(speech.audio, media_type=media, headers=headers)
-    chunks = state.services.stream_speech(profile, body.text, voice_id, ref, body.emotion, body.format)
-    _first, rest = await first_then_rest(chunks)
+        result = await state.services.synthesize(profile, body.text, voice_id, ref, body.emotion, body.format)
+        headers = {
+            **speech_headers(result),
+            "X-Sample-Rate": str(result.sample_rate),
+            "X-Cache": "hit" if result.cache_hit else "miss",
+        }
+        return Response(result.audio, media_type=media, headers=headers)
+    speech = await state.services.open_speech(profile, body.text, voice_id, ref, body.emotion, body.format)
+    # The first audio is made before the response starts, so the engine is known and errors get a status.
+    _first, rest = await first_then_rest(speech)
+    headers = {**speech_headers(speech), "X-Sample-Rate": str(speech.sample_rate)}
     # No Content-Length: the server sends it with chunked transfer encoding as audio is made.
-    return StreamingResponse(rest, media_type=media)
+    return AudioStreamResponse(rest, media_type=media, headers=headers)
 
 
 @router.post(
@@ -70,67 +146,66 @@ async def clone(body: CloneRequest, state: StateDep, profile: ProfileDep) -> Res
 )
 async def pipeline(body: PipelineRequest, state: StateDep, profile: ProfileDep) -> Any:
     voice_id, ref = _voice_args(body.voice_id, body.reference_audio)
-    events = _pipeline_events(state, profile, body, voice_id, ref)
+    voice = VoiceChoice(voice_id=voice_id, reference_audio=ref, emotion=body.emotion, fmt=body.format)
+    events = state.services.speak_draft(
+        profile, body.prompt, body.style_reference, voice, body.max_tokens, body.temperature
+    )
     if not body.stream:
-        text, audio, rate, timings = "", bytearray(), 22050, {}
-        async for ev in events:
-            if ev["type"] == "done":
-                text, rate, timings = ev["text"], ev["sample_rate"], ev["timings"]
-            elif ev["type"] == "audio":
-                audio += ev["bytes"]
-        return PipelineResponse(
-            text=text,
-            audio_base64=base64.b64encode(bytes(audio)).decode(),
-            format=body.format,
-            sample_rate=rate,
-            timings=timings,
-        )
+        return await _whole(events, body)
     _first, rest = await first_then_rest(events)
 
     async def lines() -> AsyncIterator[bytes]:
-        async for ev in rest:
-            if ev["type"] == "audio":
-                ev = {"type": "audio", "data": base64.b64encode(ev["bytes"]).decode()}
-            yield ndjson(ev)
+        async for event in rest:
+            yield ndjson(_event_json(event))
 
     return StreamingResponse(
         guarded(lines(), lambda e: ndjson({"type": "error", "error": e.to_dict()})), media_type="application/x-ndjson"
     )
 
 
-async def _pipeline_events(
-    state: AppState, profile: Profile, body: PipelineRequest, voice_id: str | None, ref: bytes | None
-) -> AsyncIterator[dict[str, Any]]:
-    """Text deltas as they are drafted, then the speech in chunks, then a done event."""
-    services = state.services
-    start = time.perf_counter()
-    draft: Draft | None = None
-    async for item in services.stream_draft(
-        profile, body.prompt, body.style_reference, body.max_tokens, body.temperature
-    ):
-        if isinstance(item, Draft):
-            draft = item
-        else:
-            yield {"type": "text", "delta": item}
-    if draft is None or not draft.text.strip():
-        raise InvalidInput("The model wrote nothing to speak.", "Try another prompt or a higher max_tokens.")
-    text_done = time.perf_counter()
-    speech = await services.synthesize(profile, draft.text, voice_id, ref, body.emotion, body.format)
-    for i in range(0, len(speech.audio), _AUDIO_CHUNK):
-        yield {"type": "audio", "bytes": speech.audio[i : i + _AUDIO_CHUNK]}
-    end = time.perf_counter()
-    timings = {
-        "text_s": round(text_done - start, 4),
-        "speech_s": round(end - text_done, 4),
-        "total_s": round(end - start, 4),
-        **{f"llm_{k}": v for k, v in draft.timings.items()},
-    }
-    yield {
+async def _whole(events: AsyncIterator[PipelineEvent], body: PipelineRequest) -> Response:
+    audio = bytearray()
+    done: SpokenDraft | None = None
+    async for event in events:
+        if isinstance(event, AudioPiece):
+            audio += event.data
+        elif isinstance(event, SpokenDraft):
+            done = event
+    assert done is not None  # speak_draft always ends with its SpokenDraft or raises
+    answer = PipelineResponse(
+        text=done.draft.text,
+        audio_base64=base64.b64encode(bytes(audio)).decode(),
+        format=body.format,
+        sample_rate=done.speech.sample_rate,
+        timings=done.timings,
+        model=done.draft.model,
+        usage=_usage(done),
+        speech=speech_meta(done.speech),
+    )
+    return Response(answer.model_dump_json(), media_type="application/json", headers=speech_headers(done.speech))
+
+
+def _usage(done: SpokenDraft) -> Usage:
+    used = done.draft.usage
+    return Usage(
+        prompt_tokens=used.prompt_tokens,
+        completion_tokens=used.completion_tokens,
+        total_tokens=used.prompt_tokens + used.completion_tokens,
+    )
+
+
+def _event_json(event: PipelineEvent) -> dict[str, Any]:
+    if isinstance(event, TextDelta):
+        return {"type": "text", "delta": event.text}
+    if isinstance(event, AudioPiece):
+        return {"type": "audio", "data": base64.b64encode(event.data).decode()}
+    return {
         "type": "done",
-        "text": draft.text,
-        "format": body.format,
-        "sample_rate": speech.sample_rate,
-        "model": draft.model,
-        "usage": draft.usage,
-        "timings": timings,
+        "text": event.draft.text,
+        "format": event.speech.fmt,
+        "sample_rate": event.speech.sample_rate,
+        "model": event.draft.model,
+        "usage": _usage(event).model_dump(),
+        "timings": event.timings,
+        "speech": speech_meta(event.speech).model_dump(),
     }

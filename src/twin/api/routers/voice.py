@@ -2,13 +2,14 @@
 
 The upload is copied in bounded chunks to a temporary file inside the profile (the body limit has
 already refused anything too big), its header is validated before any decoding, and the client's
-file name is never used as a path."""
+file name is never used as a path; errors name the user's file, never the temporary one."""
 
 from __future__ import annotations
 
 import asyncio
 import pathlib
 import tempfile
+import unicodedata
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, UploadFile
@@ -17,9 +18,11 @@ from fastapi.responses import Response
 from twin.api.deps import ProfileDep, StateDep
 from twin.api.schemas import NAME_PATTERN, NOT_FOUND, TOO_LARGE, UNAVAILABLE, UNSUPPORTED, VoiceInfo, VoiceList
 from twin.api.services import check_voice_id
-from twin.errors import InvalidInput, TooLarge
+from twin.errors import InvalidInput, TooLarge, TwinError
 from twin.ids import check_name
 from twin.profiles import Profile
+from twin.voice.audio_io import probe
+from twin.voice.profiles import VoiceProfile
 
 router = APIRouter(tags=["voice"])
 
@@ -28,10 +31,24 @@ VoiceIdPath = Annotated[str, Path(pattern=NAME_PATTERN, description="A voice id 
 EMOTION_RE = r"^[a-z][a-z_-]{0,31}$"
 
 
+def shown_name(filename: str | None) -> str:
+    """The user's file name as it may appear in a message: its last path part, printable, short."""
+    base = pathlib.PurePosixPath((filename or "").replace("\\", "/")).name
+    clean = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()
+    return clean[:100] or "the uploaded file"
+
+
+def renamed(exc: TwinError, temp: pathlib.Path, shown: str) -> TwinError:
+    """The same error with the temporary file's name replaced by the user's."""
+    message = exc.message.replace(str(temp), shown).replace(temp.name, shown)
+    hint = exc.hint.replace(str(temp), shown).replace(temp.name, shown)
+    if message == exc.message and hint == exc.hint:
+        return exc
+    return type(exc)(message, hint, code=exc.code)
+
+
 async def save_upload(upload: UploadFile, profile: Profile, limit: int) -> pathlib.Path:
     """Copy the upload into <profile>/voice/tmp under a generated name; check the audio header."""
-    from twin.voice.audio_io import probe
-
     tmp_dir = profile.voice_dir / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="upload-", suffix=".bin")
@@ -45,8 +62,13 @@ async def save_upload(upload: UploadFile, profile: Profile, limit: int) -> pathl
                     raise TooLarge("The uploaded file is too large.", f"Upload a file under {limit // 2**20} MiB.")
                 out.write(chunk)
         if size == 0:
-            raise InvalidInput("The uploaded file is empty.", "Choose an audio file (WAV, FLAC, OGG or MP3).")
-        info = await asyncio.to_thread(probe, path)
+            raise InvalidInput(
+                f"{shown_name(upload.filename)} is empty.", "Choose an audio file (WAV, FLAC, OGG or MP3)."
+            )
+        try:
+            info = await asyncio.to_thread(probe, path)
+        except TwinError as exc:
+            raise renamed(exc, path, shown_name(upload.filename)) from None
         final = path.with_suffix(f".{info.format}")
         path.rename(final)
         return final
@@ -55,17 +77,18 @@ async def save_upload(upload: UploadFile, profile: Profile, limit: int) -> pathl
         raise
 
 
-def _voice_info(data: dict) -> VoiceInfo:
-    """Map the voice store's record onto the API's VoiceInfo; anything else goes under `details`."""
-    known = set(VoiceInfo.model_fields)
-    base = {k: v for k, v in data.items() if k in known and k != "quality"}
-    base["voice_id"] = str(data.get("voice_id") or data.get("id", ""))
-    quality = data.get("quality")
-    base["quality"] = quality if isinstance(quality, dict) else ({} if quality is None else {"score": quality})
-    if "emotions" not in base and isinstance(data.get("references"), dict):
-        base["emotions"] = sorted(data["references"])
-    base["details"] = {k: v for k, v in data.items() if k not in known and k != "id"}
-    return VoiceInfo.model_validate(base)
+def _voice_info(voice: VoiceProfile) -> VoiceInfo:
+    """The API's view of a voice; the voice store's other fields go under `details`."""
+    details = voice.model_dump(exclude={"id", "name", "created", "duration_s", "quality"})
+    return VoiceInfo(
+        voice_id=voice.id,
+        name=voice.name,
+        duration_s=voice.duration_s,
+        quality={} if voice.quality is None else {"score": voice.quality},
+        emotions=sorted(voice.references),
+        created=voice.created,
+        details=details,
+    )
 
 
 @router.post(
@@ -87,6 +110,8 @@ async def upload_voice(
     path = await save_upload(file, profile, state.server.max_upload_bytes)
     try:
         voice = await state.services.create_voice(profile, path, name or None, emotion)
+    except TwinError as exc:
+        raise renamed(exc, path, shown_name(file.filename)) from None
     finally:
         path.unlink(missing_ok=True)
     return _voice_info(voice)

@@ -1,5 +1,5 @@
 """Speech synthesis for the whole app: `Synthesizer(profile).synthesize(text, voice_id=…)`."""
 
-from twin.voice.synth.synthesizer import SynthesisResult, Synthesizer
+from twin.voice.synth.synthesizer import SpeechStream, SynthesisResult, Synthesizer
 
-__all__ = ["SynthesisResult", "Synthesizer"]
+__all__ = ["SpeechStream", "SynthesisResult", "Synthesizer"]

@@ -2,12 +2,16 @@
 and symbols become words, so every engine reads them the same way (and the cache keys on what is said).
 
 Written here rather than taken from num2words (LGPL) to keep the core permissively licensed; English only,
-other languages pass through unchanged apart from whitespace.
+other languages pass through unchanged apart from whitespace. Every language first goes through
+`clean_text`: NFC, no control or invisible format characters, no lone surrogates, so what reaches an
+engine (espeak-ng refuses NUL, HTTP engines refuse invalid UTF-8) is always plain printable text.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Callable
 
 _ONES = [
     "zero",
@@ -178,7 +182,7 @@ def _abbrev(m: re.Match[str]) -> str:
     return _ABBREV.get(word.lower(), word) if word.lower() in _ABBREV else m.group(0)
 
 
-_RULES: list[tuple[re.Pattern[str], object]] = [
+_RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), _iso_date),
     (re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b"), _us_date),
     (re.compile(r"\b(\d{1,2}):(\d{2})\s*([ap]\.?m\.?)?", re.I), _time),
@@ -196,13 +200,42 @@ _RULES: list[tuple[re.Pattern[str], object]] = [
 ]
 
 
+# Zero-width joiners change how some scripts (and emoji sequences) are written; every other format
+# character (soft hyphen, bidi marks, BOM, zero-width space) is invisible and has no sound.
+_KEEP_FORMAT = {"\u200c", "\u200d"}
+# Cc: C0/C1 controls and DEL; Cs: lone surrogates (valid JSON, not encodable); Co: private use.
+_DROP_CATEGORIES = {"Cc", "Cs", "Co"}
+# Terminal colour and cursor sequences pasted from a console: ESC [ params letter.
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _visible(ch: str) -> str:
+    if ch.isspace():
+        return " "
+    category = unicodedata.category(ch)
+    if category in _DROP_CATEGORIES:
+        return " "
+    if category == "Cf" and ch not in _KEEP_FORMAT:
+        return ""
+    return ch
+
+
+def clean_text(text: str) -> str:
+    """NFC text with control, surrogate, private-use and invisible format characters removed (a control
+    character becomes a space, so words it separated stay apart) and whitespace collapsed."""
+    if not text.isprintable():
+        text = "".join(_visible(ch) for ch in _ANSI_ESCAPE.sub(" ", text))
+    text = unicodedata.normalize("NFC", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
 def normalize_text(text: str, language: str = "en") -> str:
     """Words for what should be spoken; whitespace collapsed. Non-English text is only cleaned up."""
-    text = re.sub(r"\s+", " ", text or "").strip()
+    text = clean_text(text or "")
     if not language.lower().startswith("en"):
         return text
     for pattern, repl in _RULES:
-        text = pattern.sub(repl, text)  # type: ignore[arg-type]
+        text = pattern.sub(repl, text)
     for sym, word in _SYMBOLS.items():
         text = text.replace(sym, word)
     return re.sub(r"\s+", " ", text).strip()

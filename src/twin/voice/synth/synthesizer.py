@@ -4,7 +4,9 @@ Normalizes the text, splits it into clauses, picks engines from the profile's tt
 voice's engine → external zero-shot engines → embedded clone → plain base voice), falls back only when an
 engine reports itself unusable, joins chunks with a crossfade, resamples to 22,050 Hz mono, encodes WAV or
 MP3, caches by content and de-duplicates identical concurrent requests. `stream()` yields encoded bytes
-as soon as the first clause is ready; `stream_audio()` yields float32 chunks for the realtime loop.
+as soon as the first clause is ready (`open_stream()` also says which engine, voice and reference speak);
+`stream_audio()` yields float32 chunks for the realtime loop. Every result names the voice, the reference
+clip (relative to the voice folder) and the emotion actually used, beside the emotion asked for.
 """
 
 from __future__ import annotations
@@ -50,6 +52,10 @@ class SynthesisResult:
     fallbacks: list[dict[str, str]] = field(default_factory=list)
     chunks: int = 0
     text: str = ""  # the normalized text that was spoken
+    voice_id: str | None = None  # None: the engine's base voice, or a one-off reference clip
+    reference: str = ""  # "references/happy.wav", "reference.wav", "uploaded clip", or "" for the base voice
+    emotion: str | None = None  # the emotion whose reference clip was used (None: the default reference)
+    emotion_requested: str | None = None
 
     @property
     def media_type(self) -> str:
@@ -82,6 +88,57 @@ class _Run:
     engines: list[str] = field(default_factory=list)
     fallbacks: list[dict[str, str]] = field(default_factory=list)
     chunks: int = 0
+    active: str = ""  # the engine speaking the current clause
+
+
+def _voice_used(req: _Request) -> dict[str, Any]:
+    """Which voice, reference clip and emotion this request speaks with (no server paths)."""
+    spec = req.voice.spec
+    if spec.reference_audio is not None and spec.voice_dir is not None:
+        reference = spec.reference_audio.relative_to(spec.voice_dir).as_posix()
+    elif spec.reference_audio is not None:
+        reference = "uploaded clip"
+    else:
+        reference = ""
+    return {
+        "voice_id": spec.voice_id,
+        "reference": reference,
+        "emotion": req.voice.emotion_used,
+        "emotion_requested": req.options.emotion,
+    }
+
+
+class SpeechStream:
+    """Encoded audio of one synthesis as it is made. `engine` names the engine speaking (known once the
+    first bytes are out); the voice fields are known from the start."""
+
+    def __init__(self, req: _Request, run: _Run, chunks: AsyncIterator[bytes], cache_hit: bool) -> None:
+        self._run = run
+        self._chunks = chunks
+        self.fmt = req.fmt
+        self.sample_rate = codec.OUTPUT_RATE
+        self.cache_hit = cache_hit
+        used = _voice_used(req)
+        self.voice_id: str | None = used["voice_id"]
+        self.reference: str = used["reference"]
+        self.emotion: str | None = used["emotion"]
+        self.emotion_requested: str | None = used["emotion_requested"]
+
+    @property
+    def engine(self) -> str:
+        return self._run.engines[0] if self._run.engines else self._run.active
+
+    @property
+    def media_type(self) -> str:
+        return codec.FORMATS[self.fmt]
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._chunks.__aiter__()
+
+
+async def _replay(audio: bytes) -> AsyncIterator[bytes]:
+    for i in range(0, len(audio), 16384):
+        yield audio[i : i + 16384]
 
 
 class Synthesizer:
@@ -153,6 +210,7 @@ class Synthesizer:
                         "embedded voice: pip install 'twin[piper]'",
                     )
                 name = req.chain[position]
+                run.active = name
                 backend = self._backend(name)
                 if not backend.usable:
                     run.fallbacks.append({"engine": name, "reason": backend.state.reason or "unusable"})
@@ -215,6 +273,7 @@ class Synthesizer:
             fallbacks=run.fallbacks,
             chunks=run.chunks,
             text=req.text,
+            **_voice_used(req),
         )
 
     def _cached(self, req: _Request) -> tuple[SynthesisResult | None, str | None, TTSBackend | None]:
@@ -324,15 +383,33 @@ class Synthesizer:
     ) -> AsyncIterator[bytes]:
         """Encoded bytes (WAV with open-ended header, or MP3 frames) as soon as the first clause is ready.
         A cached result is replayed; a fresh one is stored in the cache when the stream completes."""
+        speech = await self.open_stream(text, voice_id, reference_audio, emotion, fmt, engine, speed, language)
+        async for data in speech:
+            yield data
+
+    async def open_stream(
+        self,
+        text: str,
+        voice_id: str | None = None,
+        reference_audio: bytes | Path | None = None,
+        emotion: str | None = None,
+        fmt: str = "wav",
+        engine: str | None = None,
+        speed: float = 1.0,
+        language: str = "en",
+    ) -> SpeechStream:
+        """Check the request (errors are raised here, before any audio) and return its audio stream."""
         req = await asyncio.to_thread(
             self._prepare, text, voice_id, reference_audio, emotion, fmt, engine, speed, language
         )
         hit, _, _ = await asyncio.to_thread(self._cached, req)
-        if hit is not None:
-            for i in range(0, len(hit.audio), 16384):
-                yield hit.audio[i : i + 16384]
-            return
         run = _Run()
+        if hit is not None:
+            run.engines = list(hit.engines)
+            return SpeechStream(req, run, _replay(hit.audio), cache_hit=True)
+        return SpeechStream(req, run, self._encoded(req, run), cache_hit=False)
+
+    async def _encoded(self, req: _Request, run: _Run) -> AsyncIterator[bytes]:
         encoder = codec.stream_encoder(req.fmt)
         pcm_parts: list[np.ndarray] = []
         async for pcm in self._bridge(self._pcm(req, run)):

@@ -1,0 +1,106 @@
+"""How the API renders failures: every error is {"error": {"code", "message", "hint"}}, and no exception
+ever reaches the HTTP server. An unexpected exception becomes a logged 500 (or, once a streamed
+response has started, a cleanly ended body), so the keep-alive connection stays usable: uvicorn
+closes the connection when an exception escapes the app, which resets the client's next request."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from twin.api.security import send_error
+from twin.errors import TwinError
+
+log = logging.getLogger("twin.api")
+
+
+def internal_error() -> TwinError:
+    return TwinError(
+        "The server hit an unexpected error.",
+        "See the server log; report it if it repeats.",
+        code="internal_error",
+    )
+
+
+def as_twin_error(exc: BaseException) -> TwinError:
+    """`exc` itself when it is a TwinError; otherwise log it and return the generic internal error."""
+    if isinstance(exc, TwinError):
+        return exc
+    log.error("unhandled error", exc_info=exc)
+    return internal_error()
+
+
+def error_response(exc: TwinError, status: int, extra: dict[str, Any] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"error": exc.to_dict()}
+    if extra:
+        body["error"].update(extra)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def configure_global_exception_handlers(app: FastAPI) -> None:
+    """Render TwinError, validation and HTTP errors as {"error": {"code", "message", "hint"}}."""
+
+    @app.exception_handler(TwinError)
+    async def twin_error(_request: Request, exc: TwinError) -> JSONResponse:
+        return error_response(exc, exc.http_status)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [{"loc": [str(x) for x in e.get("loc", ())], "msg": str(e.get("msg", ""))} for e in exc.errors()]
+        first = details[0] if details else {"loc": [], "msg": "invalid request"}
+        err = TwinError(
+            f"Invalid request: {'.'.join(first['loc'])}: {first['msg']}",
+            "Check the request against the API reference (/docs).",
+            code="invalid_input",
+        )
+        return error_response(err, 422, {"details": details})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        hints = {404: "Check the URL; the API lives under /api and /v1.", 405: "Check the HTTP method."}
+        err = TwinError(str(exc.detail), hints.get(exc.status_code, ""), code=f"http_{exc.status_code}")
+        return error_response(err, exc.status_code)
+
+
+class RenderUnexpected:
+    """Outermost guard of the app's own stack: an exception that nothing else handled is logged and
+    answered with a 500 error body; if the response had already started, its body is ended cleanly."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = finished = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started, finished
+            if message["type"] == "http.response.start":
+                started = True
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                finished = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except ClientDisconnect:
+            return
+        except Exception as exc:  # noqa: BLE001 - the last line of defence; logged, never re-raised
+            log.error("unhandled error on %s %s", scope.get("method"), scope.get("path"), exc_info=exc)
+            try:
+                if not started:
+                    await send_error(scope, send, internal_error(), 500)
+                elif not finished:
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+            except OSError:  # the client is gone
+                return
