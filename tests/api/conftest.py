@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import socket
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -45,6 +46,13 @@ def tone_wav(seconds: float = 1.0, rate: int = 16000) -> bytes:
     return buf.getvalue()
 
 
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def speech_wav() -> bytes:
     """A few seconds of real (synthetic) speech shipped with the demo data."""
     from twin.api.demo import demo_dir
@@ -60,7 +68,7 @@ def make_env(home: Path, **server: object) -> Env:
     pm.create("bob")
     alice, bob = keys.create("alice").secret, keys.create("bob").secret
     keys.close()
-    app = build_app(settings, ServerSettings(llm_backend="fake", **server))
+    app = build_app(settings, ServerSettings.model_validate({"llm_backend": "fake", **server}))
     return Env(settings, TestClient(app, base_url="http://127.0.0.1"), alice, bob)
 
 

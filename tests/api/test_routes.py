@@ -111,8 +111,25 @@ def test_clone_stream_is_chunked(env: Env) -> None:
 def test_clone_with_reference_audio(env: Env) -> None:
     ref = base64.b64encode(tone_wav(2.0)).decode()
     r = env.client.post("/api/tts/clone", headers=env.auth(), json={"text": "Hi.", "reference_audio": ref})
-    # A reference clip needs a cloning engine; without one the synthesizer says so (503) or speaks.
-    assert r.status_code in (200, 503), r.text
+    # No external engine is configured: the embedded clone engine speaks the one-off clip.
+    assert r.status_code == 200, r.text
+    assert r.content[:4] == b"RIFF" and r.headers["x-twin-engine"] == "clone"
+
+
+def test_clone_when_the_only_engine_is_down_is_503(twin_home) -> None:  # noqa: ANN001
+    from twin.profiles import ProfileManager
+    from twin.voice.synth.config import TTSConfig, save_config
+
+    from .conftest import closed_port, make_env
+
+    e = make_env(twin_home, tts_engine="xtts")
+    url = f"http://127.0.0.1:{closed_port()}"
+    save_config(ProfileManager(e.settings).get("alice"), TTSConfig(engines={"xtts": {"base_url": url}}))
+    ref = base64.b64encode(tone_wav(2.0)).decode()
+    r = e.client.post("/api/tts/clone", headers=e.auth(), json={"text": "Hi.", "reference_audio": ref})
+    assert r.status_code == 503, r.text
+    err = r.json()["error"]
+    assert err["code"] == "unavailable" and "xtts" in err["message"] and err["hint"]
 
 
 @pytest.mark.parametrize(
@@ -169,7 +186,6 @@ def test_upload_rejects_non_audio(env: Env) -> None:
 
 
 def test_upload_creates_voice(env: Env) -> None:
-    pytest.importorskip("twin.voice.profiles")
     r = env.client.post(
         "/api/voice/upload",
         headers=env.auth(),
@@ -185,7 +201,6 @@ def test_upload_creates_voice(env: Env) -> None:
 
 
 def test_generate_draft(env: Env) -> None:
-    pytest.importorskip("twin.writing.service")
     r = env.client.post("/api/tts/lora/generate", headers=env.auth(), json={"prompt": "Say yes to the hike"})
     assert r.status_code == 200, r.text
     body = r.json()
@@ -198,7 +213,6 @@ def test_generate_draft(env: Env) -> None:
 
 
 def test_pipeline(env: Env) -> None:
-    pytest.importorskip("twin.writing.service")
     r = env.client.post("/api/tts/pipeline", headers=env.auth(), json={"prompt": "Say hello"})
     assert r.status_code == 200, r.text
     body = r.json()

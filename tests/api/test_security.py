@@ -167,7 +167,6 @@ def test_wildcard_and_null_cors_config_refused(twin_home, origin: str) -> None: 
 
 
 def test_cross_profile_voice_is_not_found(env: Env) -> None:
-    pytest.importorskip("twin.voice.profiles")
     r = env.client.post(
         "/api/voice/upload",
         headers=env.auth("alice"),

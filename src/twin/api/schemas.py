@@ -47,11 +47,13 @@ MAX_PROMPT = 8000
 # Voice ids and names are folder names: the same pattern as twin.ids.check_name.
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 MAX_TEXT = 5000
+# At least one character that is not white space (a blank prompt has nothing to draft).
+NON_BLANK = r"\S"
 
 
 class GenerateRequest(BaseModel):
     model_config = _Strict
-    prompt: str = Field(..., min_length=1, max_length=MAX_PROMPT, description="What to write.")
+    prompt: str = Field(..., min_length=1, max_length=MAX_PROMPT, pattern=NON_BLANK, description="What to write.")
     style_reference: str | None = Field(
         None, max_length=MAX_PROMPT, description="An example of the tone to match (optional)."
     )
@@ -90,7 +92,7 @@ class CloneRequest(BaseModel):
 
 class PipelineRequest(BaseModel):
     model_config = _Strict
-    prompt: str = Field(..., min_length=1, max_length=MAX_PROMPT)
+    prompt: str = Field(..., min_length=1, max_length=MAX_PROMPT, pattern=NON_BLANK)
     style_reference: str | None = Field(None, max_length=MAX_PROMPT)
     voice_id: str | None = Field(None, pattern=NAME_PATTERN)
     reference_audio: str | None = None
@@ -106,7 +108,7 @@ class SpeechMeta(BaseModel):
 
     engine: str
     voice_id: str | None = Field(None, description="None: the base voice or a one-off reference clip.")
-    reference: str = Field("", description="e.g. references/happy.wav, reference.wav, 'uploaded clip'; '' = none.")
+    reference: str = Field("", description="e.g. references/happy.wav, reference.wav, 'uploaded-clip'; '' = none.")
     emotion: str | None = Field(None, description="Emotion whose reference was used; None = the default one.")
     emotion_requested: str | None = None
     cache_hit: bool = False

@@ -126,7 +126,8 @@ class EngineServices(ServicesBase):
             synth = self.synthesizer(profile)
             chain = {entry["engine"]: entry for entry in synth.engines_status()}
         except TwinError as exc:  # a broken tts.json: say so on every TTS row instead of guessing
-            return [_tts_unprobed(name, installed, exc.message) for name, installed in _tts_available()]
+            detail = exc.message.replace(str(profile.root) + "/", "")  # the profile's own path, not the server's
+            return [_tts_unprobed(name, installed, detail) for name, installed in _tts_available()]
         return list(
             await asyncio.gather(
                 *(

@@ -53,7 +53,7 @@ class SynthesisResult:
     chunks: int = 0
     text: str = ""  # the normalized text that was spoken
     voice_id: str | None = None  # None: the engine's base voice, or a one-off reference clip
-    reference: str = ""  # "references/happy.wav", "reference.wav", "uploaded clip", or "" for the base voice
+    reference: str = ""  # "references/happy.wav", "reference.wav", "uploaded-clip", or "" for the base voice
     emotion: str | None = None  # the emotion whose reference clip was used (None: the default reference)
     emotion_requested: str | None = None
 
@@ -97,7 +97,7 @@ def _voice_used(req: _Request) -> dict[str, Any]:
     if spec.reference_audio is not None and spec.voice_dir is not None:
         reference = spec.reference_audio.relative_to(spec.voice_dir).as_posix()
     elif spec.reference_audio is not None:
-        reference = "uploaded clip"
+        reference = "uploaded-clip"
     else:
         reference = ""
     return {
