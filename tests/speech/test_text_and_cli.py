@@ -1,8 +1,7 @@
-"""Text normalization, the tts-server app, engine lifecycle and the speech CLI."""
+"""Text normalization, engine lifecycle and the speech CLI (the tts-server app is tested in tests/api)."""
 
 from __future__ import annotations
 
-import base64
 import json
 import sys
 
@@ -10,7 +9,6 @@ import pytest
 from typer.testing import CliRunner
 
 from speech import tts_helpers
-from speech.conftest import make_voice, tone
 from twin.providers import registry
 from twin.voice.synth.config import TTSConfig, save_config
 from twin.voice.synth.normalize import normalize_text, number_words, ordinal_words
@@ -47,34 +45,7 @@ def scripted(profile):
     return profile
 
 
-def test_tts_server_json_multipart_and_errors(scripted) -> None:
-    from fastapi.testclient import TestClient
-
-    from twin.voice.audio_io import save_wav
-    from twin.voice.synth.server import build_tts_app
-
-    make_voice(scripted, "owner", tone())
-    client = TestClient(build_tts_app(scripted))
-    assert client.get("/health").json()["status"] == "ok"
-    resp = client.post("/tts", json={"text": "Hello server.", "voice_id": "owner"})
-    assert resp.status_code == 200 and resp.headers["content-type"] == "audio/wav"
-    assert resp.headers["x-tts-engine"] == "scripted" and resp.content[:4] == b"RIFF"
-    ref = save_wav(scripted.root / "r.wav", tone(1.0), 22050).read_bytes()
-    resp = client.post(
-        "/tts", json={"text": "With a clip.", "reference": base64.b64encode(ref).decode(), "format": "mp3"}
-    )
-    assert resp.status_code == 200 and resp.headers["content-type"] == "audio/mpeg"
-    resp = client.post("/tts", data={"text": "Multipart."}, files={"reference": ("r.wav", ref, "audio/wav")})
-    assert resp.status_code == 200
-    resp = client.post("/tts", json={"text": "x", "reference": "@@not-base64@@"})
-    assert resp.status_code == 422 and resp.json()["error"]["code"] == "invalid_input"
-    assert client.post("/tts", json={"text": "x", "voice_id": "nobody"}).status_code == 404
-    streamed = client.post("/tts", json={"text": "Streamed reply. Two parts.", "stream": True})
-    assert streamed.status_code == 200 and streamed.content[:4] == b"RIFF"
-
-
 def test_engine_lifecycle(profile, tmp_path) -> None:
-    from twin.settings import load_settings
     from twin.voice.engines import EngineManager
 
     script = tmp_path / "engine.py"
@@ -85,7 +56,7 @@ def test_engine_lifecycle(profile, tmp_path) -> None:
     )
     url_file = tmp_path / "url.txt"
     engines = {"gptsovits": {"command": [sys.executable, str(script), str(url_file)]}}
-    mgr = EngineManager(load_settings(), engines)
+    mgr = EngineManager(profile, engines)
     assert not mgr.status("gptsovits").running
     st = mgr.start("gptsovits")
     try:

@@ -4,6 +4,10 @@ offers (or, without a terminal, creates) a demo profile and prints a key for it.
 from __future__ import annotations
 
 import ipaddress
+import os
+import shutil
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,6 +21,30 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 def register(root: typer.Typer) -> None:
     root.command("serve")(serve)
+
+
+def _shown_path(path: Path) -> str:
+    """`path` relative to the current folder when it is inside it (e.g. .venv/bin/twin), else absolute."""
+    cwd = Path.cwd()
+    try:
+        rel = path.relative_to(cwd)
+    except ValueError:
+        return str(path)
+    if cwd == Path(cwd.anchor):  # relative to / reads worse than the absolute path
+        return str(path)
+    return str(rel) if rel.parts and rel.parts[0].startswith(".") else f"./{rel}"
+
+
+def twin_command() -> str:
+    """How to run twin from this shell: `twin` when that is on PATH and is this install, else the path of
+    this install's script (e.g. .venv/bin/twin), else this interpreter with -m twin."""
+    script = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    on_path = shutil.which("twin")
+    if on_path and (script is None or Path(on_path).resolve() == script):
+        return "twin"
+    if script is not None and script.name == "twin" and script.is_file() and os.access(script, os.X_OK):
+        return _shown_path(script)
+    return f"{_shown_path(Path(sys.executable))} -m twin"
 
 
 def check_bind(host: str, expose: bool) -> bool:
@@ -59,6 +87,7 @@ def serve(
         import uvicorn
 
         from twin.api.config import ServerSettings
+        from twin.api.logs import access_log_config
         from twin.api.main import build_app
     except ImportError as exc:
         raise MissingDependency.for_extra("twin serve", "server", exc.name or "fastapi") from None
@@ -79,13 +108,28 @@ def serve(
         if host not in ("0.0.0.0", "::"):
             server.allowed_hosts.append(host)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    console.print(f"twin is serving on [bold]http://{shown}:{port}/[/bold]  (web UI and API)")
-    console.print(
-        "Get a key with: [cyan]twin keys create --profile NAME[/cyan]  and send it as 'Authorization: Bearer <key>'."
-    )
+    for line in serve_banner(f"http://{shown}:{port}"):
+        console.print(line, soft_wrap=True, highlight=False)
     uvicorn.run(
-        build_app(settings, server), host=host, port=port, log_level="info", proxy_headers=False, server_header=False
+        build_app(settings, server),
+        host=host,
+        port=port,
+        log_level="info",
+        log_config=access_log_config(),
+        proxy_headers=False,
+        server_header=False,
     )
+
+
+def serve_banner(url: str) -> list[str]:
+    """What `twin serve` prints: where it serves, the API reference, and how to get and send a key, one
+    instruction a line (never wrapped inside a command)."""
+    return [
+        f"twin is serving on {url}/  (web UI and API)",
+        f"API reference:   {url}/docs",
+        f"Get a key with:  {twin_command()} keys create --profile NAME",
+        "Send it as:      Authorization: Bearer <key>",
+    ]
 
 
 def _first_run(settings: object, demo: bool | None) -> None:

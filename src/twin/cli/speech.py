@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from twin.cli.common import JsonOpt, ProfileOpt, console, emit_json, handle_errors, resolve_profile, settings
+from twin.cli.common import (
+    JsonOpt,
+    ProfileOpt,
+    console,
+    emit_json,
+    err_console,
+    handle_errors,
+    resolve_profile,
+    settings,
+)
 from twin.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from twin.voice.engines import EngineManager
 
 VoiceOpt = Annotated[str | None, typer.Option("--voice", "-v", help="Voice id (default: the profile's voice).")]
 engine_app = typer.Typer(help="Start, stop and inspect locally installed TTS engines.", no_args_is_help=True)
@@ -60,33 +72,55 @@ def tts_server(
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 8000,
     json_out: JsonOpt = False,
 ) -> None:
-    """Serve POST /tts {text, reference | voice_id} on 127.0.0.1 (one worker, engines kept warm)."""
+    """Serve POST /tts {text, reference | voice_id} on 127.0.0.1 (one worker, engines kept warm).
+
+    Every request but GET /health needs a key of the profile (Authorization: Bearer <key>), like the
+    main server; Host, Origin and body size are checked the same way."""
     try:
         import uvicorn
-    except ImportError:
+
+        from twin.api.tts_server import build_tts_app
+    except ImportError as exc:
         from twin.errors import MissingDependency
 
-        raise MissingDependency.for_extra("twin tts-server", "server", "uvicorn") from None
-    from twin.voice.synth.server import build_tts_app
+        raise MissingDependency.for_extra("twin tts-server", "server", exc.name or "uvicorn") from None
+    from twin.api.logs import access_log_config
+    from twin.cli.serve import twin_command
 
-    app = build_tts_app(resolve_profile(profile))
+    prof = resolve_profile(profile)
+    app = build_tts_app(prof, settings=settings())
+    url = f"http://127.0.0.1:{port}"
+    key_cmd = f"{twin_command()} keys create --profile {prof.name}"
     if json_out:
-        emit_json({"url": f"http://127.0.0.1:{port}", "endpoints": ["POST /tts", "GET /health"]})
-    uvicorn.run(app, host="127.0.0.1", port=port, workers=1, log_level="warning")
+        emit_json(
+            {
+                "url": url,
+                "profile": prof.name,
+                "endpoints": ["POST /tts", "GET /health"],
+                "auth": "Authorization: Bearer <key>",
+                "key_command": key_cmd,
+            }
+        )
+    else:
+        err_console.print(f"twin tts-server for profile '{prof.name}' on {url}", soft_wrap=True, highlight=False)
+        err_console.print(f"Get a key with:  {key_cmd}", soft_wrap=True, highlight=False)
+        err_console.print("Send it as:      Authorization: Bearer <key>", soft_wrap=True, highlight=False)
+    uvicorn.run(app, host="127.0.0.1", port=port, workers=1, log_level="warning", log_config=access_log_config())
 
 
-def _engines(profile: str | None) -> object:
+def _engines(profile: str | None) -> EngineManager:
     from twin.voice.engines import EngineManager
     from twin.voice.synth.config import load_config
 
-    return EngineManager(settings(), load_config(resolve_profile(profile)).engines)
+    prof = resolve_profile(profile)
+    return EngineManager(prof, load_config(prof).engines)
 
 
 @engine_app.command("start")
 @handle_errors
 def engine_start(name: str, profile: ProfileOpt = None, json_out: JsonOpt = False) -> None:
     """Start engine NAME (its command comes from voice/tts.json) and wait until it is healthy."""
-    st = _engines(profile).start(name)  # type: ignore[attr-defined]
+    st = _engines(profile).start(name)
     emit_json(st.to_dict()) if json_out else console.print(f"{name}: running (pid {st.pid})")
 
 
@@ -94,7 +128,7 @@ def engine_start(name: str, profile: ProfileOpt = None, json_out: JsonOpt = Fals
 @handle_errors
 def engine_stop(name: str, profile: ProfileOpt = None, json_out: JsonOpt = False) -> None:
     """Stop engine NAME."""
-    st = _engines(profile).stop(name)  # type: ignore[attr-defined]
+    st = _engines(profile).stop(name)
     emit_json(st.to_dict()) if json_out else console.print(f"{name}: stopped")
 
 
@@ -102,7 +136,7 @@ def engine_stop(name: str, profile: ProfileOpt = None, json_out: JsonOpt = False
 @handle_errors
 def engine_status(name: str, profile: ProfileOpt = None, json_out: JsonOpt = False) -> None:
     """Is engine NAME running and healthy?"""
-    st = _engines(profile).status(name)  # type: ignore[attr-defined]
+    st = _engines(profile).status(name)
     if json_out:
         emit_json(st.to_dict())
     else:
@@ -119,7 +153,7 @@ def engine_logs(
     json_out: JsonOpt = False,
 ) -> None:
     """The last lines of engine NAME's log."""
-    text = _engines(profile).logs(name, lines)  # type: ignore[attr-defined]
+    text = _engines(profile).logs(name, lines)
     emit_json({"engine": name, "log": text}) if json_out else typer.echo(text)
 
 

@@ -3,7 +3,8 @@
 An engine is declared in the profile's tts.json under `engines.<name>` with `command` (argv list), an
 optional `cwd`, `env` and `health_url`. `start` launches it detached with output going to a log file and
 records a pid file (JSON: pid, command, started); `status` checks the pid and the health URL; `stop`
-sends SIGTERM then SIGKILL; `logs` returns the log's tail. State lives under $TWIN_HOME/engines/.
+sends SIGTERM then SIGKILL; `logs` returns the log's tail. State lives in the profile, under
+`<profile>/voice/engines/` (user-only files), so two profiles never share or stop each other's engines.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import httpx
 
 from twin.errors import InvalidInput, NotFound, Timeout, Unavailable
 from twin.ids import check_name
-from twin.settings import Settings
+from twin.profiles import Profile
 
 
 @dataclass
@@ -39,8 +40,8 @@ class EngineStatus:
 
 
 class EngineManager:
-    def __init__(self, settings: Settings, engines: dict[str, dict[str, Any]]) -> None:
-        self.dir = settings.home / "engines"
+    def __init__(self, profile: Profile, engines: dict[str, dict[str, Any]]) -> None:
+        self.dir = profile.voice_dir / "engines"
         self.engines = engines
 
     def _spec(self, name: str) -> dict[str, Any]:
@@ -60,11 +61,12 @@ class EngineManager:
     def log_file(self, name: str) -> Path:
         return self.dir / f"{check_name(name, 'engine name')}.log"
 
-    def _read_pid(self, name: str) -> dict[str, Any] | None:
+    def _read_pid(self, name: str) -> dict[str, Any]:
         try:
-            return json.loads(self.pid_file(name).read_text(encoding="utf-8"))
+            data = json.loads(self.pid_file(name).read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return None
+            return {}
+        return data if isinstance(data, dict) else {}
 
     @staticmethod
     def _alive(pid: int) -> bool:
@@ -91,9 +93,9 @@ class EngineManager:
             return False
 
     def status(self, name: str) -> EngineStatus:
-        info = self._read_pid(name) or {}
+        info = self._read_pid(name)
         pid = info.get("pid")
-        running = bool(pid) and self._alive(int(pid))
+        running = isinstance(pid, int) and pid > 0 and self._alive(pid)
         url = (self.engines.get(name) or {}).get("health_url")
         return EngineStatus(
             name,
@@ -110,9 +112,10 @@ class EngineManager:
         current = self.status(name)
         if current.running:
             return current
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         env = {**os.environ, **{str(k): str(v) for k, v in (spec.get("env") or {}).items()}}
-        with open(self.log_file(name), "ab") as log:
+        log_fd = os.open(self.log_file(name), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with open(log_fd, "ab") as log:
             try:
                 proc = subprocess.Popen(
                     spec["command"],
