@@ -42,3 +42,16 @@ class BreaksMidReply(FakeLLM):
 
 def broken_llm(**kwargs: Any) -> BreaksMidReply:
     return BreaksMidReply(model="breaks")
+
+
+class RecordsClose(FakeLLM):
+    """The fake LLM, remembering whether the server released it."""
+
+    closed: list[str] = []
+
+    async def aclose(self) -> None:
+        RecordsClose.closed.append(self.model)
+
+
+def closing_llm(**kwargs: Any) -> RecordsClose:
+    return RecordsClose(model="closing")

@@ -247,3 +247,20 @@ def test_openapi_declares_errors(env: Env) -> None:
                 assert op.get("security"), path
     assert "413" in schema["paths"]["/api/voice/upload"]["post"]["responses"]
     assert "404" in schema["paths"]["/api/voice/{voice_id}"]["get"]["responses"]
+
+
+def test_engines_are_closed_with_the_app(twin_home) -> None:  # noqa: ANN001
+    import importlib
+
+    from twin.providers import registry
+
+    from .conftest import make_env
+
+    RecordsClose = importlib.import_module("api.helpers").RecordsClose  # the module the registry loads
+    registry.register("llm", "closing", "api.helpers:closing_llm")
+    RecordsClose.closed.clear()
+    e = make_env(twin_home, llm_backend="closing")
+    with e.client:
+        assert e.client.get("/v1/models", headers=e.auth()).json()["data"][0]["id"] == "closing"
+        assert RecordsClose.closed == []
+    assert RecordsClose.closed == ["closing"]

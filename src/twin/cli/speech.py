@@ -212,10 +212,7 @@ def register(root: typer.Typer) -> None:
     root.command("speak")(speak)
     root.command("tts-server")(tts_server)
     root.add_typer(engine_app, name="tts-engine")
-    try:
-        from twin.cli.voice import voice_app
-    except ImportError:  # the voice library's CLI is not installed: host train/eval in our own group
-        voice_app = typer.Typer(help="Voice commands.", no_args_is_help=True)
-        root.add_typer(voice_app, name="voice")
+    from twin.cli.voice import voice_app
+
     voice_app.command("train")(voice_train)
     voice_app.command("eval")(voice_eval)
