@@ -32,7 +32,7 @@ log = logging.getLogger("twin.api")
 # Routes whose bodies carry audio get the larger upload limit.
 UPLOAD_PATHS = ("/api/voice/upload", "/api/tts/clone", "/api/tts/pipeline")
 # The only routes reachable without a key: liveness and the static web UI shell (no data in it).
-PUBLIC_PATHS = ("/api/health", "/", "/ui")
+PUBLIC_PATHS = ("/api/health", "/", "/ui", "/favicon.ico")
 
 
 def build_app(settings: Settings | None = None, server: ServerSettings | None = None, services: Any = None) -> FastAPI:
