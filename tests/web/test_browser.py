@@ -29,7 +29,7 @@ ARGS = [
     "--autoplay-policy=no-user-gesture-required",
 ]
 DRAFT = "Yes to Saturday's hike. I will bring snacks and water. See you at the trailhead at eight."
-expect = sync_api.expect if hasattr(sync_api, "expect") else None
+expect = sync_api.expect
 
 
 class Page:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
+from typing import Any, cast
 
 from twin.api.openai_schemas import (
     AssistantMessage,
@@ -25,7 +26,7 @@ from twin.api.openai_schemas import (
 from twin.api.sse import sse
 from twin.errors import TwinError
 from twin.ids import new_id
-from twin.providers.llm import LLM, ChatResult, LLMOptions, TextDelta
+from twin.providers.llm import LLM, ChatResult, LLMOptions, StreamItem, TextDelta
 
 log = logging.getLogger("twin.api")
 
@@ -161,12 +162,14 @@ async def stream_chunks(
 
     prompt, completion = 0, 0
     for i in range(n):
-        items = llm.stream_chat(messages, options).__aiter__()
-        item = await items.__anext__()
-        yield chunk([ChunkChoice(index=i, delta=Delta(role="assistant", content=""))])
-        while isinstance(item, TextDelta):
-            yield chunk([ChunkChoice(index=i, delta=Delta(content=item.text))])
-            item = await items.__anext__()
+        # Closed as soon as this stream is, so an in-process engine stops generating for a gone client.
+        stream = cast(AsyncGenerator[StreamItem, None], llm.stream_chat(messages, options))
+        async with aclosing(stream) as items:
+            item = await anext(items)
+            yield chunk([ChunkChoice(index=i, delta=Delta(role="assistant", content=""))])
+            while isinstance(item, TextDelta):
+                yield chunk([ChunkChoice(index=i, delta=Delta(content=item.text))])
+                item = await anext(items)
         yield chunk([ChunkChoice(index=i, delta=Delta(), finish_reason=finish_reason(item))])
         prompt, completion = item.usage.prompt_tokens, completion + item.usage.completion_tokens
     yield chunk([], _usage(prompt, completion))

@@ -22,7 +22,7 @@ from twin.api.openai_schemas import (
     ModelList,
     SpeechRequest,
 )
-from twin.api.schemas import BAD_REQUEST, NOT_FOUND, UNAVAILABLE, Responses
+from twin.api.schemas import BAD_REQUEST, NOT_FOUND, SSE_EVENT_SCHEMA, UNAVAILABLE, Responses
 from twin.api.sse import first_then_rest
 from twin.profiles import Profile
 from twin.providers.llm import LLM
@@ -46,11 +46,10 @@ def _services(state: AppState) -> _Services:
     return cast(_Services, state.services)
 
 
-_CHUNK_SCHEMA = {"type": "object", "properties": {"data": {"type": "string"}}, "required": ["data"]}
 _CHAT_DOC: Responses = {
     200: {
         "model": ChatCompletion,
-        "content": {"text/event-stream": {"schema": _CHUNK_SCHEMA}},
+        "content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}},
         "description": "A chat.completion object, or chat.completion.chunk events (then [DONE]) when stream is true.",
     }
 }
