@@ -206,7 +206,7 @@ def choose_voice(profile: Profile, name: str | None, *, aliases: bool = False) -
             None,
             "base",
             f"Spoken in the plain base voice, not yours: this profile has {len(metas)} voice(s) of its own "
-            f"(default: {name_of}). Ask for the default voice, or no voice, to use it.",
+            f"(default: {name_of}). Drop --base (or the voice 'base') to speak in yours.",
         )
     return VoiceChoice(_existing(profile, key), source)
 
