@@ -34,10 +34,10 @@ def _make_read_only(path: Path) -> None:
     if path.is_dir():
         for dirpath, _dirs, files in os.walk(path):
             for f in files:
-                os.chmod(Path(dirpath) / f, 0o444)
-            os.chmod(dirpath, 0o555)
+                os.chmod(Path(dirpath) / f, 0o400)
+            os.chmod(dirpath, 0o500)
     else:
-        os.chmod(path, 0o444)
+        os.chmod(path, 0o400)
 
 
 def _copy_file_hashing(src: Path, dst_dir: Path, digest: hashlib._Hash) -> Path:
