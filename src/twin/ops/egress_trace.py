@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import ipaddress
 import os
 import re
@@ -102,6 +103,19 @@ class EgressReport:
 
 def strace_path() -> str | None:
     return shutil.which("strace")
+
+
+@functools.cache
+def strace_usable() -> bool:
+    """strace is installed and may trace here (a container can forbid ptrace)."""
+    path = strace_path()
+    if path is None:
+        return False
+    try:
+        done = subprocess.run([path, "-f", "-qq", "-e", "trace=none", "--", "true"], capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
 
 
 def _require_strace() -> str:
