@@ -3,7 +3,9 @@ feature. Nothing is built at import time."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,9 +23,11 @@ from twin.api.config import ServerSettings
 from twin.api.deps import AppState, require_key
 from twin.api.schemas import AUTH_RESPONSES
 from twin.api.security import BodyLimit, HostOriginGuard, SecurityHeaders, check_cors_origins
-from twin.errors import TwinError
+from twin.errors import DiskFull, TwinError, is_disk_full
 from twin.keys import KeyStore
 from twin.ops.audit import AuditEvent, AuditLog
+from twin.ops.cleanup import clean_leftovers
+from twin.ops.process import free_space
 from twin.profiles import ProfileManager
 from twin.settings import Settings, load_settings
 
@@ -69,6 +73,7 @@ def build_app(settings: Settings | None = None, server: ServerSettings | None = 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    await asyncio.to_thread(clean_leftovers, app.state.twin.settings)  # what a crashed run left behind
     yield
     app.state.twin.keys.close()
     app.state.twin.audit.close()
@@ -122,7 +127,9 @@ def configure_global_exception_handlers(app: FastAPI) -> None:
         return _error_response(err, exc.status_code)
 
     @app.exception_handler(Exception)
-    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if is_disk_full(exc):
+            return _disk_full(request, exc)
         log.exception("unhandled error", exc_info=exc)
         err = TwinError(
             "The server hit an unexpected error.",
@@ -130,6 +137,21 @@ def configure_global_exception_handlers(app: FastAPI) -> None:
             code="internal_error",
         )
         return _error_response(err, 500)
+
+    async def storage_error(request: Request, exc: Exception) -> JSONResponse:
+        """A full disk is answered here; any other storage error goes on to the catch-all above."""
+        if not is_disk_full(exc):
+            raise exc
+        return _disk_full(request, exc)
+
+    app.add_exception_handler(OSError, storage_error)
+    app.add_exception_handler(sqlite3.Error, storage_error)
+
+
+def _disk_full(request: Request, exc: Exception) -> JSONResponse:
+    log.error("disk full: %s", exc)
+    full = DiskFull.after(free_space(request.app.state.twin.settings.home))
+    return _error_response(full, full.http_status)
 
 
 def _configure_middleware(app: FastAPI, server: ServerSettings) -> None:

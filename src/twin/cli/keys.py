@@ -9,7 +9,6 @@ from rich.table import Table
 
 from twin.cli.common import JsonOpt, ProfileOpt, console, emit_json, err_console, handle_errors, resolve_profile
 from twin.cli.common import settings as load
-from twin.ids import check_name
 from twin.keys import KeyStore
 
 keys_app = typer.Typer(help="Create, list and revoke API keys (one profile per key).", no_args_is_help=True)
@@ -50,7 +49,7 @@ def list_keys(
     """List keys of every profile, or of one (never the keys themselves: id, label, first characters, dates)."""
     store = KeyStore(load())
     try:
-        records = store.list(None if profile is None else check_name(profile, "profile name"))
+        records = store.list(None if profile is None else resolve_profile(profile).name)
     finally:
         store.close()
     if json_out:
@@ -80,7 +79,7 @@ def revoke(
 ) -> None:
     """Revoke a key (with --profile: only if it is that profile's); requests with it get 401 from then on."""
     store = KeyStore(load())
-    record = store.revoke(key_id, None if profile is None else check_name(profile, "profile name"))
+    record = store.revoke(key_id, None if profile is None else resolve_profile(profile).name)
     store.close()
     if json_out:
         emit_json(record.to_dict())

@@ -9,21 +9,20 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from twin.errors import TwinError
+from twin.errors import DiskFull
 from twin.profiles import Profile
 
 _CHUNK = 1 << 20
 
 
+# Space left free after a copy, so the database and the rest of the system can still write.
+RESERVE_BYTES = 64_000_000
+
+
 def _check_space(profile: Profile, needed: int) -> None:
     free = shutil.disk_usage(profile.exports_dir).free
-    if needed > free - 64 * 1024**2:
-        raise TwinError(
-            f"Not enough disk space to keep a copy of the export "
-            f"({needed / 1e6:.0f} MB needed, {free / 1e6:.0f} MB free).",
-            f"Free some space on the disk holding {profile.root}, then run the import again.",
-            code="disk_full",
-        )
+    if needed > free - RESERVE_BYTES:
+        raise DiskFull.for_write("a copy of the export", needed, free, RESERVE_BYTES)
 
 
 def _tree_size(path: Path) -> int:

@@ -8,6 +8,7 @@ a library from a process with a looser umask."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from twin.ops.offline_env import apply_offline_env
@@ -37,3 +38,14 @@ def private_file(path: Path) -> Path:
     os.close(fd)
     os.chmod(path, PRIVATE_FILE)
     return path
+
+
+def free_space(path: Path) -> int | None:
+    """Free bytes on the disk holding `path` (or its nearest existing parent); None if unknown."""
+    for p in (path, *path.parents):
+        if p.exists():
+            try:
+                return shutil.disk_usage(p).free
+            except OSError:
+                return None
+    return None
