@@ -44,7 +44,7 @@ def import_cmd(
     """Copy recordings into the profile's voice library (originals kept untouched, read-only)."""
     from twin.voice.library import import_files
 
-    p = resolve_profile(profile, create=True)
+    p = resolve_profile(profile)
     results = import_files(p, paths, emotion=emotion)
     failed = [r for r in results if r.status == "error"]
     if json_out:
@@ -83,9 +83,15 @@ def prepare_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Clean, normalize, segment, transcribe and score every imported recording."""
+    from twin.voice.library import list_sources
     from twin.voice.prepare import prepare_library
 
     p = resolve_profile(profile)
+    if not list_sources(p):
+        raise InvalidInput(
+            f"Profile '{p.name}' has no recordings to prepare yet.",
+            f"Import recordings first: twin voice import FILE_OR_FOLDER --profile {p.name}",
+        )
 
     def progress(name: str, i: int, n: int) -> None:
         if not json_out and is_tty():
@@ -96,7 +102,7 @@ def prepare_cmd(
         emit_json({"sources": report})
         return
     if not report:
-        console.print("Nothing to prepare (use --force to redo prepared recordings).")
+        console.print("Every imported recording is already prepared (use --force to prepare them again).")
     for r in report:
         if r["status"] == "error":
             err_console.print(f"[red]✗[/red] {r['name']}: {r['error']['message']}", highlight=False)
