@@ -50,7 +50,7 @@ def scripted(profile):
 def test_tts_server_json_multipart_and_errors(scripted) -> None:
     from fastapi.testclient import TestClient
 
-    from twin.voice.audio_io import save_wav
+    from twin.audio.encode import save_wav
     from twin.voice.synth.server import build_tts_app
 
     make_voice(scripted, "owner", tone())

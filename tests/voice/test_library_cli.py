@@ -121,8 +121,8 @@ def _voices(profile, recordings: Path) -> None:
 
 
 def test_reference_upload_bytes_and_bad_reference(profile, say) -> None:
+    from twin.audio.encode import save_wav
     from twin.errors import InvalidInput
-    from twin.voice.audio_io import save_wav
     from twin.voice.profiles import create_voice, get_voice, list_voices, load_embedding, update_voice_meta
 
     path = save_wav(profile.root / "up.wav", build_recording(say, SENTENCES[:3], pause_s=1.0).audio, SR)

@@ -71,7 +71,7 @@ def test_noise_only_recording_yields_no_usable_clips(fast_config) -> None:
 
 
 def test_low_rate_source_warns(say, fast_config) -> None:
-    from twin.voice.audio_io import resample
+    from twin.audio.resample import resample
 
     cfg = fast_config.prepare
     x = resample(say(SENTENCES[0]), SR, 8000)

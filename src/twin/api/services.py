@@ -55,7 +55,7 @@ def decode_reference(data: str) -> bytes:
         raw = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
         raise InvalidInput("reference_audio is not valid base64.", "Encode the audio file's bytes as base64.") from None
-    from twin.voice.audio_io import probe
+    from twin.audio.probe import probe
 
     probe(raw)
     return raw

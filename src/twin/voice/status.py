@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
+from twin.audio.decode import load_audio
 from twin.errors import MissingDependency
 from twin.profiles import Profile
 from twin.voice import library
-from twin.voice.audio_io import load_audio
 from twin.voice.config import VoiceConfig, load_voice_config
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from twin.audio.decode import load_audio
+from twin.audio.encode import save_wav
 from twin.errors import TwinError
 from twin.ids import new_id
 from twin.profiles import Profile
@@ -22,7 +24,6 @@ from twin.providers import registry
 from twin.providers.vad import VADOptions, regions_from_probs
 from twin.store.db import connect
 from twin.voice import library
-from twin.voice.audio_io import load_audio, save_wav
 from twin.voice.config import PrepareConfig, VoiceConfig, load_voice_config
 from twin.voice.prepare import steps
 from twin.voice.prepare.segment import plan_utterances
