@@ -113,7 +113,7 @@ def check_limits(info: AudioInfo, limits: AudioLimits, name: str) -> None:
         raise InvalidInput(f"{name}: the file holds no audio samples.", "Re-export or re-record it.")
     if info.duration_s > limits.max_duration_s:
         raise TooLarge(
-            f"{name}: {info.duration_s:.0f} s is longer than the {limits.max_duration_s:.0f} s limit.",
+            f"{name}: {info.duration_s:.1f} s is longer than the {limits.max_duration_s:g} s limit.",
             "Split the recording into shorter files.",
         )
 
