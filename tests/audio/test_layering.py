@@ -9,6 +9,10 @@
 from __future__ import annotations
 
 import ast
+import importlib.metadata
+import re
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -106,3 +110,35 @@ def test_known_exceptions_are_still_needed(rel: str) -> None:
         {m.split(".")[0] for _, m in _imports(path.read_text(encoding="utf-8"), Path(rel))} if path.is_file() else set()
     )
     assert modules & HEAVY
+
+
+def _declared() -> set[str]:
+    data = tomllib.loads((SRC.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    project = data["project"]
+    reqs = [*project["dependencies"], *(r for extra in project["optional-dependencies"].values() for r in extra)]
+    return {_normal(re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0]) for r in reqs}
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_every_third_party_import_is_declared() -> None:
+    """Each module imported by src/ or tests/ comes from a distribution pyproject.toml names in some extra."""
+    root = SRC.parents[1]
+    local = {"twin", "tests", "speech", "support", "conftest"}
+    owners = importlib.metadata.packages_distributions()
+    declared = _declared()
+    missing, unknown = [], set()
+    for path in sorted([*(root / "src").rglob("*.py"), *(root / "tests").rglob("*.py")]):
+        for line, module in _imports(path.read_text(encoding="utf-8"), Path("x.py")):
+            top = module.split(".")[0]
+            if not top or top in sys.stdlib_module_names or top in local:
+                continue
+            dists = owners.get(top)
+            if not dists:
+                unknown.add(top)  # not installed here: cannot be checked
+            elif not any(_normal(d) in declared for d in dists):
+                missing.append(f"{path.relative_to(root)}:{line} imports {top} ({', '.join(dists)})")
+    assert missing == []
+    assert unknown <= {"pypff", "extract_msg"}, unknown  # optional extras this machine may lack
