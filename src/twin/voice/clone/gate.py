@@ -62,13 +62,14 @@ def score_voice(
 ) -> VoiceScores:
     """How the voice `spec` scores when `engine` converts the same base readings: two specs scored on the
     same readings differ only by their conversion."""
-    details = []
+    details: list[dict[str, Any]] = []
+    wers, sims = [], []
     for text, reading in readings.items():
         s = scorer.score(text, engine.convert(reading, READING_RATE, spec), READING_RATE)
+        wers.append(s.wer or 0.0)
+        sims.append(s.similarity)
         details.append({"text": text, "transcript": s.transcript, "wer": s.wer, "similarity": round(s.similarity, 4)})
-    wer = statistics.fmean(float(d["wer"] or 0.0) for d in details)
-    sim = statistics.fmean(float(d["similarity"]) for d in details)
-    return VoiceScores(round(wer, 4), round(sim, 4), details)
+    return VoiceScores(round(statistics.fmean(wers), 4), round(statistics.fmean(sims), 4), details)
 
 
 def judge(before: VoiceScores, after: VoiceScores, cfg: TrainConfig, compared_with: str) -> GateReport:

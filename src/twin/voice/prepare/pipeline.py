@@ -8,7 +8,7 @@ per-file error and going on when one fails."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,7 +76,7 @@ class PrepareOutput:
 
 
 @contextmanager
-def _timed(timings: dict[str, float], step: str):  # noqa: ANN202 - generator context manager
+def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
     t0 = time.perf_counter()
     try:
         yield
