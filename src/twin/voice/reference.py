@@ -2,8 +2,10 @@
 
 A cloning engine needs 10-30 s of speech. A reference longer than `reference.max_input_s` is refused
 from its header, before anything is decoded. A longer-than-needed one is scanned once at 16 kHz in
-blocks (only the VAD's per-frame speech probabilities are kept), the `reference.max_s` window holding the
-most speech is chosen, and only that window is decoded at the output rate."""
+blocks with the energy VAD (only per-frame speech probabilities are kept), the few `reference.max_s`
+windows holding the most speech are scored again with the configured VAD (silero: it tells speech from
+other loud sounds), and only the best window is decoded at the output rate. Scanning a whole recording
+with silero would cost ten times more for the same choice in the common case."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from twin.voice.config import VoiceConfig
 SCAN_RATE = 16000
 SCAN_BLOCK_S = 30.0
 SNAP_BACK_S = 1.0  # move a window's start back to the pause before it, at most this far
+CANDIDATES = 3  # windows the energy scan proposes for the configured VAD to rank
 
 
 @dataclass
@@ -66,10 +69,27 @@ def load_reference(
     if info.duration_s <= window:
         audio, rate = load_audio(src, sr=sr, limits=config.limits, name=label)
         return ReferenceClip(audio, rate, 0.0, info.duration_s)
-    probs, hop = speech_probabilities(src, config, label, vad)
-    start, speech_s = best_window(probs >= config.prepare.vad.threshold, hop, window)
+    start, speech_s = choose_window(src, config, label, vad)
     audio, rate = load_audio(src, sr=sr, limits=config.limits, name=label, start_s=start, max_s=window)
     return ReferenceClip(audio, rate, start, info.duration_s, speech_s)
+
+
+def choose_window(src: Source, config: VoiceConfig, name: str, vad: VAD | None = None) -> tuple[float, float]:
+    """(start_s, speech_s) of the reference.max_s window with the most speech: candidates from a cheap
+    energy scan of the whole recording, ranked by `vad` (default: the configured VAD)."""
+    window, threshold = config.reference.max_s, config.prepare.vad.threshold
+    probs, hop = speech_probabilities(src, config, name, registry.create("vad", "energy"))
+    candidates = top_windows(probs >= threshold, hop, window, CANDIDATES)
+    fine = vad or registry.create("vad", config.prepare.vad.backend)
+    if fine.name == "energy" or len(candidates) == 1:
+        return candidates[0]
+    scored = []
+    for start, _coarse in candidates:
+        audio, _ = load_audio(src, sr=SCAN_RATE, limits=config.limits, name=name, start_s=start, max_s=window)
+        p, fine_hop = fine.speech_probs(audio, SCAN_RATE)
+        scored.append((float((p >= threshold).sum()) * fine_hop, -start))
+    speech_s, neg_start = max(scored)
+    return -neg_start, speech_s
 
 
 def speech_probabilities(
@@ -97,14 +117,25 @@ def speech_probabilities(
 
 
 def best_window(speech: np.ndarray, hop_s: float, window_s: float) -> tuple[float, float]:
-    """(start_s, speech_s) of the `window_s` stretch with the most speech frames; its start is moved back
-    to the pause just before, when there is one within SNAP_BACK_S, so the first word is not cut."""
+    """(start_s, speech_s) of the `window_s` stretch with the most speech frames (see top_windows)."""
+    return top_windows(speech, hop_s, window_s, 1)[0]
+
+
+def top_windows(speech: np.ndarray, hop_s: float, window_s: float, count: int) -> list[tuple[float, float]]:
+    """Up to `count` non-overlapping `window_s` stretches with the most speech frames, best first, as
+    (start_s, speech_s). Each start is moved back to the pause just before it, when there is one within
+    SNAP_BACK_S, so the first word is not cut."""
     frames = max(1, int(round(window_s / hop_s)))
     if len(speech) <= frames:
-        return 0.0, float(speech.sum()) * hop_s
-    sums = np.convolve(speech.astype(np.int32), np.ones(frames, dtype=np.int32), mode="valid")
-    best = int(np.argmax(sums))
-    start = best
-    while start > 0 and best - start < SNAP_BACK_S / hop_s and speech[start]:
-        start -= 1
-    return start * hop_s, float(sums[best]) * hop_s
+        return [(0.0, float(speech.sum()) * hop_s)]
+    sums = np.convolve(speech.astype(np.int32), np.ones(frames, dtype=np.int32), mode="valid").astype(np.float64)
+    out: list[tuple[float, float]] = []
+    while len(out) < count and np.isfinite(sums).any():
+        best = int(np.argmax(sums))
+        speech_s = float(sums[best]) * hop_s
+        start = best
+        while start > 0 and best - start < SNAP_BACK_S / hop_s and speech[start]:
+            start -= 1
+        out.append((start * hop_s, speech_s))
+        sums[max(0, best - frames + 1) : best + frames] = -np.inf  # no overlap with this one
+    return out
