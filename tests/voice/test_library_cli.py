@@ -152,4 +152,5 @@ def test_prepare_failure_is_per_file(profile, fast_config, recordings: Path, mon
     status = {r["emotion"]: r["status"] for r in report}
     assert status == {"happy": "ok", "sad": "error"}
     assert library.list_clips(profile, emotion="happy")
-    assert library.list_sources(profile, pending_only=True)[0].prepare_error
+    error = json.loads(library.list_sources(profile, pending_only=True)[0].prepare_error or "{}")
+    assert error["message"].startswith("take2.flac: ")  # the user's name for it, not the stored copy's

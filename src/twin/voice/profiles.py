@@ -217,7 +217,7 @@ def _from_library(profile: Profile, out: Path, config: VoiceConfig, encoder: Any
     sr = config.prepare.sample_rate
     for cs in by_emotion.values():
         for c in cs:
-            audio[c.id], _ = load_audio(c.abspath(profile), sr=sr, limits=config.limits)
+            audio[c.id], _ = load_audio(c.abspath(profile), sr=sr, limits=config.limits, name=f"library clip {c.id}")
             embs[c.id] = encoder.embed(audio[c.id], sr)
     centroid = np.mean(np.stack(list(embs.values())), axis=0)
     voice = VoiceProfile(id="", name="", created=_now(), source="library", sample_rate=sr)

@@ -234,7 +234,8 @@ def _prepare_source(
     entry: dict[str, Any] = {"source_id": src.id, "name": src.original_name, "emotion": src.emotion}
     written: list[str] = []
     try:
-        audio, sr = load_audio(library.source_path(profile, src), mono=False, limits=config.limits)
+        path = library.source_path(profile, src)
+        audio, sr = load_audio(path, mono=False, limits=config.limits, name=src.original_name)
         out = prepare_audio(audio, sr, config.prepare, engines, transcribe)
         rows = []
         for c in out.clips:
