@@ -31,7 +31,7 @@ class ResemblyzerEncoder(SpeakerEncoder):
     def embed(self, audio: np.ndarray, sr: int) -> np.ndarray:
         from resemblyzer import preprocess_wav
 
-        from twin.voice.audio_io import resample
+        from twin.audio.resample import resample
 
         self.load()
         x = resample(np.asarray(audio, dtype=np.float32), sr, 16000)

@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from twin.audio.probe import AUDIO_SUFFIXES, AudioInfo, probe
 from twin.errors import InvalidInput, NotFound, TwinError
 from twin.ids import check_id, check_name, new_id
 from twin.profiles import Profile
 from twin.store.db import connect
-from twin.voice.audio_io import AUDIO_SUFFIXES, AudioInfo, probe
 from twin.voice.config import VoiceConfig, load_voice_config
 
 
