@@ -86,28 +86,32 @@ def transcribe(
             f"{movie.name} runs {info.duration_s / 3600:.1f} h; the limit is 6 h.", "Cut it into parts with ffmpeg."
         )
     subs = load_subtitles(subtitles) if subtitles is not None else None  # fail early, before any work
+    options = {
+        "audio_stream": stream.index,
+        "subtitles": _digest(subtitles) if subtitles is not None else None,
+        "subtitle_stream": subtitle_stream,
+        "language": language,
+        "asr": asr,
+    }
     project = find_for_source(profile, movie)
     resumed = project is not None
     if project is None:
         project = new_project(profile, movie.stem, _source_info(movie, info, stream), language)
+    st = project.load().stage("transcribe")
+    if st.status == "done" and st.report.get("options") == options:
+        return project, {**st.report, "skipped": True}
+    args = (movie, info, stream, subtitles, subs, subtitle_stream, language, asr, vad_backend, stt_model, progress)
     with stage(project, "transcribe"):
-        report = _transcribe(
-            project,
-            movie,
-            info,
-            stream,
-            subtitles,
-            subs,
-            subtitle_stream,
-            language,
-            asr,
-            vad_backend,
-            stt_model,
-            progress,
-        )
-    report["resumed"] = resumed
+        report = _transcribe(project, *args)
+    report["resumed"], report["options"] = resumed, options
     project.finish_stage("transcribe", report)
     return project, report
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
 def _transcribe(
