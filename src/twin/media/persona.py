@@ -29,7 +29,8 @@ MIN_EXCHANGES = 3
 _STOP_WORDS = (
     "a an the and or but if of to in on at for with is are was were be been it its this that these those i you he "
     "she we they me him her us them my your his our their do does did not no so as by from up out what which who "
-    "there here then than just very can will would could should have has had am im i'm it's that's don't"
+    "there here then than just very can will would could should have has had am im i'm it's that's don't why how when "
+    "where know anyone everybody somebody anything something really"
 )
 _STOP = frozenset(_STOP_WORDS.split(" "))
 
@@ -101,7 +102,7 @@ def line_stats(lines: list[str], partners: Counter[str]) -> dict[str, Any]:
         "contractions": round(sum(x.count("'") for w in words for x in w) / max(n_words, 1), 3),
         "catchphrases": phrases,
         "frequent_words": [w for w, _ in vocab.most_common(8)],
-        "talks_to": [p for p, _ in partners.most_common(3)],
+        "talks_to": [p for p, _ in partners.most_common(3) if not re.fullmatch(r"S\d+", p)],  # named people only
     }
 
 
