@@ -59,6 +59,9 @@ def transcribe_cmd(
     audio_stream: Annotated[
         int | None, typer.Option("--audio-stream", help="The n-th audio stream (0-based); default the first.")
     ] = None,
+    subtitle_encoding: Annotated[
+        str | None, typer.Option("--subtitle-encoding", help="Text encoding of the subtitles (default: detected).")
+    ] = None,
     language: Annotated[str, typer.Option("--language", "-l", help="Spoken language (ISO 639-1).")] = "en",
     asr: Annotated[
         bool | None, typer.Option("--asr/--no-asr", help="Run speech recognition (default: only without subtitles).")
@@ -71,7 +74,17 @@ def transcribe_cmd(
 
     p = resolve_profile(profile)
     with _progress(json_out) as prog:
-        project, report = transcribe(p, movie, subtitles, subtitle_stream, audio_stream, language, asr, progress=prog)
+        project, report = transcribe(
+            p,
+            movie,
+            subtitles,
+            subtitle_stream,
+            audio_stream,
+            language,
+            asr,
+            progress=prog,
+            subtitle_encoding=subtitle_encoding,
+        )
     if json_out:
         emit_json({"project_id": project.id, **report})
         return

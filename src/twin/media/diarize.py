@@ -27,7 +27,7 @@ WIN_S = 1.5
 HOP_S = 0.75
 MIN_WIN_S = 0.5
 FRAME_S = 0.1
-BLOCK = 128  # windows per checkpoint file
+BLOCK = 32  # windows per checkpoint file
 MAX_CLUSTER_WINDOWS = 2500
 MAX_SPEAKERS = 12
 Region = tuple[float, float]
@@ -61,16 +61,20 @@ def plan_windows(regions: list[Region]) -> list[Region]:
 
 def embed_windows(
     project: Project, encoder: SpeakerEncoder, windows: list[Region], progress: ProgressFn = silent
-) -> np.ndarray:
-    """(n, dim) unit embeddings; rows of NaN where a window could not be embedded. Resumable per block."""
+) -> tuple[np.ndarray, int]:
+    """((n, dim) unit embeddings, NaN rows where a window could not be embedded; windows reused from an
+    interrupted run). Resumable per block."""
     audio = AudioFile(project.audio)
     key = {"encoder": encoder.name, "windows": len(windows), "first": windows[:1], "last": windows[-1:]}
     ck = Checkpoint(project.work_dir, "embeddings", key)
     blocks = []
+    resumed = 0
     for b in range(0, len(windows), BLOCK):
         k = b // BLOCK
         arr = ck.load_array(k)
-        if arr is None:
+        if arr is not None and len(arr) == len(windows[b : b + BLOCK]):
+            resumed += len(arr)
+        else:
             rows = []
             for s, e in windows[b : b + BLOCK]:
                 try:
@@ -82,7 +86,7 @@ def embed_windows(
         blocks.append(arr)
         progress("speaker embeddings", min(len(windows), b + BLOCK), len(windows))
     ck.clear()
-    return np.concatenate(blocks) if blocks else np.zeros((0, encoder.dim), np.float32)
+    return (np.concatenate(blocks) if blocks else np.zeros((0, encoder.dim), np.float32)), resumed
 
 
 def _sklearn() -> Any:

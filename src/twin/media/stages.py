@@ -74,6 +74,7 @@ def transcribe(
     vad_backend: str = "silero",
     stt_model: str = "auto",
     progress: ProgressFn = silent,
+    subtitle_encoding: str | None = None,
 ) -> tuple[Project, dict[str, Any]]:
     """Probe and extract the soundtrack, read the subtitles (file or embedded), detect speech, and run ASR
     when there are no subtitles (or when asr=True). Reuses the project already made from this file."""
@@ -85,7 +86,7 @@ def transcribe(
         raise TooLarge(
             f"{movie.name} runs {info.duration_s / 3600:.1f} h; the limit is 6 h.", "Cut it into parts with ffmpeg."
         )
-    subs = load_subtitles(subtitles) if subtitles is not None else None  # fail early, before any work
+    subs = load_subtitles(subtitles, subtitle_encoding) if subtitles is not None else None  # fail early
     options = {
         "audio_stream": stream.index,
         "subtitles": _digest(subtitles) if subtitles is not None else None,
@@ -232,7 +233,7 @@ def segment(
         regions = load_speech(project)
         windows = plan_windows(regions)
         encoder = open_speaker(speaker_backend)
-        emb = embed_windows(project, encoder, windows, progress)
+        emb, resumed = embed_windows(project, encoder, windows, progress)
         d = diarize(windows, emb, regions, AudioFile(project.audio).duration_s, opt)
         cues = load_cues(project)
         mark_overlaps(d, cue_overlaps(cues))
@@ -247,7 +248,7 @@ def segment(
         )
         save_segments(project, segs)
         segs = refresh(project, segs)
-        report = _segment_report(segs, len(windows), len(d.centroids))
+        report = {**_segment_report(segs, len(windows), len(d.centroids)), "resumed_windows": resumed}
     project.finish_stage("segment", report)
     return report
 

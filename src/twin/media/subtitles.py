@@ -58,8 +58,19 @@ class SubtitleResult:
         }
 
 
-def decode_text(raw: bytes, name: str) -> tuple[str, str]:
-    """(text, encoding): UTF-8/UTF-16 with BOM first, then strict UTF-8, then charset-normalizer's best guess."""
+def decode_text(raw: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
+    """(text, encoding): the given encoding, else UTF-8/UTF-16 with BOM, strict UTF-8, then charset-normalizer.
+
+    Short subtitle files leave several legacy code pages nearly equally plausible; among the guesses
+    about as clean as the best one, the most language-coherent wins (cp1252 on a tie: the usual one)."""
+    if encoding:
+        try:
+            return raw.decode(encoding), encoding
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise ParseError(
+                f"{name}: cannot be read as {encoding} ({type(exc).__name__}).",
+                "Leave out --subtitle-encoding to detect it, or name the right one (e.g. cp1252, latin-1, utf-16).",
+            ) from None
     for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
         if raw.startswith(bom):
             return raw.decode(enc), enc
@@ -71,12 +82,14 @@ def decode_text(raw: bytes, name: str) -> tuple[str, str]:
         from charset_normalizer import from_bytes
     except ImportError:
         raise MissingDependency.for_extra("Reading legacy subtitle encodings", "media", "charset_normalizer") from None
-    best = from_bytes(raw).best()
-    if best is None:
+    matches = list(from_bytes(raw))
+    if not matches:
         raise ParseError(
             f"{name}: cannot tell which text encoding the subtitles use.",
-            "Convert the file to UTF-8 (e.g. `iconv -f cp1252 -t utf-8`) and try again.",
+            "Pass --subtitle-encoding (e.g. cp1252) or convert the file to UTF-8 (iconv -f cp1252 -t utf-8).",
         )
+    floor = min(m.chaos for m in matches) + 0.1
+    best = max((m for m in matches if m.chaos <= floor), key=lambda m: (m.coherence, m.encoding == "cp1252"))
     return str(best), best.encoding
 
 
@@ -119,7 +132,7 @@ def parse_lines(plain: str, actor: str) -> tuple[str | None, list[dict[str, str 
     return speaker or None, lines, multi
 
 
-def load_subtitles(path: Path) -> SubtitleResult:
+def load_subtitles(path: Path, encoding: str | None = None) -> SubtitleResult:
     """Read a subtitle file into cues; a clear error naming the file when nothing usable is in it."""
     try:
         import pysubs2
@@ -132,7 +145,7 @@ def load_subtitles(path: Path) -> SubtitleResult:
             f"{path.name}: {path.stat().st_size} bytes is too large for a subtitle file.",
             "Pass the film's subtitle file (SRT, VTT, ASS), not another file.",
         )
-    text, encoding = decode_text(path.read_bytes(), path.name)
+    text, encoding = decode_text(path.read_bytes(), path.name, encoding)
     try:
         subs = pysubs2.SSAFile.from_string(text)
     except Exception as exc:  # pysubs2 raises several format errors
