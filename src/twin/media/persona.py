@@ -85,12 +85,9 @@ def line_stats(lines: list[str], partners: Counter[str]) -> dict[str, Any]:
     words = [_words(t) for t in lines]
     n_words = sum(len(w) for w in words)
     grams: Counter[str] = Counter()
-    for w in words:
-        for k in (2, 3, 4):
-            for i in range(len(w) - k + 1):
-                g = w[i : i + k]
-                if not all(x in _STOP for x in g):
-                    grams[" ".join(g)] += 1
+    for w in words:  # each expression counted once per line; a pair needs a content word ("the road")
+        seen = {" ".join(w[i : i + k]) for k in (2, 3, 4) for i in range(len(w) - k + 1)}
+        grams.update(g for g in seen if " " in g and (g.count(" ") >= 2 or not all(x in _STOP for x in g.split())))
     phrases = [g for g, c in grams.most_common(40) if c >= 2]
     phrases = [g for g in phrases if not any(g != o and g in o for o in phrases)][:5]
     vocab = Counter(x for w in words for x in w if x not in _STOP and len(x) > 2)
