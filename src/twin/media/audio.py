@@ -66,7 +66,7 @@ class Checkpoint:
 
     def __init__(self, work_dir: Path, stage: str, key: dict[str, Any]) -> None:
         self.dir = work_dir / stage
-        self.key = key
+        self.key = json.loads(json.dumps(key))  # as it reads back (tuples become lists)
         self._ensure()
 
     def _ensure(self) -> None:
