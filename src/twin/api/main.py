@@ -75,11 +75,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def configure_routers(app: FastAPI) -> None:
-    from twin.api.routers import engines, health, openai_compat, speech, voice, web, writing
+    from twin.api.routers import engines, health, media, openai_compat, speech, voice, web, writing
 
     app.include_router(health.router)
     secured = {"dependencies": [Depends(require_key)], "responses": AUTH_RESPONSES}
-    for module in (engines, writing, voice, speech, openai_compat):
+    for module in (engines, writing, voice, speech, openai_compat, media):
         app.include_router(module.router, **secured)
 
     @app.get("/api/openapi.json", include_in_schema=False, dependencies=[Depends(require_key)])
