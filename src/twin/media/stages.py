@@ -22,7 +22,7 @@ from twin.media.audio import AudioFile
 from twin.media.characters import label_names, refresh
 from twin.media.diarize import DiarizeOptions, diarize, embed_windows, mark_overlaps, plan_windows
 from twin.media.progress import ProgressFn, silent
-from twin.media.project import Project, SourceInfo, find_for_source, new_project
+from twin.media.project import Project, ProjectMeta, SourceInfo, find_for_source, new_project
 from twin.media.segments import (
     Segment,
     attach_text,
@@ -142,15 +142,7 @@ def _transcribe(
         sub_file = ffmpeg.extract_subtitle_stream(movie, info, subtitle_stream, project.dir)
         subs = load_subtitles(sub_file)
     if subs is not None and sub_file is not None:
-        copy = project.path(f"subtitles{sub_file.suffix.lower() or '.srt'}")
-        if sub_file.resolve() != copy.resolve():
-            shutil.copyfile(sub_file, copy)
-        meta.subtitles, meta.subtitle_encoding = copy.name, subs.encoding
-        project.write_json(
-            "cues.json",
-            {"source": "subtitles", "file": copy.name, **subs.report(), "items": [c.to_dict() for c in subs.cues]},
-        )
-        report["subtitles"] = subs.report()
+        report["subtitles"] = _keep_subtitles(project, meta, sub_file, subs)
     meta.language = language
     project.save(meta)
     if not project.has("speech.json"):
@@ -169,6 +161,17 @@ def _transcribe(
             "No subtitles and ASR turned off: there is no text to work with.", "Pass --subtitles FILE or drop --no-asr."
         )
     return report
+
+
+def _keep_subtitles(project: Project, meta: ProjectMeta, sub_file: Path, subs: SubtitleResult) -> dict[str, Any]:
+    """Copy the subtitle file into the project and write cues.json."""
+    copy = project.path(f"subtitles{sub_file.suffix.lower() or '.srt'}")
+    if sub_file.resolve() != copy.resolve():
+        shutil.copyfile(sub_file, copy)
+    meta.subtitles, meta.subtitle_encoding = copy.name, subs.encoding
+    items = [c.to_dict() for c in subs.cues]
+    project.write_json("cues.json", {"source": "subtitles", "file": copy.name, **subs.report(), "items": items})
+    return subs.report()
 
 
 def _cues_from_asr(project: Project) -> None:

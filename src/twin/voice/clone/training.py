@@ -87,7 +87,8 @@ def base_audio(base: TTSBackend, text: str) -> np.ndarray:
 
 def split_utterances(utts: list[Utterance], reference_hashes: set[str]) -> tuple[list[Utterance], list[Utterance]]:
     """(train, held_out); clips used for the references (by id or identical bytes) are never held out."""
-    train, held = [], []
+    train: list[Utterance] = []
+    held: list[Utterance] = []
     for u in utts:
         is_ref = u.clip_id in reference_hashes or hashlib.sha256(u.path.read_bytes()).hexdigest() in reference_hashes
         (held if is_held_out(u.clip_id) and not is_ref else train).append(u)
