@@ -2,13 +2,14 @@
 
 Speech regions (VAD) are cut into 1.5 s windows (0.75 s hop), each embedded by the "speaker" provider
 (resemblyzer by default). Windows are clustered with scikit-learn's agglomerative clustering (cosine,
-average linkage) for every candidate speaker count, and the count with the best silhouette wins (one
-speaker when no split is clearly better). The centroids are then refined (nearest-centroid passes) and
-every 0.1 s frame gets the speaker whose centroid its covering windows are closest to: segments are
-cut where that label changes (resegmentation). A window close to two centroids at once, and far
-from the best, holds two voices: those frames are marked as overlap and never exported as one
-character's clip. Clustering sees at most MAX_CLUSTER_WINDOWS windows (evenly sampled) so a
-two-hour film stays in bounded memory; all windows are then assigned to the nearest centroid."""
+average linkage) cut at a distance threshold, which sets the number of speakers; clusters holding too
+few windows to be a speaker are folded into the nearest one. The centroids are then refined
+(nearest-centroid passes) and every 0.1 s frame gets the speaker whose centroid its covering windows
+are closest to: segments are cut where that label changes (resegmentation). A window that sounds
+unlike its speaker and spans a change of speaker holds two voices (or a turn too tight to cut), and
+overlapping subtitle cues say the same: those frames are marked as overlap and never exported as one
+character's clip. Clustering sees at most MAX_CLUSTER_WINDOWS windows (evenly sampled) so a two-hour
+film stays in bounded memory; all windows are then assigned to the nearest centroid."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ Region = tuple[float, float]
 class DiarizeOptions:
     max_speakers: int = MAX_SPEAKERS
     num_speakers: int | None = None  # force a count (when the user knows it)
-    min_silhouette: float = 0.06  # below this, one speaker
+    threshold: float = 0.29  # cosine distance at which clusters stop merging (resemblyzer: same voice ~0.15)
+    min_share: float = 0.02  # a speaker holds at least this share of the windows (else: folded into the nearest)
     overlap_drop: float = 0.05  # a window this far under its cluster's typical similarity, spanning a
     # change of speaker, holds two voices (or a turn too close to cut cleanly): marked as overlap
     min_segment_s: float = 0.4
@@ -98,25 +100,25 @@ def _sklearn() -> Any:
 
 
 def choose_clusters(emb: np.ndarray, opt: DiarizeOptions) -> np.ndarray:
-    """Labels 0..k-1 for the rows of `emb` with an automatically chosen k (silhouette, cosine)."""
-    cluster, metrics = _sklearn()
+    """Labels 0..k-1 for the rows of `emb`, k chosen automatically: agglomerative clustering (cosine, average
+    linkage) cut at a distance threshold, clusters too small to be a speaker folded into the nearest one."""
+    cluster, _ = _sklearn()
     n = len(emb)
     if n < 4:
         return np.zeros(n, dtype=int)
     if opt.num_speakers:
         k = min(opt.num_speakers, n)
         return cluster.AgglomerativeClustering(n_clusters=k, metric="cosine", linkage="average").fit_predict(emb)
-    best_k, best_score, best_labels = 1, -1.0, np.zeros(n, dtype=int)
-    for k in range(2, min(opt.max_speakers, n // 4) + 1):
-        labels = cluster.AgglomerativeClustering(n_clusters=k, metric="cosine", linkage="average").fit_predict(emb)
-        if min(np.bincount(labels)) < 2:
-            continue
-        score = float(metrics.silhouette_score(emb, labels, metric="cosine"))
-        if score > best_score:
-            best_k, best_score, best_labels = k, score, labels
-    if best_score < opt.min_silhouette:
+    labels = cluster.AgglomerativeClustering(
+        n_clusters=None, distance_threshold=opt.threshold, metric="cosine", linkage="average"
+    ).fit_predict(emb)
+    counts = np.bincount(labels)
+    big = np.argsort(counts)[::-1][: opt.max_speakers]
+    big = big[counts[big] >= max(4, int(opt.min_share * n))]
+    if len(big) <= 1:
         return np.zeros(n, dtype=int)
-    return best_labels if best_k > 1 else np.zeros(n, dtype=int)
+    cents = np.stack([_unit(emb[labels == i].mean(axis=0)) for i in big])
+    return np.argmax(emb @ cents.T, axis=1)
 
 
 def refine_centroids(emb: np.ndarray, labels: np.ndarray, min_windows: int = 4, passes: int = 5) -> np.ndarray:
