@@ -146,15 +146,24 @@ def mfcc_kmeans(audio_path: Path, regions: list[tuple[float, float]], k: int) ->
     return [(s, e, f"K{lab}") for (s, e), lab in zip(spans, labels, strict=True)]
 
 
-def clip_scores(scene: sc.Scene, clips: list[dict[str, Any]], who: str) -> tuple[float, float, float]:
-    """(purity, recall, seconds): purity = clip time in `who`'s solo truth / clip time."""
+def clip_scores(scene: sc.Scene, clips: list[dict[str, Any]], who: str) -> dict[str, float]:
+    """purity: the character's solo speech / all speech inside the clips (another voice or an overlap is
+    the impurity; pauses are neither); recall: share of the character's solo speech inside kept clips;
+    solo_share: solo speech / clip time (pauses count against it)."""
     solo = scene.solo_regions(who)
-    inside = total = 0.0
+    others = [(ln.start, ln.end) for ln in scene.lines if ln.speaker != who]
+    own = other = total = 0.0
     for c in clips:
         total += c["end"] - c["start"]
-        inside += sum(max(0.0, min(c["end"], e) - max(c["start"], s)) for s, e in solo)
+        own += sum(max(0.0, min(c["end"], e) - max(c["start"], s)) for s, e in solo)
+        other += sum(max(0.0, min(c["end"], e) - max(c["start"], s)) for s, e in others)
     solo_s = sum(e - s for s, e in solo)
-    return (inside / total if total else 0.0), (inside / solo_s if solo_s else 0.0), total
+    return {
+        "purity": own / (own + other) if own + other else 0.0,
+        "recall": own / solo_s if solo_s else 0.0,
+        "solo_share": own / total if total else 0.0,
+        "seconds": total,
+    }
 
 
 def timed(stats: dict[str, dict[str, Any]], name: str, fn: Callable[[], Any], peak: Peak) -> Any:
