@@ -6,8 +6,9 @@ sixth line, background music and noise, muxed into an mkv; subtitles with an off
 - diarization error rate (pyannote.metrics' DiarizationErrorRate, collar 0.25 s, overlap scored) of
   twin's segment stage and of the peer: k-means on MFCC means per VAD segment, given the true speaker
   count (same VAD regions), the classic simple baseline;
-- purity of the exported clips (share of clip time inside the character's solo speech) and recall
-  (share of the character's solo speech that ends up in kept clips), per character;
+- purity of the exported clips (the character's solo speech over all speech inside them: another
+  voice or an overlap is the impurity) and recall (share of the character's solo speech that ends up
+  in kept clips), per character;
 - alignment error after correcting offset and drift (|aligned cue start - true start|);
 - real-time factor (stage seconds / audio seconds) and peak RSS per stage, without ASR
   (--asr also times speech recognition).
@@ -195,6 +196,7 @@ def main() -> None:
     sc.write_srt(scene, srt, drift=25 / 23.976, offset=2.5)
     film = sc.mux_video(wav, work / "film.mkv")
     truth = [(ln.start, ln.end, ln.speaker) for ln in scene.lines]
+    sc.write_rttm(scene, work / "truth.rttm")
     print(
         f"film: {scene.duration_s / 60:.1f} min, {len(lines)} lines, built in {time.perf_counter() - t0:.0f} s",
         file=sys.stderr,
@@ -230,13 +232,8 @@ def main() -> None:
                 per_char[who] = {"error": str(exc)}
                 continue
             kept = [c.to_dict() for c in clips if c.kept]
-            purity, recall, secs = clip_scores(scene, kept, who)
-            per_char[who] = {
-                "clips": len(kept),
-                "seconds": round(secs, 1),
-                "purity": round(purity, 4),
-                "recall": round(recall, 3),
-            }
+            score = clip_scores(scene, kept, who)
+            per_char[who] = {"clips": len(kept), **{k: round(v, 4) for k, v in score.items()}}
     duration = scene.duration_s
     for v in stats.values():
         v["rtf"] = round(v["seconds"] / duration, 4)
@@ -291,12 +288,13 @@ def print_table(r: dict[str, Any]) -> None:
         f"offset {a['fit']['offset_s']:+.2f} s (true +2.50); "
         f"cue start error median {a['median_error_s']:.3f} s, p90 {a['p90_error_s']:.3f} s"
     )
-    print(f"\n{'character':<10}{'clips':>7}{'seconds':>9}{'purity':>9}{'recall':>9}")
+    print(f"\n{'character':<10}{'clips':>7}{'seconds':>9}{'purity':>9}{'recall':>9}{'solo/clip':>11}")
     for who, c in r["characters"].items():
         if "error" in c:
             print(f"{who:<10}  {c['error'][:70]}")
         else:
-            print(f"{who:<10}{c['clips']:>7}{c['seconds']:>9.1f}{c['purity']:>9.4f}{c['recall']:>9.3f}")
+            row = f"{who:<10}{c['clips']:>7}{c['seconds']:>9.1f}{c['purity']:>9.4f}{c['recall']:>9.3f}"
+            print(f"{row}{c['solo_share']:>11.3f}")
     print(f"\n{'stage':<12}{'seconds':>9}{'RTF':>8}{'peak RSS MB':>13}")
     for name, s in r["stages"].items():
         print(f"{name:<12}{s['seconds']:>9.1f}{s['rtf']:>8.3f}{s['peak_rss_mb']:>13.0f}")
