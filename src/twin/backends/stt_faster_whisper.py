@@ -18,7 +18,7 @@ import numpy as np
 
 from twin.backends.onnx_runtime import onnxruntime
 from twin.errors import InvalidInput, MissingDependency, NotFound
-from twin.providers.stt import STT, Segment, STTCapabilities, STTOptions, Transcript
+from twin.providers.stt import STT, Segment, STTCapabilities, STTOptions, Transcript, Word
 
 _FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # faster-whisper's own fallback schedule
@@ -151,6 +151,11 @@ class FasterWhisperSTT(STT):
                 float(s.end),
                 s.text.strip(),
                 min(1.0, math.exp(s.avg_logprob)) * (1.0 - float(s.no_speech_prob)),
+                tuple(
+                    Word(float(w.start), float(w.end), w.word.strip(), float(w.probability))
+                    for w in (s.words or [])
+                    if w.word.strip()
+                ),
             )
             for s in segs
         ]

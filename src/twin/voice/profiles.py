@@ -147,9 +147,11 @@ def create_voice(
     config: VoiceConfig | None = None,
     encoder: Any = None,
     reference_name: str | None = None,
+    speaker: str | None = None,
 ) -> VoiceProfile:
     """Create a voice from the library or from one reference recording (path or bytes); errors about the
-    recording call it `reference_name` (default: its file name)."""
+    recording call it `reference_name` (default: its file name). `speaker` picks whose library clips are
+    used: None is the owner, a name is a character's clips (from a media export)."""
     if from_library == (reference is not None):
         raise InvalidInput(
             "Give exactly one of --from-library or --reference FILE.",
@@ -163,7 +165,7 @@ def create_voice(
     tmp.mkdir(parents=True, exist_ok=True)
     try:
         if from_library:
-            voice = _from_library(profile, tmp, config, encoder, emotion)
+            voice = _from_library(profile, tmp, config, encoder, emotion, speaker)
         else:
             assert reference is not None
             voice = _from_reference(tmp, reference, config, encoder, emotion, reference_name)
@@ -231,12 +233,16 @@ def _speech_regions(audio: np.ndarray, sr: int, config: VoiceConfig) -> list[tup
     )
 
 
-def _from_library(profile: Profile, out: Path, config: VoiceConfig, encoder: Any, only: str | None) -> VoiceProfile:
+def _from_library(
+    profile: Profile, out: Path, config: VoiceConfig, encoder: Any, only: str | None, speaker: str | None = None
+) -> VoiceProfile:
     ref = config.reference
-    clips = library.list_clips(profile, emotion=only, include_excluded=False)
+    clips = library.list_clips(profile, emotion=only, include_excluded=False, speaker=speaker)
     if not clips:
         raise NotFound(
-            "The voice library has no usable clips" + (f" for '{only}'." if only else "."),
+            "The voice library has no usable clips"
+            + (f" of {speaker}" if speaker else "")
+            + (f" for '{only}'." if only else "."),
             "Import recordings with `twin voice import` and run `twin voice prepare` first.",
         )
     by_emotion: dict[str, list[library.Clip]] = {}

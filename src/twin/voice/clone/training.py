@@ -65,12 +65,12 @@ def is_held_out(clip_id: str) -> bool:
     return int(hashlib.sha256(clip_id.encode()).hexdigest(), 16) % 5 == 0
 
 
-def library_utterances(profile: Profile) -> list[Utterance]:
-    """Usable prepared clips with transcripts, from the voice library."""
+def library_utterances(profile: Profile, speaker: str | None = None) -> list[Utterance]:
+    """Usable prepared clips with transcripts, from the voice library (the owner's unless `speaker` is given)."""
     from twin.voice import library
 
     out = []
-    for clip in library.list_clips(profile, include_excluded=False):
+    for clip in library.list_clips(profile, include_excluded=False, speaker=speaker):
         text = (clip.transcript or "").strip()
         path = clip.abspath(profile)
         if text and path.is_file():
