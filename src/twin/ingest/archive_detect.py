@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from twin.errors import TwinError
 from twin.ingest.archive import SafeArchive
-from twin.ingest.detect import ExportUnit, _format_of
+from twin.ingest.formats import HEAD_BYTES, ExportUnit, fixed_sources, format_of
 from twin.ingest.source import Source
 from twin.settings import IngestLimits
 
@@ -17,7 +18,7 @@ _NESTED = (".zip", ".tgz", ".tar", ".tar.gz")
 
 def _member_source(path: Path, name: str, fmt: str, limits: IngestLimits, folder: str) -> Source:
     # Each source re-opens the archive so units can be read one after another, each with its own budget.
-    def opener():  # type: ignore[no-untyped-def]
+    def opener() -> IO[bytes]:
         archive = SafeArchive(path, limits)
         stream = archive.open_member(name)
         _close = stream.close
@@ -52,8 +53,8 @@ def _classify(archive: SafeArchive) -> tuple[dict[str, list[str]], list[str]]:
             by_format["maildir:" + str(p.parent.parent)].append(m.name)
             continue
         with archive.open_member(m.name) as f:
-            head = f.read(8192)
-        fmt = _format_of(p.name, head)
+            head = f.read(HEAD_BYTES)
+        fmt = format_of(p.name, head)
         if fmt is None and p.name == "mbox" and p.parent.name.lower().endswith(".mbox"):
             fmt = "mbox"  # Apple Mail folder inside an archive
         if fmt is not None:
@@ -87,7 +88,7 @@ def archive_units(path: Path, origin: Path, limits: IngestLimits) -> Iterator[Ex
                 path=f"{path}!{folder}",
                 format="maildir",
                 origin=origin,
-                sources=lambda names=names, folder=folder: (
+                sources=fixed_sources(
                     _member_source(path, n, "maildir", limits, PurePosixPath(folder).name) for n in names
                 ),
             )
@@ -97,7 +98,7 @@ def archive_units(path: Path, origin: Path, limits: IngestLimits) -> Iterator[Ex
                 path=f"{path}!*.eml",
                 format="eml",
                 origin=origin,
-                sources=lambda names=names: (_member_source(path, n, "eml", limits, "") for n in names),
+                sources=fixed_sources(_member_source(path, n, "eml", limits, "") for n in names),
             )
             continue
         for name in names:
@@ -107,7 +108,5 @@ def archive_units(path: Path, origin: Path, limits: IngestLimits) -> Iterator[Ex
                 format=key,
                 origin=origin,
                 size=sizes.get(name),
-                sources=lambda name=name, key=key, folder=folder: iter(
-                    [_member_source(path, name, key, limits, folder)]
-                ),
+                sources=fixed_sources([_member_source(path, name, key, limits, folder)]),
             )
