@@ -1,5 +1,6 @@
 """Keep a read-only copy of every imported export in the profile's exports/ folder, named by content
-digest so the same file is stored once."""
+digest so the same file is stored once. The copy is staged first (hashing while copying) and only
+kept once the import read something from it: a file that yielded nothing leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from twin.errors import TwinError
@@ -49,8 +51,35 @@ def _copy_file_hashing(src: Path, dst_dir: Path, digest: hashlib._Hash) -> Path:
     return Path(tmp)
 
 
-def keep_copy(profile: Profile, origin: Path) -> tuple[str, Path]:
-    """Copy `origin` (file or folder) into exports/<digest16>/<name>, read-only; return (sha256, stored path)."""
+@dataclass
+class StagedCopy:
+    """A finished copy waiting in exports/.staging-*: commit() keeps it, discard() drops it."""
+
+    sha256: str
+    final: Path  # where commit() puts it: exports/<digest16>/<name>
+    _staging: Path
+    _tmp: Path
+
+    def commit(self) -> Path:
+        if not self.final.exists():
+            self.final.parent.mkdir(exist_ok=True)
+            os.replace(self._tmp, self.final)
+            _make_read_only(self.final)
+        self.discard()
+        return self.final
+
+    def discard(self) -> None:
+        if not self._staging.exists():
+            return
+        for dirpath, dirs, _files in os.walk(self._staging):
+            os.chmod(dirpath, 0o700)
+            for d in dirs:
+                os.chmod(Path(dirpath) / d, 0o700)
+        shutil.rmtree(self._staging, ignore_errors=True)
+
+
+def stage_copy(profile: Profile, origin: Path) -> StagedCopy:
+    """Copy `origin` (file or folder) into a staging folder inside exports/, hashing it on the way."""
     profile.exports_dir.mkdir(parents=True, exist_ok=True)
     _check_space(profile, _tree_size(origin) if origin.is_dir() else origin.stat().st_size)
     digest = hashlib.sha256()
@@ -66,18 +95,26 @@ def keep_copy(profile: Profile, origin: Path) -> tuple[str, Path]:
                 os.replace(_copy_file_hashing(f, staging, digest), tmp / rel)
         else:
             tmp = _copy_file_hashing(origin, staging, digest)
-        sha = digest.hexdigest()
-        final_dir = profile.exports_dir / sha[:16]
-        final = final_dir / origin.name
-        if final.exists():
-            return sha, final
-        final_dir.mkdir(exist_ok=True)
-        os.replace(tmp, final)
-        _make_read_only(final)
-        return sha, final
-    finally:
-        for dirpath, dirs, _files in os.walk(staging):
-            os.chmod(dirpath, 0o700)
-            for d in dirs:
-                os.chmod(Path(dirpath) / d, 0o700)
+    except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        raise
+    sha = digest.hexdigest()
+    return StagedCopy(sha, profile.exports_dir / sha[:16] / origin.name, staging, tmp)
+
+
+def copy_dir(profile: Profile, sha256: str) -> Path:
+    """The folder holding the kept copy of the export with this digest."""
+    return profile.exports_dir / sha256[:16]
+
+
+def remove_copy(profile: Profile, sha256: str) -> bool:
+    """Delete the kept copy of an export (it is read-only by design); True when there was one."""
+    folder = copy_dir(profile, sha256)
+    if not folder.is_dir():
+        return False
+    for dirpath, dirs, _files in os.walk(folder):
+        os.chmod(dirpath, 0o700)
+        for d in dirs:
+            os.chmod(Path(dirpath) / d, 0o700)
+    shutil.rmtree(folder)
+    return True
