@@ -12,7 +12,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from support.ingest_cli import CHAT, EML, twin, twin_json, write_chat
+from support.ingest_cli import CHAT, EML, cli_env, twin, twin_json, write_chat
 
 EXPORT_KEYS = {
     "id",
@@ -155,7 +155,7 @@ def test_interrupted_import_completes_without_duplicates(tmp_path: Path, twin_ho
     total = 120_000
     chat = tmp_path / "WhatsApp Chat with Priya.txt"
     _big_chat(chat, total)
-    env = {"TWIN_HOME": str(twin_home), "PATH": "/usr/bin:/bin"}
+    env = cli_env(twin_home)
     proc = subprocess.Popen(
         [sys.executable, "-m", "twin", "ingest", str(chat), "--profile", "me", "--json"],
         env=env,

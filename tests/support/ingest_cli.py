@@ -7,6 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import twin as twin_package
+
+# The CLI in a subprocess runs the same twin sources as the tests (a checkout's src/, or site-packages).
+SOURCES = str(Path(twin_package.__file__).resolve().parents[1])
+
 CHAT = (
     "12/01/2024, 09:15 - Messages and calls are end-to-end encrypted. No one outside of this chat, "
     "not even WhatsApp, can read or listen to them.\n"
@@ -36,9 +41,13 @@ def write_chat(folder: Path, name: str = "WhatsApp Chat with Priya.txt", text: s
     return path
 
 
+def cli_env(home: Path) -> dict[str, str]:
+    return {"TWIN_HOME": str(home), "PATH": "/usr/bin:/bin", "PYTHONUTF8": "1", "PYTHONPATH": SOURCES}
+
+
 def twin(*args: str, home: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in a subprocess."""
-    env = {"TWIN_HOME": str(home), "PATH": "/usr/bin:/bin", "PYTHONUTF8": "1"}
+    env = cli_env(home)
     proc = subprocess.run([sys.executable, "-m", "twin", *args], capture_output=True, text=True, env=env, timeout=300)
     if check and proc.returncode != 0:
         raise AssertionError(f"twin {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
