@@ -189,7 +189,7 @@ def test_migration_links_messages_stored_before_it(tmp_path: Path, twin_home: Pa
     twin_json("ingest", str(write_chat(tmp_path)), "-p", "me", home=twin_home)
     with _db(twin_home) as conn:
         conn.executescript(
-            "DROP TABLE message_sources; DROP INDEX messages_whatsapp_time; "
+            "DROP TRIGGER message_sources_insert; DROP TABLE message_sources; DROP INDEX messages_whatsapp_time; "
             "DELETE FROM schema_migrations WHERE version = 6;"
         )
     profile = ProfileManager(load_settings()).get("me")

@@ -88,8 +88,7 @@ def parse(source: Source, limits: IngestLimits | None = None) -> Iterator[Parsed
     name = source.name.rsplit("!", 1)[-1].replace("\\", "/")
     conversation = f"subtitles:{PurePath(name).stem}"
     with open_text(source, sniff_bytes=_SNIFF_BYTES) as stream:
-        lines = _without_newlines(bounded_lines(stream, limits.max_line_chars))
-        for item in _scan(lines, fmt, limits.max_chat_message_chars):
+        for item in _scan(bounded_lines(stream, limits.max_line_chars), fmt, limits.max_chat_message_chars):
             if isinstance(item, _Bad):
                 yield Skipped(item.reason, f"L{item.line}", item.detail)
             elif not item.text:
@@ -102,11 +101,6 @@ def parse(source: Source, limits: IngestLimits | None = None) -> Iterator[Parsed
                     text=item.text,
                     extra={"start_ms": item.start_ms, "end_ms": item.end_ms, "index": item.index},
                 )
-
-
-def _without_newlines(lines: Iterable[str]) -> Iterator[str]:
-    for line in lines:
-        yield line[:-1] if type(line) is not LongLine and line.endswith("\n") else line
 
 
 def decode(data: bytes) -> str:

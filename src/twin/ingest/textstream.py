@@ -79,15 +79,28 @@ def guess_encoding(data: bytes) -> str:
     return best.encoding
 
 
-def bounded_lines(stream: IO[str], max_chars: int) -> Iterator[str]:
-    """Every line of the stream (newline kept); a line longer than max_chars comes out as a LongLine
-    holding its first max_chars characters. Memory stays within about max_chars whatever the input."""
-    readline = stream.readline
-    cap = max_chars + 1
-    while line := readline(cap):
-        if len(line) < cap or line[-1] == "\n":
-            yield line
-            continue
-        while (more := readline(cap)) and len(more) == cap and more[-1] != "\n":
-            pass
-        yield LongLine(line[:max_chars])
+def bounded_lines(stream: IO[str], max_chars: int, chunk: int = 1 << 16) -> Iterator[str]:
+    """Every line of the stream, without its newline; a line longer than max_chars comes out as a
+    LongLine holding its first max_chars characters. Reads fixed-size chunks and splits them in C,
+    so memory stays within max_chars plus one chunk whatever the input, at full speed."""
+    head, long = "", False  # the start of the current line (from earlier chunks); is it too long already?
+    while data := stream.read(chunk):
+        parts = data.split("\n")
+        rest = parts.pop()  # the unfinished end of this chunk
+        if parts:
+            if long:
+                parts[0] = LongLine(head)
+            elif head:
+                parts[0] = head + parts[0]
+            if max(map(len, parts)) > max_chars:
+                parts = [LongLine(p[:max_chars]) if len(p) > max_chars else p for p in parts]
+            yield from parts
+            head, long = "", False
+        if not long:
+            head += rest
+            if len(head) > max_chars:
+                head, long = head[:max_chars], True
+    if long:
+        yield LongLine(head)
+    elif head:
+        yield head

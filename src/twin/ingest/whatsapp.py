@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePath
 
@@ -222,15 +222,7 @@ def _date(m: re.Match[str], order: str) -> tuple[int, int, int] | None:
     return ymd
 
 
-@dataclass(slots=True)
-class _Pending:
-    """A message whose header line has been read; continuation lines may still follow."""
-
-    lineno: int
-    ts: datetime | None
-    rest: str  # the header line after the timestamp
-    more: list[str] = field(default_factory=list)
-    chars: int = 0
+_Pending = tuple[int, datetime | None, str]  # a message's header: line number, timestamp, text after it
 
 
 class _Reader:
@@ -248,34 +240,38 @@ class _Reader:
     def run(self, lines: Iterable[str]) -> Iterator[ParsedMessage | Skipped]:
         match, max_chars = self.plan.regex.match, self.max_chars
         pending: _Pending | None = None
+        more: list[str] = []  # its continuation lines
+        chars = 0  # its length so far
         dropping = False  # inside a skipped message: its continuation lines go with it
         for lineno, line in enumerate(lines, 1):
             m = match(line)
             if m is None:
                 if pending is not None:
-                    pending.chars += len(line)
-                    if type(line) is LongLine or pending.chars > max_chars:
-                        yield self._skip(pending.lineno, type(line) is LongLine)
-                        pending, dropping = None, True
+                    chars += len(line) + 1
+                    if type(line) is LongLine or chars > max_chars:
+                        yield self._skip(pending[0], type(line) is LongLine)
+                        pending, more, dropping = None, [], True
                     else:
-                        pending.more.append(line)
+                        more.append(line)
                 elif dropping:
                     continue
                 elif type(line) is LongLine:
                     yield self._skip(lineno, True)
-                elif line.strip(loc.INVISIBLE + " \t\r\n"):
+                elif line.strip(loc.INVISIBLE + " \t\r"):
                     yield Skipped("unparseable_line", f"L{lineno}", line.strip()[:120])
                 continue
             if pending is not None:
-                yield _build(pending, self.conversation, self.senders)
+                yield _build(pending, more, self.conversation, self.senders)
+                if more:
+                    more = []
             rest = m.group("rest")
             if type(line) is LongLine or len(rest) > max_chars:
                 yield self._skip(lineno, type(line) is LongLine)
                 pending, dropping = None, True
                 continue
-            pending, dropping = _Pending(lineno, self._timestamp(m), rest, chars=len(rest)), False
+            pending, chars, dropping = (lineno, self._timestamp(m), rest), len(rest), False
         if pending is not None:
-            yield _build(pending, self.conversation, self.senders)
+            yield _build(pending, more, self.conversation, self.senders)
 
     def _skip(self, lineno: int, long_line: bool) -> Skipped:
         if long_line:
@@ -307,8 +303,10 @@ def _hour12(hour: int, p: str) -> int:
     return 0 if hour == 12 else hour
 
 
-def _build(p: _Pending, conversation: str, senders: dict[str, tuple[str, str | None]]) -> ParsedMessage:
-    rest, more = p.rest, p.more
+def _build(
+    p: _Pending, more: list[str], conversation: str, senders: dict[str, tuple[str, str | None]]
+) -> ParsedMessage:
+    lineno, ts, rest = p
     i = rest.find(": ")
     sender: str | None = None
     text = rest
@@ -319,15 +317,15 @@ def _build(p: _Pending, conversation: str, senders: dict[str, tuple[str, str | N
     elif rest.endswith(":") and 1 < len(rest) <= 61:
         sender, text = rest[:-1], ""  # empty first line (a view-once photo leaves just "Name:")
     if more:
-        text = text + "\n" + "".join(more)
+        text = text + "\n" + "\n".join(more)
     marked = has_mark = False
     if not text.isascii():
         marked = text.startswith(("\u200e", "\u200f"))
         has_mark = marked or "\u200e" in text or "\u200f" in text
         text = loc.INVISIBLE_RE.sub("", text)
     text = text.strip()
-    msg = ParsedMessage(f"L{p.lineno}", conversation, None, text, "text", p.ts)
-    if p.ts is None:
+    msg = ParsedMessage(f"L{lineno}", conversation, None, text, "text", ts)
+    if ts is None:
         msg.extra["bad_timestamp"] = True
     if sender is None:
         msg.kind = "system"

@@ -2,7 +2,7 @@
 
 Each message gets a content fingerprint and is written with INSERT OR IGNORE, so re-importing the
 same export adds nothing and an interrupted import (even kill -9) completes when run again; each
-message is also linked to the import that held it (message_sources), new or not. A chat's first
+message is also linked to every import that held it (message_sources), new or not. A chat's first
 batch is checked against the chats already stored (same_chat) before anything is written."""
 
 from __future__ import annotations
@@ -103,10 +103,14 @@ class SourceWriter:
             self._remap = self._resolve_conversation()
         rows = [self._row(m) for m in self._pending]
         with self.conn:
-            before = self.conn.total_changes
+            self.conn.execute("BEGIN IMMEDIATE")  # so the rowid count below sees only this batch
+            top = self.conn.execute("SELECT coalesce(max(rowid), 0) FROM messages").fetchone()[0]
             self.conn.executemany(_INSERT, rows)
-            self.new += self.conn.total_changes - before
-            self.conn.executemany(_LINK, [(self.sha256, r[1]) for r in rows])
+            new = self.conn.execute("SELECT count(*) FROM messages WHERE rowid > ?", (top,)).fetchone()[0]
+            if new < len(rows):
+                # Some were stored before: link them to this import too (new rows are linked by a trigger).
+                self.conn.executemany(_LINK, [(self.sha256, r[1]) for r in rows])
+            self.new += new
         self.messages += len(rows)
         self._pending.clear()
         if self.on_progress:

@@ -10,6 +10,11 @@ CREATE INDEX message_sources_source ON message_sources (source_sha256);
 
 INSERT INTO message_sources (message_id, source_sha256) SELECT id, source_sha256 FROM messages;
 
+-- A new message belongs to the import that stored it; imports that find it again link it themselves.
+CREATE TRIGGER message_sources_insert AFTER INSERT ON messages BEGIN
+    INSERT OR IGNORE INTO message_sources (message_id, source_sha256) VALUES (new.id, new.source_sha256);
+END;
+
 -- Looking a chat's messages up by content (timestamp, sender, text) to recognise a chat already
 -- imported under another file name.
 CREATE INDEX messages_whatsapp_time ON messages (timestamp) WHERE format = 'whatsapp';
