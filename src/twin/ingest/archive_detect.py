@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import IO
 
@@ -37,6 +38,27 @@ def _member_source(path: Path, name: str, fmt: str, limits: IngestLimits, folder
         container=path.name,
         hints={"folder": folder, "member": name},
     )
+
+
+def _many_members(
+    path: Path, names: list[str], fmt: str, limits: IngestLimits, folder: str
+) -> Callable[[], Iterator[Source]]:
+    """The sources of a unit made of many members (a maildir, loose .eml files): the archive is opened
+    and checked once for all of them rather than once per message (a .tgz is decompressed to list its
+    members), and they share one byte budget."""
+
+    def sources() -> Iterator[Source]:
+        with SafeArchive(path, limits) as archive:
+            for name in names:
+                yield Source(
+                    name=f"{path.name}!{name}",
+                    format=fmt,
+                    opener=partial(archive.open_member, name),
+                    container=path.name,
+                    hints={"folder": folder, "member": name},
+                )
+
+    return sources
 
 
 def _classify(archive: SafeArchive) -> tuple[dict[str, list[str]], list[str]]:
@@ -88,9 +110,7 @@ def archive_units(path: Path, origin: Path, limits: IngestLimits) -> Iterator[Ex
                 path=f"{path}!{folder}",
                 format="maildir",
                 origin=origin,
-                sources=fixed_sources(
-                    _member_source(path, n, "maildir", limits, PurePosixPath(folder).name) for n in names
-                ),
+                sources=_many_members(path, names, "maildir", limits, PurePosixPath(folder).name),
             )
             continue
         if key == "eml":
@@ -98,7 +118,7 @@ def archive_units(path: Path, origin: Path, limits: IngestLimits) -> Iterator[Ex
                 path=f"{path}!*.eml",
                 format="eml",
                 origin=origin,
-                sources=fixed_sources(_member_source(path, n, "eml", limits, "") for n in names),
+                sources=_many_members(path, names, "eml", limits, ""),
             )
             continue
         for name in names:
