@@ -183,6 +183,9 @@ def test_interrupted_import_completes_without_duplicates(tmp_path: Path, twin_ho
     report = twin_json("ingest", str(chat), "--profile", "me", home=twin_home)
     assert report["files"][0]["messages"] == total
     assert report["files"][0]["new"] == total - stored
+    exports = twin_home / "profiles" / "me" / "exports"
+    assert not list(exports.glob(".staging-*")), "the killed import's staged copy was left behind"
+    assert len([p for p in exports.rglob("*") if p.is_file()]) == 1
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM messages").fetchone()[0] == total
         assert conn.execute("SELECT count(DISTINCT text) FROM messages").fetchone()[0] == total

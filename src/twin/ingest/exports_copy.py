@@ -4,6 +4,7 @@ kept once the import read something from it: a file that yielded nothing leaves 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -51,14 +52,19 @@ def _copy_file_hashing(src: Path, dst_dir: Path, digest: hashlib._Hash) -> Path:
     return Path(tmp)
 
 
+_OWNER = ".owner"  # inside a staging folder; its lock is held while the import that made it runs
+
+
 @dataclass
 class StagedCopy:
-    """A finished copy waiting in exports/.staging-*: commit() keeps it, discard() drops it."""
+    """A finished copy waiting in exports/.staging-*: commit() keeps it, discard() drops it. The
+    folder stays locked while this import runs, so clean_stale_staging() only removes leftovers."""
 
     sha256: str
     final: Path  # where commit() puts it: exports/<digest16>/<name>
     _staging: Path
     _tmp: Path
+    _lock: int  # open file descriptor holding the staging folder's lock
 
     def commit(self) -> Path:
         if not self.final.exists():
@@ -69,13 +75,45 @@ class StagedCopy:
         return self.final
 
     def discard(self) -> None:
-        if not self._staging.exists():
-            return
-        for dirpath, dirs, _files in os.walk(self._staging):
-            os.chmod(dirpath, 0o700)
-            for d in dirs:
-                os.chmod(Path(dirpath) / d, 0o700)
-        shutil.rmtree(self._staging, ignore_errors=True)
+        if self._lock >= 0:
+            _remove_tree(self._staging)
+            os.close(self._lock)
+            self._lock = -1
+
+
+def _remove_tree(folder: Path) -> None:
+    for dirpath, dirs, _files in os.walk(folder):
+        os.chmod(dirpath, 0o700)
+        for d in dirs:
+            os.chmod(Path(dirpath) / d, 0o700)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _locked_staging(profile: Profile) -> tuple[Path, int]:
+    staging = Path(tempfile.mkdtemp(dir=profile.exports_dir, prefix=".staging-"))
+    fd = os.open(staging / ".owner-new", os.O_CREAT | os.O_WRONLY, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    os.rename(staging / ".owner-new", staging / _OWNER)  # appears already locked: never seen unlocked
+    return staging, fd
+
+
+def clean_stale_staging(profile: Profile) -> int:
+    """Remove staging folders left by an import that was killed (nobody holds their lock); return how many."""
+    removed = 0
+    for folder in profile.exports_dir.glob(".staging-*") if profile.exports_dir.is_dir() else []:
+        try:
+            fd = os.open(folder / _OWNER, os.O_RDONLY)
+        except FileNotFoundError:
+            continue  # being created right now
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _remove_tree(folder)
+            removed += 1
+        except BlockingIOError:
+            pass  # a running import holds it
+        finally:
+            os.close(fd)
+    return removed
 
 
 def stage_copy(profile: Profile, origin: Path) -> StagedCopy:
@@ -83,7 +121,7 @@ def stage_copy(profile: Profile, origin: Path) -> StagedCopy:
     profile.exports_dir.mkdir(parents=True, exist_ok=True)
     _check_space(profile, _tree_size(origin) if origin.is_dir() else origin.stat().st_size)
     digest = hashlib.sha256()
-    staging = Path(tempfile.mkdtemp(dir=profile.exports_dir, prefix=".staging-"))
+    staging, lock = _locked_staging(profile)
     try:
         if origin.is_dir():
             tmp = staging / origin.name
@@ -96,10 +134,11 @@ def stage_copy(profile: Profile, origin: Path) -> StagedCopy:
         else:
             tmp = _copy_file_hashing(origin, staging, digest)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        _remove_tree(staging)
+        os.close(lock)
         raise
     sha = digest.hexdigest()
-    return StagedCopy(sha, profile.exports_dir / sha[:16] / origin.name, staging, tmp)
+    return StagedCopy(sha, profile.exports_dir / sha[:16] / origin.name, staging, tmp, lock)
 
 
 def copy_dir(profile: Profile, sha256: str) -> Path:

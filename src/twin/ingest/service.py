@@ -15,7 +15,7 @@ from pathlib import Path
 
 from twin.errors import TwinError
 from twin.ingest.detect import ExportUnit, detect
-from twin.ingest.exports_copy import StagedCopy, stage_copy
+from twin.ingest.exports_copy import StagedCopy, clean_stale_staging, stage_copy
 from twin.ingest.identity import Inference, Matcher, apply_identity, identity_from_aliases, infer_identity, merge
 from twin.ingest.parsers import parser_for
 from twin.ingest.record import Skipped
@@ -211,6 +211,7 @@ def ingest_paths(
     """Import every path into the profile's store. Errors are reported per file; the batch continues."""
     report = IngestReport()
     conn = connect(profile)
+    clean_stale_staging(profile)  # copies left by an import that was killed
     staged: dict[Path, StagedCopy] = {}
     units: dict[Path, list[tuple[ExportUnit, FileReport]]] = defaultdict(list)
     try:
