@@ -140,20 +140,28 @@ def _ingest_unit(
         raise first_error
 
 
+_LIMIT_REASONS = {
+    "line_too_long": "TWIN_INGEST_MAX_LINE_CHARS",
+    "message_too_large": "TWIN_INGEST_MAX_CHAT_MESSAGE_CHARS or TWIN_INGEST_MAX_MESSAGE_BYTES",
+}
+
+
 def _nothing_read(entry: FileReport) -> None:
     """A file that yielded no message is a failure, with the reasons its contents were skipped."""
     if entry.error is not None or entry.messages:
         return
-    if entry.skipped:
-        reasons = ", ".join(f"{k} ({v})" for k, v in sorted(entry.skipped.items()))
-        entry.error = f"Nothing could be imported from '{entry.path}': everything in it was skipped: {reasons}."
-        entry.hint = (
-            "See the reasons above; limits on line and message sizes are settings (TWIN_INGEST_MAX_LINE_CHARS, "
-            "TWIN_INGEST_MAX_CHAT_MESSAGE_CHARS, TWIN_INGEST_MAX_MESSAGE_BYTES). Nothing was kept from this file."
-        )
-    else:
+    if not entry.skipped:
         entry.error = f"'{entry.path}' holds no messages."
         entry.hint = "Check that it is the export you meant; nothing was kept from it."
+        return
+    reasons = ", ".join(f"{k} ({v})" for k, v in sorted(entry.skipped.items()))
+    entry.error = f"Nothing could be imported from '{entry.path}': everything in it was skipped: {reasons}."
+    limits = [setting for reason, setting in _LIMIT_REASONS.items() if reason in entry.skipped]
+    entry.hint = (
+        f"Parts beyond the size limits were skipped; raise {' and '.join(limits)} to read them."
+        if limits
+        else "Check that it is the export you meant."
+    ) + " Nothing was kept from this file."
 
 
 def _keep_copies(
