@@ -43,60 +43,57 @@ class Chunk(NamedTuple):
     size: int  # its full size in the file (more than len(data) when it was cut)
 
 
-class _Builder:
-    """The chunk being read: counts every byte, keeps the first `cap`."""
-
-    __slots__ = ("start", "size", "kept", "parts", "cap")
-
-    def __init__(self, start: int, cap: int) -> None:
-        self.start, self.size, self.kept, self.cap = start, 0, 0, cap
-        self.parts: list[bytes] = []
-
-    def add(self, data: bytes) -> None:
-        self.size += len(data)
-        room = self.cap - self.kept
-        if room > 0:
-            self.parts.append(data if len(data) <= room else data[:room])
-            self.kept += min(len(data), room)
-
-    def chunk(self) -> Chunk:
-        data = b"".join(self.parts)
-        self.parts = []  # the pieces would otherwise stay alive, doubling memory while the chunk is parsed
-        return Chunk(self.start, data, self.size)
-
-
 def split(stream: IO[bytes], max_bytes: int | None = None) -> Iterator[Chunk]:
     """Each message as a Chunk, From line included; text before the first separator comes out as a
     chunk of its own. Uncut, the chunks concatenated are exactly the input. Memory stays within
     about max_bytes (when given) plus one read piece, whatever the line lengths."""
     cap = max_bytes if max_bytes is not None else 1 << 62
-    cur = _Builder(0, cap)
-    offset = 0
+    parts: list[bytes] = []  # the current chunk's bytes, up to cap of them
+    start = size = offset = 0  # where it starts, its full size, where the next piece starts
     prev_blank = at_line_start = True
     pending: bytes | None = None  # a possible separator, decided by the line after it
-    while piece := stream.readline(_PIECE):
+    readline = stream.readline
+    while piece := readline(_PIECE):
         whole = piece.endswith(b"\n")
-        if not at_line_start:
-            cur.add(piece)  # the rest of a line longer than one piece
-        else:
-            if pending is not None:
-                if _HEADER_LINE.match(piece):
-                    if cur.size:
-                        yield cur.chunk()
-                    cur = _Builder(offset - len(pending), cap)
-                cur.add(pending)
-                pending = None
-            if prev_blank and whole and piece.startswith(b"From "):
-                pending = piece
+        if at_line_start and pending is not None:
+            if _HEADER_LINE.match(piece):
+                if size:
+                    data, parts = b"".join(parts), []  # the pieces must not stay alive while it is parsed
+                    yield Chunk(start, data, size)
+                parts, start, size = [], offset - len(pending), 0
+            size += len(pending)
+            if size <= cap:
+                parts.append(pending)
             else:
-                cur.add(piece)
+                _cut(parts, pending, size, cap)
+            pending = None
+        if at_line_start and prev_blank and whole and piece.startswith(b"From "):
+            pending = piece
+        else:
+            size += len(piece)
+            if size <= cap:
+                parts.append(piece)
+            else:
+                _cut(parts, piece, size, cap)
         prev_blank = at_line_start and whole and piece in _BLANK
         at_line_start = whole
         offset += len(piece)
     if pending is not None:
-        cur.add(pending)
-    if cur.size:
-        yield cur.chunk()
+        size += len(pending)
+        if size <= cap:
+            parts.append(pending)
+        else:
+            _cut(parts, pending, size, cap)
+    if size:
+        data, parts = b"".join(parts), []
+        yield Chunk(start, data, size)
+
+
+def _cut(parts: list[bytes], data: bytes, size: int, cap: int) -> None:
+    """`data` took the chunk past the cap: keep what still fits (once), drop the rest."""
+    room = cap - (size - len(data))
+    if room > 0:
+        parts.append(data[:room])
 
 
 def parse(source: Source, limits: IngestLimits | None = None) -> Iterator[ParsedMessage | Skipped]:
