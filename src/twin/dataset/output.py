@@ -1,22 +1,24 @@
 """Writing a built dataset: ChatML train/val (validated), ShareGPT + dataset_info.json, samples.jsonl
-for review, config.yaml, report.json and report.html. Every file is written atomically."""
+for review, config.yaml, manifest.json (the prompts training and drafting share), style_card.json,
+report.json and report.html. Every file is written atomically."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from twin.dataset.chatml import dataset_info, to_chatml, to_sharegpt, validate_chatml
 from twin.dataset.config import DatasetConfig, dump_config
 from twin.dataset.filters import sample_tokens
 from twin.dataset.records import Sample
-from twin.dataset.report import build_report, render_html
+from twin.dataset.redact import Redactor
+from twin.dataset.report import Redactions, build_report
+from twin.dataset.report_html import render_html
+from twin.dataset.stats import Stats
+from twin.dataset.style import Prompts
 from twin.profiles import write_text_atomic
-
-if TYPE_CHECKING:
-    from twin.dataset.builder import Stats
 
 _STATUS_ORDER = {"train": 0, "val": 1, "unselected": 2, "duplicate": 3, "dropped": 4}
 
@@ -46,20 +48,41 @@ def _review_item(s: Sample, status: str, system: str) -> dict[str, Any]:
     }
 
 
+def dataset_manifest(
+    name: str, cfg: DatasetConfig, prompts: Prompts, train: list[Sample], val: list[Sample]
+) -> dict[str, Any]:
+    """What training, export and drafting read back: the prompt family and each channel's prompt."""
+    written = Counter(s.source for s in train + val)
+    return {
+        "name": name,
+        "format": "chatml",
+        "owner": prompts.owner,
+        "system_template": cfg.system_prompt,
+        "system_prompts": prompts.systems,
+        "main_channel": prompts.main,
+        "style_card": "style_card.json",
+        "samples": {"train": len(train), "val": len(val), "by_channel": dict(sorted(written.items()))},
+        "minimum_samples": cfg.refuse_below,
+    }
+
+
 def write_outputs(
     out_dir: Path,
     name: str,
     cfg: DatasetConfig,
-    system: str,
+    prompts: Prompts,
     train: list[Sample],
     val: list[Sample],
     unselected: list[Sample],
     duplicates: list[Sample],
     review_dropped: list[Sample],
     stats: Stats,
-    redactions: dict[str, int],
+    redactor: Redactor | None,
 ) -> dict[str, Any]:
-    records = {"train": [to_chatml(system, s) for s in train], "val": [to_chatml(system, s) for s in val]}
+    records = {
+        "train": [to_chatml(prompts.for_source(s.source), s) for s in train],
+        "val": [to_chatml(prompts.for_source(s.source), s) for s in val],
+    }
     for recs in records.values():
         for r in recs:
             validate_chatml(r)
@@ -79,19 +102,25 @@ def write_outputs(
         ("duplicate", duplicates),
         ("dropped", review_dropped),
     ]
-    items = [_review_item(s, status, system) for status, group in groups for s in group]
+    items = [_review_item(s, status, prompts.for_source(s.source)) for status, group in groups for s in group]
     items.sort(key=lambda it: (_STATUS_ORDER[it["status"]], it["timestamp"] or "", it["id"]))
     write_text_atomic(out_dir / "samples.jsonl", _jsonl(items))
-    placeholders = _placeholder_counts(records["train"] + records["val"])
+    card = prompts.card.model_dump(mode="json")
+    write_text_atomic(out_dir / "style_card.json", json.dumps(card, ensure_ascii=False, indent=2) + "\n")
+    manifest = dataset_manifest(name, cfg, prompts, train, val)
+    write_text_atomic(out_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
     report = build_report(
         name,
         cfg,
-        system,
+        prompts,
         train,
         val,
         stats,
-        redactions,
-        placeholders,
+        Redactions(
+            redactor.report() if redactor else {},
+            redactor.example_report() if redactor else {},
+            _placeholder_counts(records["train"] + records["val"]),
+        ),
         counts={status: len(group) for status, group in groups},
     )
     write_text_atomic(out_dir / "report.json", json.dumps(report, ensure_ascii=False, indent=2) + "\n")
