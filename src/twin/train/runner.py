@@ -61,17 +61,29 @@ def prepare_run(run: RunDir, cfg: TrainConfig, dataset_dir: Path, dataset_name: 
         "estimate": need,
         "libraries": library_versions(),
     }
-    manifest["system_prompt"] = _common_system_prompt(train_path)
+    manifest.update(training_prompts(dataset_dir, train_path))
     run.write_manifest(manifest)
     return manifest
 
 
-def _common_system_prompt(train_path: Path) -> str | None:
-    """The system message most training conversations use; export serves the model with the same one."""
+def training_prompts(dataset_dir: Path, train_path: Path) -> dict[str, Any]:
+    """The system prompts the training conversations carry, per channel (from the dataset manifest), and
+    the most common one; export and drafting serve the model with the very same text."""
     from collections import Counter
 
     counts = Counter(c[0]["content"] for c in read_jsonl(train_path).conversations if c[0]["role"] == "system")
-    return counts.most_common(1)[0][0] if counts else None
+    common = counts.most_common(1)[0][0] if counts else None
+    out: dict[str, Any] = {"system_prompt": common}
+    manifest_path = dataset_dir / "manifest.json"
+    if manifest_path.is_file():
+        data = json.loads(manifest_path.read_text(encoding="utf-8"))
+        prompts = {ch: p for ch, p in (data.get("system_prompts") or {}).items() if p in counts}
+        if prompts:
+            main = data.get("main_channel") if data.get("main_channel") in prompts else next(iter(prompts))
+            out.update(system_prompts=prompts, main_channel=main, system_prompt=prompts[main])
+    if "system_prompts" not in out and common:
+        out.update(system_prompts={"default": common}, main_channel="default")
+    return out
 
 
 def _load_model(base_path: str, plan: Any, cfg: TrainConfig) -> Any:
