@@ -10,35 +10,51 @@ from pathlib import Path
 from typing import Any
 
 from twin.chat_template import detect_family, jinja_for
-from twin.errors import InvalidInput, MissingDependency
+from twin.errors import InvalidInput
+from twin.profiles import Profile
 from twin.train.base_models import resolve_base
 from twin.train.config import TrainConfig
 from twin.train.data import dataset_files, dataset_hash, read_jsonl, tokenize_split
+from twin.train.extra import require_train_extra
 from twin.train.hardware import available, check_resources, estimate, plan_hardware
 from twin.train.rundir import RunDir, library_versions, now
 
 Event = Callable[[dict[str, Any]], None]
 
 
-def _require_train_extra() -> None:
-    import importlib.util
+def _pick_base(cfg: TrainConfig, plan: Any, run_path: Path, profile: Profile | None) -> dict[str, Any]:
+    """Resolve `base: auto` to the best base present that fits; returns what to record about the choice."""
+    if cfg.base != "auto":
+        return {"requested": cfg.base}
+    from twin.train.base_choice import choose_base
 
-    for module in ("torch", "transformers", "peft", "trl"):
-        if importlib.util.find_spec(module) is None:
-            raise MissingDependency.for_extra("Training", "train", module)
+    per_param = 0.55 if plan.quantization == "nf4" else 2.0 if plan.precision in ("bf16", "fp16") else 4.0
+    choice = choose_base(profile, available(plan, run_path)["memory_bytes"], per_param)
+    cfg.base = choice.spec
+    return {"requested": "auto", "chosen": choice.reason, "label": choice.label, "skipped": choice.skipped}
 
 
-def prepare_run(run: RunDir, cfg: TrainConfig, dataset_dir: Path, dataset_name: str) -> dict[str, Any]:
+def prepare_run(
+    run: RunDir,
+    cfg: TrainConfig,
+    dataset_dir: Path,
+    dataset_name: str,
+    profile: Profile | None = None,
+    on_event: Event | None = None,
+) -> dict[str, Any]:
     """Create the run directory: resolved config, manifest and the chat template; check resources."""
-    _require_train_extra()
+    require_train_extra()
     from transformers import AutoConfig, AutoTokenizer
 
     train_path, val_path = dataset_files(dataset_dir)
-    base = resolve_base(cfg.base)
+    plan = plan_hardware(cfg)
+    picked = _pick_base(cfg, plan, run.path, profile)
+    if on_event and "chosen" in picked:
+        on_event({"event": "base_chosen", "base": picked["label"], "why": picked["chosen"]})
+    base = resolve_base(cfg.base, profile)
     tokenizer = AutoTokenizer.from_pretrained(str(base.path))
     template = jinja_for(tokenizer.chat_template)
     family = detect_family(template)
-    plan = plan_hardware(cfg)
     mcfg = AutoConfig.from_pretrained(str(base.path))
     need = estimate(base.path, cfg, plan, mcfg.num_hidden_layers, mcfg.hidden_size)
     check_resources(need, available(plan, run.path), plan.device)
@@ -55,6 +71,7 @@ def prepare_run(run: RunDir, cfg: TrainConfig, dataset_dir: Path, dataset_name: 
             "checkpoint": str(base.path),
             "gguf": str(base.gguf) if base.gguf else None,
             "architecture": mcfg.model_type,
+            **picked,
         },
         "template": {"family": family.name, "file": run.template_path.name},
         "hardware": plan.to_dict(),
@@ -150,7 +167,7 @@ def _sft_args(run: RunDir, cfg: TrainConfig, plan: Any, has_eval: bool) -> Any:
 
 
 def build_trainer(
-    run: RunDir, on_event: Event | None = None, progress: bool = False
+    run: RunDir, on_event: Event | None = None, progress: bool | str = False
 ) -> tuple[Any, Any, dict[str, Any]]:
     """SFTTrainer, tokenizer and the tokenized splits for a prepared run."""
     from datasets import Dataset
@@ -203,7 +220,7 @@ def _plan_from(manifest: dict[str, Any]) -> Any:
 
 
 def execute_run(
-    run: RunDir, *, resume: bool = False, on_event: Event | None = None, progress: bool = False
+    run: RunDir, *, resume: bool = False, on_event: Event | None = None, progress: bool | str = False
 ) -> dict[str, Any]:
     """Train (or resume), save the adapter, evaluate base vs adapter and write the report."""
     from twin.train.report import write_report
