@@ -67,7 +67,7 @@ def test_build_states_the_minimum_and_review_shows_redactions(profile):
     insert(profile, mixed_rows())
     r = invoke("dataset", "build", "-p", "me", "--force")
     assert r.exit_code == 0, r.output
-    assert "Training needs at least 50 samples" in r.stderr
+    assert "Training needs at least 50 samples" in r.stderr and "dataset: pairing" in r.stderr
     r = invoke("dataset", "review", "-p", "me", "--redactions", "--json")
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)

@@ -31,24 +31,27 @@ ASKS = [
     "Hey! Would you like to come to the cinema with us on {day}?",
     "Hello, just checking whether you got my message about the tickets.",
 ]
+# Per request: what the owner answers (combined with a lead phrase and sometimes a tail, below).
 REPLIES = [
-    "sounds good, see you {day}",
-    "no worries, sending them tonight",
-    "not yet, will look tmrw morning",
-    "sounds good, count me in",
-    "no worries, i'll grab it on the way home",
-    "on it after standup",
-    "yep i'm in, put me down",
-    "should be, will ping you if not",
-    "no worries at all, take your time",
-    "no worries, any time",
-    "yep, it's in my bag, will bring it {day}",
-    "leave at 6 i reckon, traffic is bad",
-    "sounds good, {day} works for me",
-    "saw it, sounds fine to me tbh",
-    "sounds good, which one are we seeing",
-    "got it, no worries, all sorted",
+    ["still on, {day} at 1", "yep still on for {day}", "{day} works, same place as last time"],
+    ["sending them tonight", "will send them after dinner", "they're in your inbox by {day}"],
+    ["not yet, will look tmrw morning", "had a quick look, numbers seem fine", "looking now, give me an hour"],
+    ["count me in", "i'm in, what time", "can't on {day} sadly, next time"],
+    ["i'll grab it on the way home", "will pick it up {day}", "already got it, it's on your desk"],
+    ["on it after standup", "will review it before lunch", "left a few comments on it"],
+    ["i'm in, put me down", "yep coming, put me down for two", "probably, will confirm by {day}"],
+    ["should be ready by {day}", "will be done tonight", "almost there, just the charts left"],
+    ["take your time", "all good, i'll grab a coffee", "see you when you get here"],
+    ["any time", "happy to help, my back hurts tho", "anytime, shout if you need more hands"],
+    ["it's in my bag, will bring it {day}", "yep, i'll drop it off later", "ah yes, sorry, will bring it back"],
+    ["leave at 6 i reckon, traffic is bad", "6 should be fine", "let's say 5:30 to be safe"],
+    ["{day} works for me", "sure, {day} is better anyway", "{day} is fine, same time?"],
+    ["saw it, sounds fine to me tbh", "yep saw it, will call them", "not yet, will read it tonight"],
+    ["which one are we seeing", "i'm in, save me a seat", "can't on {day}, have fun"],
+    ["got it, all sorted", "yep got it, thanks for checking", "got them, we're all set"],
 ]
+LEADS = ["sounds good", "no worries", "yep", "ok cool", "sure thing"]
+TAILS = ["", "", "", " lol", " see you then", " cheers"]
 DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 DAYS_CAP = [d.capitalize() for d in DAYS]
 
@@ -60,9 +63,8 @@ def chat_lines(contact: str, exchanges: int, rng: random.Random, start: datetime
         i = rng.randrange(len(ASKS))
         day = rng.randrange(len(DAYS))
         ask = ASKS[i].format(day=DAYS_CAP[day])
-        reply = REPLIES[(i + rng.randrange(3)) % len(REPLIES)].format(day=DAYS[day])
-        if rng.random() < 0.3:
-            reply += " lol"
+        body = rng.choice(REPLIES[i]).format(day=DAYS[day])
+        reply = f"{rng.choice(LEADS)}, {body}{rng.choice(TAILS)}"
         lines.append(f"{t:%d/%m/%Y, %H:%M} - {contact}: {ask}")
         t += timedelta(minutes=rng.randrange(1, 9))
         lines.append(f"{t:%d/%m/%Y, %H:%M} - {OWNER}: {reply}")

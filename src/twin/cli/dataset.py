@@ -32,10 +32,22 @@ def register(root: typer.Typer) -> None:
     root.add_typer(dataset_app, name="dataset")
 
 
+def _stage_lines() -> ProgressFn:
+    """Off a terminal: one plain line on stderr per stage."""
+    last: list[str] = []
+
+    def update(stage: str, done: int, total: int) -> None:
+        if not last or last[-1] != stage:
+            last.append(stage)
+            err_console.print(f"dataset: {stage}" + (f" ({total})" if total > 1 else ""), highlight=False)
+
+    return update
+
+
 @contextmanager
 def _progress(enabled: bool) -> Iterator[ProgressFn | None]:
     if not enabled:
-        yield None
+        yield _stage_lines()
         return
     with Progress(
         TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console, transient=True
