@@ -8,7 +8,7 @@ adapter ≥ 2× the base's attribution rate and few-shot + style card measurably
 training time and draft tokens/s with the adapter against the base. Prints a table and writes
 bench/results/style.json.
 
-    .venv/bin/python bench/style.py [--steps 60] [--prompts 30] [--exchanges 24]
+    .venv/bin/python bench/style.py [--steps 40] [--prompts 30] [--exchanges 24]
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 TRAIN = {
     "base": "smollm2-135m-instruct",
-    "batch_size": 4,
+    "batch_size": 2,
     "grad_accum": 1,
     "max_seq_len": 160,
-    "learning_rate": 1e-3,
+    "learning_rate": 2e-3,
     "warmup_ratio": 0.0,
     "eval_steps": 1000,
     "save_steps": 1000,
@@ -83,7 +83,7 @@ def train(profile: object, steps: int) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--steps", type=int, default=60)
+    ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--prompts", type=int, default=30)
     ap.add_argument("--exchanges", type=int, default=24, help="Exchanges per synthetic chat (7 chats).")
     args = ap.parse_args()
