@@ -104,6 +104,46 @@ def _prepare(prof: Profile, dataset: str | None, run: str | None, cfg_path: Path
     return rd, cfg
 
 
+def _train(
+    prof: Profile,
+    dataset: str | None,
+    run: str | None,
+    config: Path | None,
+    resume: bool,
+    overrides: dict[str, Any],
+    export_llamafactory: bool,
+    launch: tuple[str, int, str],
+    json_out: bool,
+) -> tuple[Any, dict[str, Any]]:
+    """Prepare (or find the run to resume) and train it locally or under accelerate; (run, report)."""
+    from twin.train.rundir import RunDir
+    from twin.train.runner import execute_run, read_report
+
+    if resume:
+        rd = RunDir(prof.run_dir(run or _latest_incomplete(prof.runs_dir)))
+        rd.manifest()
+    else:
+        rd, cfg = _prepare(prof, dataset, run, config, **overrides)
+        if export_llamafactory:
+            from twin.train.launchers import export_llamafactory as write_lf
+
+            _events()({"event": "llamafactory", **write_lf(rd, cfg, prof.dataset_dir(dataset or ""))})
+    launcher, num_processes, strategy = launch
+    if launcher == "accelerate":
+        from twin.train.launchers import accelerate_command, write_accelerate_config
+
+        cmd = accelerate_command(rd, write_accelerate_config(rd, num_processes, strategy), resume)
+        _events()({"event": "launch", "command": " ".join(cmd)})
+        if _run_to_stderr(cmd) != 0:
+            raise InvalidInput(
+                f"accelerate launch failed for run {rd.path.name}.",
+                f"See the output above; resume with: twin train --resume --run {rd.path.name}",
+            )
+        return rd, read_report(rd)
+    display = "bar" if is_tty() and not json_out else "lines"
+    return rd, execute_run(rd, resume=resume, on_event=_events(), progress=display)
+
+
 def _run_to_stderr(cmd: list[str]) -> int:
     """Run a launcher with its output copied to stderr (stdout is kept for the JSON result)."""
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
@@ -161,34 +201,10 @@ def train(
             f"Unknown launcher/strategy '{launcher}/{strategy}'.",
             "Use --launcher local|accelerate and --strategy ddp|fsdp|deepspeed.",
         )
-    from twin.train.rundir import RunDir
-    from twin.train.runner import execute_run, read_report
-
     prof = resolve_profile(profile)
-    if resume:
-        rd = RunDir(prof.run_dir(run or _latest_incomplete(prof.runs_dir)))
-        rd.manifest()
-    else:
-        overrides = {"base": base, "rank": rank, "epochs": epochs, "max_steps": max_steps, "force": force or None}
-        rd, cfg = _prepare(prof, dataset, run, config, **overrides)
-        if export_llamafactory:
-            from twin.train.launchers import export_llamafactory as write_lf
-
-            _events()({"event": "llamafactory", **write_lf(rd, cfg, prof.dataset_dir(dataset or ""))})
-    if launcher == "accelerate":
-        from twin.train.launchers import accelerate_command, write_accelerate_config
-
-        cmd = accelerate_command(rd, write_accelerate_config(rd, num_processes, strategy), resume)
-        _events()({"event": "launch", "command": " ".join(cmd)})
-        if _run_to_stderr(cmd) != 0:
-            raise InvalidInput(
-                f"accelerate launch failed for run {rd.path.name}.",
-                f"See the output above; resume with: twin train --resume --run {rd.path.name}",
-            )
-        report = read_report(rd)
-    else:
-        display = "bar" if is_tty() and not json_out else "lines"
-        report = execute_run(rd, resume=resume, on_event=_events(), progress=display)
+    overrides = {"base": base, "rank": rank, "epochs": epochs, "max_steps": max_steps, "force": force or None}
+    launch = (launcher, num_processes, strategy)
+    rd, report = _train(prof, dataset, run, config, resume, overrides, export_llamafactory, launch, json_out)
     manifest = rd.manifest()
     if json_out:
         emit_json(

@@ -14,7 +14,7 @@ from twin.dataset.contacts import merge_contacts
 from twin.dataset.dedup import near_duplicate_clusters
 from twin.dataset.instructions import GenerateFn, backtranslate
 from twin.dataset.language import LanguageDetector
-from twin.dataset.output import write_outputs
+from twin.dataset.output import Groups, write_outputs
 from twin.dataset.pairing import pair_all
 from twin.dataset.records import Msg, Sample, read_messages
 from twin.dataset.redact import Redactor
@@ -136,6 +136,28 @@ def owner_name(profile: Profile, cfg: DatasetConfig) -> str:
     return names[0].split()[0] if names else "the owner"
 
 
+def _paired(profile: Profile, name: str, cfg: DatasetConfig, stats: Stats, step: Progress) -> tuple[Any, ...]:
+    """(kept, dropped by review, language detector): messages → filtered samples with one name per contact."""
+    step("reading messages", 0, 1)
+    convs = load_conversations(profile, cfg, stats)
+    step("pairing", 0, len(convs))
+    samples = sorted(pair_all(sorted(convs.items()), cfg), key=lambda s: s.id)
+    stats.pairs.update(s.kind for s in samples)
+    merge_contacts(samples, (m for msgs in convs.values() for m in msgs))
+    step("detecting languages", 0, len(convs))
+    detector = LanguageDetector()
+    langs = detect_languages(convs, cfg, stats, detector)
+    reviewed = set(ReviewService(profile, name).dropped())
+    kept, review_dropped = apply_filters(samples, cfg, langs, reviewed, stats)
+    return kept, review_dropped, detector
+
+
+def _redactor(cfg: DatasetConfig) -> Redactor | None:
+    if not cfg.redact:
+        return None
+    return Redactor(types=cfg.redact_types, allow_list=cfg.allow_list, examples_per_type=cfg.redaction_examples)
+
+
 def build_dataset(
     profile: Profile,
     name: str,
@@ -148,26 +170,11 @@ def build_dataset(
     """Build datasets/<name>/ and return its report. Raises InvalidInput when too few samples remain
     (below cfg.refuse_below) unless `force`."""
     step = progress or _noop
-    out_dir = profile.dataset_dir(name)
     stats = Stats()
-    step("reading messages", 0, 1)
-    convs = load_conversations(profile, cfg, stats)
-    step("pairing", 0, len(convs))
-    samples = sorted(pair_all(sorted(convs.items()), cfg), key=lambda s: s.id)
-    stats.pairs.update(s.kind for s in samples)
-    merge_contacts(samples, (m for msgs in convs.values() for m in msgs))
-    step("detecting languages", 0, len(convs))
-    detector = LanguageDetector()
-    langs = detect_languages(convs, cfg, stats, detector)
-    reviewed = set(ReviewService(profile, name).dropped())
-    kept, review_dropped = apply_filters(samples, cfg, langs, reviewed, stats)
+    kept, review_dropped, detector = _paired(profile, name, cfg, stats, step)
     step("redacting", 0, len(kept))
     owner = owner_name(profile, cfg)
-    redactor = (
-        Redactor(types=cfg.redact_types, allow_list=cfg.allow_list, examples_per_type=cfg.redaction_examples)
-        if cfg.redact
-        else None
-    )
+    redactor = _redactor(cfg)
     sys_tokens = F.estimate_tokens(cfg.system_prompt.replace("{owner}", owner)) + _SYSTEM_RESERVE
     kept = redact_and_budget(kept, cfg, redactor, sys_tokens, stats)
     review_dropped = redact_and_budget(review_dropped, cfg, redactor, sys_tokens, Stats())
@@ -186,19 +193,8 @@ def build_dataset(
     chosen_ids = {s.id for s in chosen}
     unselected = [s for s in kept if s.id not in chosen_ids]
     step("writing", 0, 1)
-    return write_outputs(
-        out_dir,
-        name,
-        cfg,
-        prompts,
-        train,
-        val,
-        unselected,
-        duplicates,
-        review_dropped,
-        stats,
-        redactor,
-    )
+    groups = Groups(train, val, unselected, duplicates, review_dropped)
+    return write_outputs(profile.dataset_dir(name), name, cfg, prompts, groups, stats, redactor)
 
 
 MORE_DATA_HINT = (

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,23 +67,27 @@ def dataset_manifest(
     }
 
 
-def write_outputs(
-    out_dir: Path,
-    name: str,
-    cfg: DatasetConfig,
-    prompts: Prompts,
-    train: list[Sample],
-    val: list[Sample],
-    unselected: list[Sample],
-    duplicates: list[Sample],
-    review_dropped: list[Sample],
-    stats: Stats,
-    redactor: Redactor | None,
-) -> dict[str, Any]:
-    records = {
-        "train": [to_chatml(prompts.for_source(s.source), s) for s in train],
-        "val": [to_chatml(prompts.for_source(s.source), s) for s in val],
-    }
+@dataclass
+class Groups:
+    """Every sample of a build by where it ended up."""
+
+    train: list[Sample]
+    val: list[Sample]
+    unselected: list[Sample]
+    duplicates: list[Sample]
+    review_dropped: list[Sample]
+
+    def by_status(self) -> list[tuple[str, list[Sample]]]:
+        return [
+            ("train", self.train),
+            ("val", self.val),
+            ("unselected", self.unselected),
+            ("duplicate", self.duplicates),
+            ("dropped", self.review_dropped),
+        ]
+
+
+def _write_splits(out_dir: Path, records: dict[str, list[dict[str, Any]]]) -> None:
     for recs in records.values():
         for r in recs:
             validate_chatml(r)
@@ -93,37 +98,41 @@ def write_outputs(
         write_text_atomic(
             out_dir / f"{split_name}_sharegpt.json", json.dumps(sharegpt, ensure_ascii=False, indent=1) + "\n"
         )
+
+
+def _write_json(path: Path, data: Any) -> None:
+    write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def write_outputs(
+    out_dir: Path,
+    name: str,
+    cfg: DatasetConfig,
+    prompts: Prompts,
+    groups: Groups,
+    stats: Stats,
+    redactor: Redactor | None,
+) -> dict[str, Any]:
+    records = {
+        split: [to_chatml(prompts.for_source(s.source), s) for s in samples]
+        for split, samples in (("train", groups.train), ("val", groups.val))
+    }
+    _write_splits(out_dir, records)
     write_text_atomic(out_dir / "dataset_info.json", json.dumps(dataset_info(name), indent=2) + "\n")
     write_text_atomic(out_dir / "config.yaml", dump_config(cfg))
-    groups = [
-        ("train", train),
-        ("val", val),
-        ("unselected", unselected),
-        ("duplicate", duplicates),
-        ("dropped", review_dropped),
-    ]
-    items = [_review_item(s, status, prompts.for_source(s.source)) for status, group in groups for s in group]
+    items = [_review_item(s, status, prompts.for_source(s.source)) for status, g in groups.by_status() for s in g]
     items.sort(key=lambda it: (_STATUS_ORDER[it["status"]], it["timestamp"] or "", it["id"]))
     write_text_atomic(out_dir / "samples.jsonl", _jsonl(items))
-    card = prompts.card.model_dump(mode="json")
-    write_text_atomic(out_dir / "style_card.json", json.dumps(card, ensure_ascii=False, indent=2) + "\n")
-    manifest = dataset_manifest(name, cfg, prompts, train, val)
-    write_text_atomic(out_dir / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
-    report = build_report(
-        name,
-        cfg,
-        prompts,
-        train,
-        val,
-        stats,
-        Redactions(
-            redactor.report() if redactor else {},
-            redactor.example_report() if redactor else {},
-            _placeholder_counts(records["train"] + records["val"]),
-        ),
-        counts={status: len(group) for status, group in groups},
+    _write_json(out_dir / "style_card.json", prompts.card.model_dump(mode="json"))
+    _write_json(out_dir / "manifest.json", dataset_manifest(name, cfg, prompts, groups.train, groups.val))
+    redactions = Redactions(
+        redactor.report() if redactor else {},
+        redactor.example_report() if redactor else {},
+        _placeholder_counts(records["train"] + records["val"]),
     )
-    write_text_atomic(out_dir / "report.json", json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    counts = {status: len(g) for status, g in groups.by_status()}
+    report = build_report(name, cfg, prompts, groups.train, groups.val, stats, redactions, counts=counts)
+    _write_json(out_dir / "report.json", report)
     write_text_atomic(out_dir / "report.html", render_html(report))
     return report
 

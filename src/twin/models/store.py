@@ -136,7 +136,8 @@ def safe_name(text: str) -> str:
     return name or "model"
 
 
-def _gguf_info(path: Path) -> dict[str, str | int | None]:
+def _gguf_info(path: Path) -> tuple[str | None, str | None]:
+    """(architecture, chat template family) of a GGUF model; refuses adapters and other files."""
     try:
         meta = read_header(path)
     except (ValueError, OSError) as exc:
@@ -150,7 +151,8 @@ def _gguf_info(path: Path) -> dict[str, str | int | None]:
         )
     template = meta.get("tokenizer.chat_template") or ""
     family = "llama3" if "<|start_header_id|>" in template else "chatml" if "<|im_start|>" in template else None
-    return {"architecture": meta.get("general.architecture"), "family": family}
+    arch = meta.get("general.architecture")
+    return (str(arch) if arch else None), family
 
 
 def add_local(profile: Profile, path: Path, name: str | None = None) -> ModelRecord:
@@ -160,8 +162,8 @@ def add_local(profile: Profile, path: Path, name: str | None = None) -> ModelRec
     if (folder(profile, name) / RECORD).is_file():
         raise AlreadyExists(f"A model named '{name}' exists already.", "Pick another --name.")
     if path.is_file() and path.suffix.lower() == ".gguf":
-        info = _gguf_info(path)
-        record = ModelRecord(name=name, kind="local_gguf", model_gguf=str(path), **info)  # type: ignore[arg-type]
+        arch, family = _gguf_info(path)
+        record = ModelRecord(name=name, kind="local_gguf", model_gguf=str(path), architecture=arch, family=family)
     elif path.is_dir() and (path / "config.json").is_file():
         cfg = json.loads((path / "config.json").read_text(encoding="utf-8"))
         record = ModelRecord(

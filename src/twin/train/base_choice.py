@@ -13,7 +13,7 @@ from pathlib import Path
 
 from twin.errors import NotFound
 from twin.profiles import Profile
-from twin.train.base_models import ALIASES, hf_cache_snapshot, packaged_gguf
+from twin.train.aliases import ALIASES, hf_cache_snapshot, packaged_gguf
 
 # Aliases in order of preference for a personal style LoRA (quality first, then size).
 PREFERENCE = [

@@ -99,6 +99,18 @@ def _fresh_workdir() -> Path:
     return Path(tempfile.mkdtemp(prefix="smoke-", dir=cache_dir()))
 
 
+def _generate(llama_cpp: Any, base_gguf: Path, lora: Path) -> tuple[str, int]:
+    """Greedy reply to a fixture prompt through llama.cpp with the GGUF LoRA applied."""
+    llm = llama_cpp.Llama(model_path=str(base_gguf), lora_path=str(lora), n_ctx=256, verbose=False, seed=0)
+    messages: list[Any] = [
+        {"role": "system", "content": "You write like the owner."},
+        {"role": "user", "content": FIXTURE[1][0]},
+    ]
+    out: Any = llm.create_chat_completion(messages=messages, max_tokens=12, temperature=0)
+    llm.close()
+    return out["choices"][0]["message"]["content"] or "", int(out["usage"]["completion_tokens"])
+
+
 def run_smoke(on_event: Callable[[dict[str, Any]], None] | None = None, steps: int = 16) -> dict[str, Any]:
     """Train, convert, load and generate; raises Unavailable when the result is not real text."""
     emit = on_event or (lambda _e: None)
@@ -138,14 +150,7 @@ def run_smoke(on_event: Callable[[dict[str, Any]], None] | None = None, steps: i
         model_to_gguf(base, base_gguf, template=template, tokenizer_gguf=qwen2_vocab_gguf(), f16=False)
     artifacts.update(lora_gguf=str(lora), base_gguf=str(base_gguf))
     step("gguf", lora=str(lora), base=str(base_gguf))
-    llm = llama_cpp.Llama(model_path=str(base_gguf), lora_path=str(lora), n_ctx=256, verbose=False, seed=0)
-    messages: list[Any] = [
-        {"role": "system", "content": "You write like the owner."},
-        {"role": "user", "content": FIXTURE[1][0]},
-    ]
-    out: Any = llm.create_chat_completion(messages=messages, max_tokens=12, temperature=0)
-    llm.close()
-    text, tokens = out["choices"][0]["message"]["content"] or "", out["usage"]["completion_tokens"]
+    text, tokens = _generate(llama_cpp, base_gguf, lora)
     step("generate", tokens=tokens, text=text)
     if not real_text(text):
         raise Unavailable(
