@@ -170,12 +170,18 @@ def build_trainer(
     run: RunDir, on_event: Event | None = None, progress: bool | str = False
 ) -> tuple[Any, Any, dict[str, Any]]:
     """SFTTrainer, tokenizer and the tokenized splits for a prepared run."""
+    import datasets
+    import transformers
     from datasets import Dataset
     from transformers import AutoTokenizer, PrinterCallback
     from trl import SFTTrainer
 
     from twin.train.progress import RunCallback
 
+    # The libraries' own bars ("Truncating train dataset", "Loading weights") would flood logs; twin
+    # reports training progress itself.
+    datasets.disable_progress_bars()
+    transformers.utils.logging.disable_progress_bar()
     cfg, manifest = run.load_config(), run.manifest()
     base_path = manifest["base"]["checkpoint"]
     template = run.template_path.read_text(encoding="utf-8")
