@@ -96,6 +96,9 @@ def main() -> None:
         profile = build(home, args.exchanges)
         trained = train(profile, args.steps)
         report = evaluate(build_setup(profile, "bench"), args.prompts, MiniLM())  # type: ignore[arg-type]
+        drafts = Path(report["folder"]) / "drafts.jsonl"
+        (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
+        (ROOT / "bench" / "results" / "style-drafts.jsonl").write_bytes(drafts.read_bytes())
     v = report["variants"]
     result = {
         "base_model": report["base_model"],
@@ -106,6 +109,7 @@ def main() -> None:
         "classifier_balanced_accuracy": report["classifier"]["balanced_accuracy"],
         "variants": v,
         "ratios_vs_base": report["ratios"],
+        "owner_probability_ratios_vs_base": report["probability_ratios"],
         "goals": {
             "adapter_at_least_2x_base": (report["ratios"].get("adapter_vs_base") or 0) >= 2
             or v["adapter"]["attributed_to_owner"] > 2 * v["base"]["attributed_to_owner"],

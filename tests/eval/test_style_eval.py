@@ -97,3 +97,12 @@ def test_cli_eval_style_json(owner_profile, monkeypatch: pytest.MonkeyPatch) -> 
     assert "eval: classifier" in res.stderr
     res = CliRunner().invoke(app, ["eval", "style", "-p", "me", "--dataset", "nope", "--json"])
     assert res.exit_code == 2 and "twin dataset build" in json.loads(res.stdout)["error"]["hint"]
+
+
+def test_preamble_and_refusal_are_told_from_the_owners_own_openers() -> None:
+    from twin.eval.metrics import wrapped
+
+    assert wrapped("Sure! Here's a draft:\n\nsee you at 6")
+    assert wrapped("As an AI language model, I can't write that.")
+    assert not wrapped("sure thing, see you at 6")  # how this owner starts a reply
+    assert not wrapped("ok cool, i'll bring the charger")

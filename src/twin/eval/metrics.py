@@ -11,12 +11,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from twin.style.card import ChannelStyle, StyleCard, card_distance, measure_channel
-from twin.writing.cleanup import clean_draft
+from twin.writing.cleanup import strip_preamble
 
-_PREAMBLE = re.compile(
-    r"^\W*(?:sure|certainly|of course|absolutely|okay|ok|great question|here(?:'s| is)|below is|as requested)\b",
-    re.IGNORECASE,
-)
 _REFUSAL = re.compile(
     r"\b(?:as an ai|language model|i can(?:no|')t (?:help|assist|write|do that)|i(?:'m| am) (?:sorry, but|unable|not "
     r"able to)|i don't have (?:personal|access))",
@@ -41,9 +37,10 @@ class Generated:
 
 
 def wrapped(raw: str) -> bool:
-    """A preamble or a refusal instead of (or around) the draft itself."""
+    """A preamble line ("Sure! Here's a draft:", the cleaner's own rule, so an owner who starts with "sure
+    thing, …" is not counted) or a refusal instead of the draft."""
     text = raw.strip()
-    return bool(_PREAMBLE.match(text) or _REFUSAL.search(text)) or clean_draft(text) != text
+    return strip_preamble(text) != text or bool(_REFUSAL.search(text))
 
 
 def similarities(embedder: Embedder | None, drafts: Sequence[str], references: Sequence[str]) -> list[float] | None:

@@ -45,7 +45,12 @@ def render_markdown(report: dict[str, Any], drafts: list[dict[str, Any]], sample
     lines.append("")
     for key, value in report["ratios"].items():
         name = key.removesuffix("_vs_base")
-        lines.append(f"- {LABELS.get(name, name)}: {'—' if value is None else f'{value}×'} the base model's rate.")
+        prob = report.get("probability_ratios", {}).get(key)
+        rate = "— (the base is never read as you)" if value is None else f"{value}×"
+        lines.append(
+            f"- {LABELS.get(name, name)}: {rate} the base model's rate"
+            + (f"; mean P(you) {prob}× the base's." if prob is not None else ".")
+        )
     lines += [f"- {n}" for n in report["notes"]]
     lines += ["", f"Similarity: {report['embedding_similarity']}. Style distance: 0 = your habits, 1 = opposite.", ""]
     lines += [

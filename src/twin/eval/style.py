@@ -158,6 +158,12 @@ def _write(
         "ratios": {
             f"{name}_vs_base": _ratio(t["attributed_to_owner"], base) for name, t in table.items() if name != "base"
         },
+        # finite even when the base is never read as the owner
+        "probability_ratios": {
+            f"{name}_vs_base": _ratio(t["mean_owner_probability"], table["base"]["mean_owner_probability"])
+            for name, t in table.items()
+            if name != "base" and "base" in table
+        },
         "embedding_similarity": "all-MiniLM-L6-v2" if emb else "unavailable (no embeddings backend installed)",
         "notes": _notes(setup, table, len(prompts)),
         "folder": str(out_dir),

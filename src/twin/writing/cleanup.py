@@ -111,6 +111,11 @@ def _strip_fences(t: str) -> str:
     return body[: close.start()].rstrip() + ("\n\n" + after if after else "")
 
 
+def strip_preamble(text: str) -> str:
+    """The text without a leading "Sure! Here's a draft:" line (the text itself when it has none)."""
+    return _strip_preamble(text.strip())
+
+
 def _strip_preamble(t: str, allow_empty: bool = False) -> str:
     for _ in range(2):  # "Sure!\nHere's a draft:\n…"
         m = _PREAMBLE_LINE.match(t) or _PREAMBLE_INLINE.match(t)
