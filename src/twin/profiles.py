@@ -77,7 +77,8 @@ class Profile:
 
     @property
     def models_dir(self) -> Path:
-        return self.root / "exports" / "models"
+        """Exported and registered writing models (kept apart from the imported originals in exports/)."""
+        return self.root / "models"
 
     @property
     def voice_dir(self) -> Path:

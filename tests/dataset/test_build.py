@@ -13,7 +13,7 @@ from twin.dataset.review import ReviewService
 from twin.errors import InvalidInput, NotFound
 from twin.providers import registry
 
-from .helpers import BASE, chat_corpus, insert, row
+from .helpers import BASE, REPLIES, chat_corpus, insert, row
 
 CFG = DatasetConfig(refuse_below=10, warn_below=20)
 
@@ -102,8 +102,12 @@ def test_build_writes_valid_private_dataset(profile):
     assert drops["language_de"] == 1
     assert report["messages"]["dropped"] == {"flag_list": 2, "kind_media": 1}
     assert report["redactions"]["EMAIL"] >= 1 and report["redactions"]["PHONE"] >= 1
-    everything = b"".join(out.values()).decode()
-    assert "ana.friend@example.org" not in everything and "7946 0958" not in everything
+    training = b"".join(v for k, v in out.items() if not k.startswith("report.")).decode()
+    assert "ana.friend@example.org" not in training and "7946 0958" not in training
+    # the report shows what was changed, before → after, so the owner can check it
+    examples = report["redaction_examples"]
+    assert any("ana.friend@example.org" in ex["before"] and "<EMAIL_1>" in ex["after"] for ex in examples["EMAIL"])
+    assert "ana.friend@example.org" in out["report.html"].decode()
     assert "<EMAIL_1>" in out["train.jsonl"].decode() + out["val.jsonl"].decode()
     assert report["by_kind"]["email_new"] == 1
     assert "<svg" in out["report.html"].decode()
@@ -179,3 +183,108 @@ def test_llm_back_translation_with_fake_backend(profile):
     assert "attached are the slides" in llm.calls[0][-1].content
     with pytest.raises(InvalidInput, match="no LLM"):
         build_dataset(profile, "default", cfg)
+
+
+def test_redaction_examples_can_be_turned_off(profile):
+    insert(profile, mixed_rows())
+    report = build_dataset(profile, "default", CFG.model_copy(update={"redaction_examples": 0}))
+    everything = b"".join(files(profile).values()).decode()
+    assert report["redaction_examples"] == {} and report["redactions"]["EMAIL"] >= 1
+    assert "ana.friend@example.org" not in everything and "7946 0958" not in everything
+
+
+def test_style_and_prompt_per_channel(profile):
+    """Email samples get a style line measured on emails, chat samples one measured on chats."""
+    rows = chat_corpus(8, 8)
+    for i in range(12):
+        cid = f"email:<t{i}@x.org>"
+        rows.append(
+            row(
+                cid,
+                0,
+                "Dana Reyes",
+                f"Could you send the figures for region {i}?",
+                locator=f"<q{i}@x.org>",
+                subject=f"Figures {i}",
+                address="dana@x.org",
+            )
+        )
+        body = (
+            f"Hi Dana,\n\nPlease find the figures for region {i} below. The totals moved a little since the "
+            f"last review, mostly because of the new contracts in week {i}. I have added notes where it matters.\n\n"
+            "Kind regards,\nThota"
+        )
+        rows.append(
+            row(cid, 1, "Me", body, me=True, subject=f"Re: Figures {i}", extra={"in_reply_to": f"<q{i}@x.org>"})
+        )
+    insert(profile, rows)
+    report = build_dataset(profile, "default", CFG)
+    prompts = report["system_prompts"]
+    assert set(prompts) == {"chat", "email"}
+    assert "chat messages" in prompts["chat"] and "emails" in prompts["email"]
+    assert "Kind regards" in prompts["email"] and "Kind regards" not in prompts["chat"]
+    card = report["style_card"]["channels"]
+    assert card["email"]["signoff_rate"] == 1.0 and card["email"]["greetings"][0][0] == "hi"
+    assert card["chat"]["length"]["median"] < card["email"]["length"]["median"]
+    d = profile.dataset_dir("default")
+    manifest = json.loads((d / "manifest.json").read_text())
+    assert manifest["system_prompts"] == prompts and manifest["main_channel"] == "chat"
+    assert manifest["minimum_samples"] == CFG.refuse_below
+    for line in (d / "train.jsonl").read_text().splitlines():
+        rec = json.loads(line)
+        channel = "email" if rec["messages"][1]["content"].startswith("From:") else "chat"
+        assert rec["messages"][0]["content"] == prompts[channel]
+    html = (d / "report.html").read_text()
+    assert "Style card" in html and "Kind regards" in html
+
+
+def test_contact_name_variants_are_one_contact(profile):
+    rows = []
+    for i in range(6):
+        cid = f"email:<a{i}@x.org>"
+        sender = "Anita Desai" if i % 2 else "anita.desai@example.org"
+        rows.append(
+            row(
+                cid,
+                0,
+                sender,
+                f"Can we talk about the plan for week {i}?",
+                locator=f"<p{i}@x.org>",
+                subject=f"Plan {i}",
+                address="anita.desai@example.org",
+            )
+        )
+        rows.append(
+            row(
+                cid,
+                1,
+                "Me",
+                f"Yes, let us talk about week {i} tomorrow after lunch.",
+                me=True,
+                subject=f"Re: Plan {i}",
+                extra={"in_reply_to": f"<p{i}@x.org>"},
+            )
+        )
+    for i in range(6):
+        rows.append(row("whatsapp:Anita", 2 * i, "Anita", f"are you around later {i}?", ts=BASE + timedelta(days=i)))
+        rows.append(
+            row(
+                "whatsapp:Anita",
+                2 * i + 1,
+                "Me",
+                REPLIES[i],
+                me=True,
+                ts=BASE + timedelta(days=i, minutes=1),
+            )
+        )
+    insert(profile, rows)
+    report = build_dataset(profile, "default", DatasetConfig(refuse_below=1, languages=[]), force=True)
+    assert list(report["by_contact"]) == ["Anita Desai"] and report["by_source"] == {"chat": 6, "email": 6}
+
+
+def test_too_few_samples_says_the_minimum_and_how_to_get_more(profile):
+    insert(profile, chat_corpus(2, 5))
+    with pytest.raises(InvalidInput) as err:
+        build_dataset(profile, "default", DatasetConfig())
+    assert "at least 50" in err.value.message
+    assert "Export chat" in err.value.hint and "Sent mail" in err.value.hint and "--force" in err.value.hint

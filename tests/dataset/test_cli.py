@@ -59,3 +59,19 @@ def test_errors_are_rendered(profile, tmp_path):
     assert r.exit_code == 0 and "Built dataset" in r.output
     r = invoke("dataset", "review", "-p", "me", "--drop", "xyz")
     assert r.exit_code == 2 and "not a sample id" in r.output
+
+
+def test_build_states_the_minimum_and_review_shows_redactions(profile):
+    from .test_build import mixed_rows
+
+    insert(profile, mixed_rows())
+    r = invoke("dataset", "build", "-p", "me", "--force")
+    assert r.exit_code == 0, r.output
+    assert "Training needs at least 50 samples" in r.stderr and "dataset: pairing" in r.stderr
+    r = invoke("dataset", "review", "-p", "me", "--redactions", "--json")
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert data["counts"]["PHONE"] >= 1
+    assert any("<PHONE_1>" in ex["after"] and "7946 0958" in ex["before"] for ex in data["examples"]["PHONE"])
+    r = invoke("dataset", "review", "-p", "me", "--redactions")
+    assert r.exit_code == 0 and "<PHONE_1>" in r.stdout

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from twin.dataset.redact import Redactor, iban_ok, luhn_ok
+from twin.dataset.redact import TYPES, Redactor, iban_ok, luhn_ok
+from twin.dataset.redact_quality import read_cases, score
 
 
 def red(text: str, **kw) -> str:
@@ -65,3 +68,50 @@ def test_placeholders_consistent_and_counted():
 def test_allow_list_and_types():
     assert red("write to work@acme.com", allow_list=["WORK@acme.com"]) == "write to work@acme.com"
     assert red("write to a@b.com, +44 20 7946 0958", types=["PHONE"]) == "write to a@b.com, <PHONE_1>"
+
+
+LABELLED = Path(__file__).resolve().parents[1] / "data" / "redaction" / "labelled.jsonl"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wednesday at 1 at the usual place?",
+        "we leave at 6\ngrab breakfast on the way",
+        "back at 5\nthen dinner at the same place as last time",
+        "train leaves 9.30-11.00, platform 4",
+        "the 2023-2024 season was rough",
+        "forgot my password again lol",
+        "dress code for 2025 is smart casual",
+    ],
+)
+def test_times_numbers_and_lines_survive(text):
+    assert red(text) == text
+
+
+def test_detectors_on_labelled_chat_text():
+    """Precision and recall per type on realistic chat and email lines, true and false positives."""
+    cases = read_cases(LABELLED)
+    assert sum(not c["spans"] for c in cases) >= 50  # enough ordinary text to catch false positives
+    result = score(cases)
+    print({k: (v["precision"], v["recall"]) for k, v in result["types"].items()})
+    assert set(result["types"]) == set(TYPES)
+    for kind, s in result["types"].items():
+        assert s["tp"] >= 3, kind
+        assert s["precision"] >= 0.95 and s["recall"] >= 0.9, (kind, s, result["errors"])
+
+
+def test_examples_show_before_and_after():
+    r = Redactor(examples_per_type=1)
+    r.redact("ok so my number is +44 20 7946 0958, call after lunch")
+    r.redact("and the other one is +44 20 7946 0000")
+    ex = r.example_report()
+    assert ex == {
+        "PHONE": [
+            {
+                "before": "ok so my number is +44 20 7946 0958, call after lunch",
+                "after": "ok so my number is <PHONE_1>, call after lunch",
+            }
+        ]
+    }
+    assert Redactor().example_report() == {}

@@ -22,11 +22,10 @@ TRAIN_YAML = (
 )
 
 
-def _lines(output: str) -> tuple[list[dict], dict]:
-    """NDJSON events, then the final (indented) JSON document."""
-    start = output.index("\n{\n") + 1 if "\n{\n" in output else output.index("{\n")
-    events = [json.loads(line) for line in output[:start].splitlines() if line.strip()]
-    return events, json.loads(output[start:])
+def _lines(stdout: str) -> tuple[list[dict], dict]:
+    """--json prints exactly one document; the step records are in its metrics."""
+    final = json.loads(stdout)
+    return final["metrics"], final
 
 
 @pytest.fixture
@@ -61,6 +60,8 @@ def test_cli_train_writes_a_complete_run(tiny_base: Path, profile_with_dataset, 
     )
     assert res.exit_code == 0, res.output
     events, final = _lines(res.stdout)
+    assert "train: step 1/2 · loss " in res.stderr and "train: step 2/2" in res.stderr  # not a TTY: plain lines
+    assert final["base"]["requested"] == str(tiny_base)
     steps = [e for e in events if e["event"] == "train"]
     assert [e["step"] for e in steps] == [1, 2] and all("loss" in e and "eta_s" in e for e in steps)
     assert any(e["event"] == "eval" and "eval_loss" in e for e in events)
@@ -219,9 +220,25 @@ def test_cli_accelerate_launcher_runs_the_worker(tiny_base: Path, profile_with_d
         ],
     )
     assert res.exit_code == 0, res.output
-    events, final = _lines(res.stdout)
-    launch = next(e for e in events if e["event"] == "launch")
-    assert "twin.train.worker" in launch["command"]
+    _, final = _lines(res.stdout)
+    assert "train: launch (command " in res.stderr and "twin.train.worker" in res.stderr
     run = Path(final["run_dir"])
     assert (run / "accelerate.yaml").is_file() and (run / "adapter" / "adapter_model.safetensors").is_file()
     assert json.loads((run / "manifest.json").read_text())["status"] == "complete"
+
+
+def test_without_base_the_best_present_model_is_used_and_named(tiny_base: Path, profile_with_dataset) -> None:
+    runner = CliRunner()
+    added = runner.invoke(app, ["model", "add", str(tiny_base), "--name", "tiny", "-p", "owner", "--json"])
+    assert added.exit_code == 0, added.output
+    res = runner.invoke(
+        app, ["train", "-p", "owner", "--dataset", "style", "--max-steps", "1", "--run", "auto1", "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    final = json.loads(res.stdout)
+    base = final["base"]
+    assert base["requested"] == "auto" and base["label"] == "tiny" and base["spec"] == str(tiny_base.resolve())
+    assert "tiny (registered): the best base model on this machine" in base["chosen"]
+    assert "train: base chosen (base tiny" in res.stderr
+    run = profile_with_dataset.run_dir("auto1")
+    assert yaml.safe_load((run / "config.yaml").read_text())["base"] == str(tiny_base.resolve())

@@ -136,3 +136,48 @@ def test_examples() -> None:
     assert clean_draft("Thanks Sam.\n\nNote: the build is green now.") == "Thanks Sam."
     kept = "Dear Sam,\n\nI hope this message finds you well.\n\nLet me know if you need anything."
     assert clean_draft("Here's a possible response:\n\n" + kept + "\n\nFeel free to adjust the tone.") == kept
+
+
+SECOND = [
+    "\n---\n",
+    "\n\n---\n\n",
+    "\n***\n",
+    "\n\nDraft 2:\n",
+    "\n\n**Option 2:** ",
+    "\n\nAlternatively:\n",
+    "\n\nAnother version, a bit shorter:\n",
+    "\nUser: ",
+    "\n\nAssistant: ",
+    "<|im_end|>\n<|im_start|>user\n",
+    "<|eot_id|><|start_header_id|>user<|end_header_id|>\n\n",
+    "<|im_start|>",
+]
+FIRST = ["", "Draft 1:\n", "**Option 1:** "]
+
+
+@settings(max_examples=120, deadline=None)
+@given(body, body, st.sampled_from(SECOND), st.sampled_from(FIRST), st.sampled_from(PREAMBLES), st.data())
+def test_one_draft_comes_out_of_many(first, second, marker, heading, pre, data) -> None:
+    """Whatever a model writes after a separator, a second-draft heading or a new turn is cut, in the
+    final text and in the stream (what is shown is always a prefix of the final draft)."""
+    first = _plain(first)
+    assume(not any(first.lower().startswith(h.strip(" *:\n").lower()) for h in FIRST if h))
+    raw = pre + heading + first + marker + second
+    assert clean_draft(raw) == first
+    cuts = sorted(data.draw(st.sets(st.integers(1, max(1, len(raw) - 1)), max_size=25)))
+    pieces = [raw[i:j] for i, j in zip([0, *cuts], [*cuts, len(raw)], strict=True)]
+    sc = StreamCleaner()
+    shown = "".join(sc.feed(p) for p in pieces)
+    rest, final = sc.finish()
+    assert final == first and shown + rest == final and not sc.diverged
+
+
+def test_second_draft_examples() -> None:
+    seven = "\n---\n".join(f"Thanks so much for your help, draft {i}" for i in range(7))
+    assert clean_draft(seven) == "Thanks so much for your help, draft 0"
+    assert clean_draft("Draft 2 is attached, have a look.") == "Draft 2 is attached, have a look."
+    assert clean_draft("Thanks Sam!\n---") == "Thanks Sam!"
+    # the model copies the exemplar separators around its draft
+    assert clean_draft("Here's a draft:\n---\nThanks Sam!\n---\nThanks again Sam!") == "Thanks Sam!"
+    assert clean_draft("---\nHi Sam, thanks!\n---") == "Hi Sam, thanks!"
+    assert clean_draft("Thanks Sam<|im_end|>") == "Thanks Sam"

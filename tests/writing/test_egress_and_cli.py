@@ -70,3 +70,25 @@ def test_cli_write_json_and_stream(tmp_path, monkeypatch) -> None:
     assert res.exit_code == 0 and "Ping me later" in res.stdout
     res = runner.invoke(app, ["write", "x", "--backend", "nope", "--json"])
     assert res.exit_code == 2 and json.loads(res.stdout)["error"]["code"] == "invalid_input"
+
+
+def test_cli_write_settings_are_shown_and_changed(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("TWIN_HOME", str(tmp_path))
+    monkeypatch.setenv("TWIN_LLM_BACKEND", "fake")
+    ProfileManager(load_settings()).create("me")
+    runner = CliRunner()
+    res = runner.invoke(app, ["write", "--set", "max_tokens=90", "--set", "channel=email", "-p", "me", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["settings"]["max_tokens"] == 90 and out["path"].endswith("profiles/me/writing.json")
+    res = runner.invoke(app, ["write", "--settings", "-p", "me"])
+    assert res.exit_code == 0 and "max_tokens" in res.stdout and "--set KEY=VALUE" in res.stdout
+    res = runner.invoke(app, ["write", "hello there", "-p", "me", "--json"])
+    draft = json.loads(res.stdout)
+    assert draft["channel"] == "email" and draft["prompt"] == "few-shot" and draft["adapter"] is None
+    res = runner.invoke(app, ["write", "--set", "max_tokens=many", "-p", "me", "--json"])
+    assert res.exit_code == 2 and "max_tokens" in json.loads(res.stdout)["error"]["message"]
+    res = runner.invoke(app, ["write", "--unset", "max_tokens", "-p", "me", "--json"])
+    assert json.loads(res.stdout)["settings"]["max_tokens"] is None
+    res = runner.invoke(app, ["write", "-p", "me"])
+    assert res.exit_code == 2 and "Say what to write" in res.output

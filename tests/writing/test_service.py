@@ -7,14 +7,18 @@ import json
 
 import pytest
 
+from twin.backends.llm_fake import FakeLLM
 from twin.errors import InvalidInput, TooLarge
 from twin.ids import new_id
+from twin.models.activate import activate
+from twin.models.store import ModelRecord
+from twin.models.store import save as save_model
 from twin.profiles import ProfileManager
 from twin.providers import registry
-from twin.providers.llm import TextDelta
+from twin.providers.llm import LLMOptions, TextDelta
 from twin.settings import load_settings
 from twin.store.db import connect
-from twin.writing import Draft, WritingService, WritingSettings
+from twin.writing import Draft, WritingService, WritingSettings, load_writing_settings, update_writing_settings
 from twin.writing.exemplars import find_exemplars, fts_query
 
 MINE = [
@@ -86,8 +90,106 @@ def test_messages_carry_style_prompt_exemplars_and_reference(profile) -> None:
     msgs, found = svc.messages("Thank Sam for the release notes", style_reference="Short. Dry.")
     system = msgs[0].content
     assert msgs[0].role == "system" and msgs[1].content == "Thank Sam for the release notes"
-    assert "Return only the draft text" in system and "[DRAFT]" in system
-    assert MINE[0] in system and "Short. Dry." in system and len(found) == 4
+    # the dataset's prompt family, with the style line measured from the owner's own messages
+    assert system.startswith("You are the owner's writing twin. Write exactly as the owner would: short chat messages")
+    assert "Return only the draft text, with no preface, notes or quotation marks." in system
+    assert "\n---\n" + MINE[0] + "\n---\n" in system
+    assert system.endswith("Style reference (write in this style):\nShort. Dry.") and len(found) == 4
+
+
+class RecordingLLM(FakeLLM):
+    """The fake backend, also keeping the options each request was sent with."""
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self.options: list[LLMOptions] = []
+
+    def _stream(self, messages, options):
+        self.options.append(options)
+        return super()._stream(messages, options)
+
+
+def test_one_draft_per_request(profile) -> None:
+    """Separators and turn markers are stop strings, and a second draft is cut even when a model ignores them."""
+    reply = "Cheers Sam, the notes were spot on.\n---\nCheers Sam! Great notes.\n---\nThanks Sam"
+    llm = RecordingLLM(replies=[reply])
+    draft = WritingService(profile, llm=llm).draft_sync("thank sam")
+    assert draft.text == "Cheers Sam, the notes were spot on."
+    stop = llm.options[0].stop
+    assert "\n---" in stop and "<|im_end|>" in stop and "<|eot_id|>" in stop and "\nUser:" in stop
+
+
+def test_default_length_comes_from_the_owners_messages(profile) -> None:
+    llm = RecordingLLM()
+    svc = WritingService(profile, llm=llm)
+    svc.draft_sync("thank sam")
+    assert llm.options[-1].max_tokens == 48  # short chat messages: a short budget
+    svc.draft_sync("thank sam", max_tokens=300)
+    assert llm.options[-1].max_tokens == 300
+    update_writing_settings(profile, ["max_tokens=120", "temperature=0.2"])
+    WritingService(profile, llm=llm).draft_sync("thank sam")
+    assert (llm.options[-1].max_tokens, llm.options[-1].temperature) == (120, 0.2)
+
+
+def test_settings_live_in_the_profile(profile) -> None:
+    assert load_writing_settings(profile) == WritingSettings()
+    s = update_writing_settings(profile, ["exemplars=2", "channel=email", "style=dry and brief"])
+    assert (s.exemplars, s.channel, s.style) == (2, "email", "dry and brief")
+    assert json.loads((profile.root / "writing.json").read_text()) == {
+        "exemplars": 2,
+        "style": "dry and brief",
+        "channel": "email",
+    }
+    svc = WritingService(profile, llm=registry.create("llm", "fake"))
+    msgs, found = svc.messages("thank sam for the release")
+    assert "dry and brief" in msgs[0].content and len(found) == 2
+    assert update_writing_settings(profile, unset=["style"]).style is None
+    with pytest.raises(InvalidInput, match="exemplars"):
+        update_writing_settings(profile, ["exemplars=lots"])
+    with pytest.raises(InvalidInput, match="not KEY=VALUE"):
+        update_writing_settings(profile, ["colour=blue"])
+    (profile.root / "writing.json").write_text('{"exemplars": 99}')
+    with pytest.raises(InvalidInput, match="writing.json"):
+        load_writing_settings(profile)
+
+
+def _activate_trained(profile, tmp_path) -> dict[str, str]:
+    """A trained model record and llm.json serving it, as `twin export --activate` leaves them."""
+    base, lora = tmp_path / "base.gguf", tmp_path / "me-lora.gguf"
+    base.write_bytes(b"GGUF"), lora.write_bytes(b"GGUF")
+    prompts = {
+        "chat": "You are Thota's writing twin. Write exactly as Thota would: very short chat messages.",
+        "email": "You are Thota's writing twin. Write exactly as Thota would: short emails, signs off with Best.",
+    }
+    record = ModelRecord(
+        name="me-writing",
+        kind="lora",
+        run="r1",
+        base_gguf=str(base),
+        adapter_gguf=str(lora),
+        system_prompts=prompts,
+        main_channel="chat",
+    )
+    save_model(profile, record)
+    activate(profile, "me-writing")
+    return prompts
+
+
+def test_trained_model_drafts_with_its_training_prompt(profile, tmp_path) -> None:
+    prompts = _activate_trained(profile, tmp_path)
+    llm = RecordingLLM(replies=["ok sure"])
+    svc = WritingService(profile, llm=llm)
+    draft = svc.draft_sync("Draft a reply to my colleague thanking them for their help")
+    assert llm.calls[-1][0].content == prompts["chat"]  # exactly the training prompt, no exemplars
+    assert (draft.prompt, draft.active_model, draft.adapter) == ("trained", "me-writing", "me-lora.gguf")
+    svc.draft_sync("Write an email to Dana about the budget")
+    assert llm.calls[-1][0].content == prompts["email"]
+    out = draft.to_dict()
+    assert out["adapter"] == "me-lora.gguf" and out["active_model"] == "me-writing" and out["channel"] == "chat"
+    # another model chosen for one request is not the trained one: its prompt is not used
+    other = WritingService(profile, llm=llm, model=str(tmp_path / "base.gguf"), lora_path=None)
+    assert other.record is not None  # same files: still the active model
+    assert WritingService(profile, llm=llm, backend="fake").record is None
 
 
 def test_draft_is_cleaned_and_streamed(profile) -> None:
@@ -104,7 +206,18 @@ def test_draft_is_cleaned_and_streamed(profile) -> None:
     assert "".join(i.text for i in items if isinstance(i, TextDelta)) == final.text
     assert final.raw_text == reply and len(final.exemplar_ids) == 2
     out = final.to_dict()
-    assert set(out) == {"text", "model", "usage", "timings"}
+    assert set(out) == {
+        "text",
+        "model",
+        "adapter",
+        "active_model",
+        "prompt",
+        "channel",
+        "finish_reason",
+        "usage",
+        "timings",
+    }
+    assert (out["adapter"], out["active_model"], out["prompt"]) == (None, None, "few-shot")
     assert set(out["usage"]) == {"prompt_tokens", "completion_tokens"}
     assert set(out["timings"]) == {"first_token_s", "tokens_per_s", "total_s"}
     json.dumps(out)

@@ -32,10 +32,22 @@ def register(root: typer.Typer) -> None:
     root.add_typer(dataset_app, name="dataset")
 
 
+def _stage_lines() -> ProgressFn:
+    """Off a terminal: one plain line on stderr per stage."""
+    last: list[str] = []
+
+    def update(stage: str, done: int, total: int) -> None:
+        if not last or last[-1] != stage:
+            last.append(stage)
+            err_console.print(f"dataset: {stage}" + (f" ({total})" if total > 1 else ""), highlight=False)
+
+    return update
+
+
 @contextmanager
 def _progress(enabled: bool) -> Iterator[ProgressFn | None]:
     if not enabled:
-        yield None
+        yield _stage_lines()
         return
     with Progress(
         TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console, transient=True
@@ -81,6 +93,13 @@ def build(
 ) -> None:
     """Build datasets/NAME from the profile's messages (ChatML, ShareGPT, report)."""
     p = resolve_profile(profile)
+    if not json_out:
+        cfg = load_config(config)
+        err_console.print(
+            f"Training needs at least {cfg.refuse_below} samples (one per reply you wrote); "
+            f"a good run wants {cfg.target_min}–{cfg.target_max}.",
+            highlight=False,
+        )
     report = _build(p, name, config, json_out, force, instructions=instructions, llm_backend=llm_backend, seed=seed)
     out = p.dataset_dir(name)
     if json_out:
@@ -90,6 +109,8 @@ def build(
     console.print(
         f"Built dataset [bold]{name}[/bold]: {s['total']} samples ({s['train']} train, {s['val']} validation) in {out}"
     )
+    for channel, prompt in sorted(report["system_prompts"].items()):
+        console.print(f"[dim]{channel} prompt:[/dim] {escape(prompt)}", highlight=False)
     console.print(
         f"Dropped: {report['drops'] or 'none'}; near-duplicates removed: "
         f"{report['near_duplicates_removed']}; redactions: {report['redactions'] or 'none'}"
@@ -202,11 +223,17 @@ def review(
     rebuild: Annotated[
         bool, typer.Option("--rebuild", help="Rebuild the dataset afterwards so changes apply.")
     ] = False,
+    redactions: Annotated[
+        bool, typer.Option("--redactions", help="Show what redaction changed: before → after examples per type.")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Page through samples and drop or restore them; drops persist across rebuilds."""
     p = resolve_profile(profile)
     service = ReviewService(p, name)
+    if redactions:
+        _show_redactions(service, json_out)
+        return
     changed = [service.drop(sid, reason) for sid in drop or []] + [service.restore(sid) for sid in restore or []]
     page = service.search(search, status, offset, limit) if search else service.list(status, offset, limit)
     if not changed and not json_out and is_tty():
@@ -226,6 +253,24 @@ def review(
         _render_sample(item, offset + i, page.total)
     if changed and not rebuild:
         console.print("Run with --rebuild (or twin dataset build) to apply the changes.")
+
+
+def _show_redactions(service: ReviewService, json_out: bool) -> None:
+    data = service.redactions()
+    if json_out:
+        emit_json(data)
+        return
+    if not data["counts"]:
+        console.print("Nothing was redacted in this dataset.")
+        return
+    table = Table("type", "count", "before", "after")
+    for kind, count in data["counts"].items():
+        examples = data["examples"].get(kind) or [{"before": "(no example kept)", "after": ""}]
+        for i, ex in enumerate(examples):
+            table.add_row(
+                kind if i == 0 else "", str(count) if i == 0 else "", escape(ex["before"]), escape(ex["after"])
+            )
+    console.print(table)
 
 
 def _rebuild(p: Profile, name: str, json_out: bool) -> dict[str, Any]:

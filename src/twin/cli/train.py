@@ -1,4 +1,7 @@
-"""`twin train`: LoRA/QLoRA fine-tuning of a base model on a profile's dataset."""
+"""`twin train`: LoRA/QLoRA fine-tuning of a base model on a profile's dataset.
+
+Progress goes to stderr: a live bar on a terminal, plain periodic lines (step, loss, ETA) otherwise.
+With --json, stdout holds exactly one JSON document at the end."""
 
 from __future__ import annotations
 
@@ -12,21 +15,25 @@ from typing import Annotated, Any
 import typer
 
 from twin.cli.common import JsonOpt, ProfileOpt, console, emit_json, handle_errors, is_tty, resolve_profile
+from twin.cli.progress import event_printer
 from twin.errors import InvalidInput, NotFound
+from twin.profiles import Profile
 from twin.train.base_models import ALIASES
+from twin.train.extra import require_train_extra
+
+_QUIET = {"train", "eval", "summary"}  # step records: shown by the trainer's own progress display
 
 
 def register(root: typer.Typer) -> None:
     root.command("train", help="Fine-tune a LoRA adapter on a dataset (TRL + PEFT); see `twin export` after.")(train)
 
 
-def _events(json_out: bool) -> Any:
+def _events() -> Any:
+    show = event_printer("train")
+
     def emit(event: dict[str, Any]) -> None:
-        if json_out:
-            sys.stdout.write(json.dumps(event, default=str) + "\n")
-            sys.stdout.flush()
-        elif event.get("event") in ("smoke_step", "adapter_saved", "train_start"):
-            console.print(f"[dim]{event}[/dim]", highlight=False)
+        if event.get("event") not in _QUIET:
+            show(event)
 
     return emit
 
@@ -53,13 +60,108 @@ def _print_config(json_out: bool) -> None:
         typer.echo(f"# {text}\n{key}: {json.dumps(defaults[key])}")
 
 
+def _smoke(json_out: bool) -> None:
+    from twin.train.smoke import run_smoke
+
+    result = run_smoke(_events())
+    if json_out:
+        emit_json(result)
+        return
+    print_smoke(result)
+
+
+def print_smoke(result: dict[str, Any]) -> None:
+    console.print("[bold green]Smoke test passed[/bold green]: training, GGUF export and llama.cpp work here.")
+    for s in result["steps"]:
+        console.print(f"  {s['step']:<11} {s['seconds']:>7.1f} s", highlight=False)
+    console.print(f"  generated   {result['generated_tokens']} tokens: {result['text']!r}", highlight=False)
+    console.print("Next: twin train --profile P --dataset default")
+
+
+def _summary(rd: Any, report: dict[str, Any], manifest: dict[str, Any]) -> None:
+    p = report["perplexity"]
+    console.print(
+        f"Run [bold]{rd.path.name}[/bold] done on {manifest['base'].get('label') or manifest['base']['spec']}. "
+        f"Validation perplexity: base {p['base_ppl']} → adapter {p['adapter_ppl']}. Report: {rd.report_md}"
+    )
+    console.print(f"Next: twin export --run {rd.path.name} --name twin-writing --activate")
+
+
+def _prepare(prof: Profile, dataset: str | None, run: str | None, cfg_path: Path | None, **overrides: Any) -> Any:
+    from twin.train.config import build_config
+    from twin.train.rundir import RunDir
+    from twin.train.runner import prepare_run
+
+    if not dataset:
+        raise InvalidInput("--dataset is required.", "Name the dataset built with `twin dataset build`.")
+    cfg = build_config(cfg_path, **overrides)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    rd = RunDir(prof.run_dir(run or f"{dataset}-{stamp}"))
+    if rd.exists():
+        raise InvalidInput(f"Run '{rd.path.name}' already exists.", "Pick another --run name or add --resume.")
+    manifest = prepare_run(rd, cfg, prof.dataset_dir(dataset), dataset, prof, on_event=_events())
+    _events()({"event": "prepared", "run": rd.path.name, "base": manifest["base"]["spec"]})
+    return rd, cfg
+
+
+def _train(
+    prof: Profile,
+    dataset: str | None,
+    run: str | None,
+    config: Path | None,
+    resume: bool,
+    overrides: dict[str, Any],
+    export_llamafactory: bool,
+    launch: tuple[str, int, str],
+    json_out: bool,
+) -> tuple[Any, dict[str, Any]]:
+    """Prepare (or find the run to resume) and train it locally or under accelerate; (run, report)."""
+    from twin.train.rundir import RunDir
+    from twin.train.runner import execute_run, read_report
+
+    if resume:
+        rd = RunDir(prof.run_dir(run or _latest_incomplete(prof.runs_dir)))
+        rd.manifest()
+    else:
+        rd, cfg = _prepare(prof, dataset, run, config, **overrides)
+        if export_llamafactory:
+            from twin.train.launchers import export_llamafactory as write_lf
+
+            _events()({"event": "llamafactory", **write_lf(rd, cfg, prof.dataset_dir(dataset or ""))})
+    launcher, num_processes, strategy = launch
+    if launcher == "accelerate":
+        from twin.train.launchers import accelerate_command, write_accelerate_config
+
+        cmd = accelerate_command(rd, write_accelerate_config(rd, num_processes, strategy), resume)
+        _events()({"event": "launch", "command": " ".join(cmd)})
+        if _run_to_stderr(cmd) != 0:
+            raise InvalidInput(
+                f"accelerate launch failed for run {rd.path.name}.",
+                f"See the output above; resume with: twin train --resume --run {rd.path.name}",
+            )
+        return rd, read_report(rd)
+    display = "bar" if is_tty() and not json_out else "lines"
+    return rd, execute_run(rd, resume=resume, on_event=_events(), progress=display)
+
+
+def _run_to_stderr(cmd: list[str]) -> int:
+    """Run a launcher with its output copied to stderr (stdout is kept for the JSON result)."""
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            sys.stderr.write(line)
+        return proc.wait()
+
+
 @handle_errors
 def train(
     dataset: Annotated[str | None, typer.Option("--dataset", "-d", help="Dataset name (from `twin dataset`).")] = None,
     base: Annotated[
         str | None,
         typer.Option(
-            "--base", help=f"Base model: a checkpoint folder, a .gguf file or an alias ({', '.join(sorted(ALIASES))})."
+            "--base",
+            help="Base model (default auto: the best one on this machine): a model from `twin model list`, a "
+            f"checkpoint folder, a .gguf file or an alias ({', '.join(sorted(ALIASES))}).",
         ),
     ] = None,
     config: Annotated[Path | None, typer.Option("--config", help="YAML file of TrainConfig fields.")] = None,
@@ -87,78 +189,35 @@ def train(
     json_out: JsonOpt = False,
 ) -> None:
     """Train a LoRA adapter. Writes a run folder with config, manifest, metrics, checkpoints and a report."""
-    emit = _events(json_out)
     if print_config:
         _print_config(json_out)
         return
+    require_train_extra()
     if smoke:
-        from twin.train.smoke import run_smoke
-
-        result = run_smoke(emit)
-        emit_json(result) if json_out else console.print(f"Smoke test passed: generated {result['text']!r}")
+        _smoke(json_out)
         return
     if launcher not in ("local", "accelerate") or strategy not in ("ddp", "fsdp", "deepspeed"):
         raise InvalidInput(
             f"Unknown launcher/strategy '{launcher}/{strategy}'.",
             "Use --launcher local|accelerate and --strategy ddp|fsdp|deepspeed.",
         )
-    from twin.train.config import build_config
-    from twin.train.rundir import RunDir
-    from twin.train.runner import execute_run, prepare_run
-
     prof = resolve_profile(profile)
-    if resume:
-        rd = RunDir(prof.run_dir(run or _latest_incomplete(prof.runs_dir)))
-        rd.manifest()
-    else:
-        if not dataset:
-            raise InvalidInput("--dataset is required.", "Name the dataset built with `twin dataset build`.")
-        cfg = build_config(config, base=base, rank=rank, epochs=epochs, max_steps=max_steps, force=force or None)
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        rd = RunDir(prof.run_dir(run or f"{dataset}-{stamp}"))
-        if rd.exists():
-            raise InvalidInput(f"Run '{rd.path.name}' already exists.", "Pick another --run name or add --resume.")
-        manifest = prepare_run(rd, cfg, prof.dataset_dir(dataset), dataset)
-        emit(
+    overrides = {"base": base, "rank": rank, "epochs": epochs, "max_steps": max_steps, "force": force or None}
+    launch = (launcher, num_processes, strategy)
+    rd, report = _train(prof, dataset, run, config, resume, overrides, export_llamafactory, launch, json_out)
+    manifest = rd.manifest()
+    if json_out:
+        emit_json(
             {
-                "event": "prepared",
                 "run": rd.path.name,
-                "estimate": manifest["estimate"],
-                "hardware": manifest["hardware"],
+                "run_dir": str(rd.path),
+                "base": manifest["base"],
+                "adapter": str(rd.adapter),
+                "report": str(rd.report_md),
+                "perplexity": report["perplexity"],
+                "train": report["train"],
+                "metrics": rd.metrics(),
             }
         )
-        if export_llamafactory:
-            from twin.train.launchers import export_llamafactory as write_lf
-
-            emit({"event": "llamafactory", **write_lf(rd, cfg, prof.dataset_dir(dataset))})
-    if launcher == "accelerate":
-        from twin.train.launchers import accelerate_command, write_accelerate_config
-
-        cmd = accelerate_command(rd, write_accelerate_config(rd, num_processes, strategy), resume)
-        emit({"event": "launch", "command": cmd})
-        if subprocess.run(cmd, check=False).returncode != 0:
-            raise InvalidInput(
-                f"accelerate launch failed for run {rd.path.name}.",
-                f"See the output above; resume with: twin train --resume --run {rd.path.name}",
-            )
-        from twin.train.runner import read_report
-
-        report = read_report(rd)
     else:
-        report = execute_run(rd, resume=resume, on_event=emit if json_out else None, progress=is_tty() and not json_out)
-    result = {
-        "run": rd.path.name,
-        "run_dir": str(rd.path),
-        "adapter": str(rd.adapter),
-        "report": str(rd.report_md),
-        "perplexity": report["perplexity"],
-    }
-    if json_out:
-        emit_json(result)
-    else:
-        p = report["perplexity"]
-        console.print(
-            f"Run [bold]{rd.path.name}[/bold] done. Validation perplexity: base {p['base_ppl']} → "
-            f"adapter {p['adapter_ppl']}. Report: {rd.report_md}"
-        )
-        console.print(f"Next: twin export --run {rd.path.name} --name twin-writing")
+        _summary(rd, report, manifest)

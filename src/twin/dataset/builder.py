@@ -4,42 +4,30 @@ and config give byte-identical files (nothing time-dependent is written)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass, field
 from typing import Any
 
 from twin.dataset import filters as F
 from twin.dataset.config import DatasetConfig
+from twin.dataset.contacts import merge_contacts
 from twin.dataset.dedup import near_duplicate_clusters
 from twin.dataset.instructions import GenerateFn, backtranslate
 from twin.dataset.language import LanguageDetector
-from twin.dataset.output import write_outputs
+from twin.dataset.output import Groups, write_outputs
 from twin.dataset.pairing import pair_all
 from twin.dataset.records import Msg, Sample, read_messages
 from twin.dataset.redact import Redactor
 from twin.dataset.review import ReviewService
 from twin.dataset.select import best_of_clusters, score_all, select, split
-from twin.dataset.style import system_prompt
+from twin.dataset.stats import Stats
+from twin.dataset.style import build_prompts
 from twin.errors import InvalidInput
 from twin.profiles import Profile
 from twin.store.db import connect
 
 Progress = Callable[[str, int, int], None]
-_SYSTEM_RESERVE = 48  # tokens kept for the style line, which is only known after selection
-
-
-@dataclass
-class Stats:
-    messages: Counter[str] = field(default_factory=Counter)  # by format
-    message_drops: Counter[str] = field(default_factory=Counter)
-    pairs: Counter[str] = field(default_factory=Counter)  # by sample kind
-    sample_drops: Counter[str] = field(default_factory=Counter)
-    languages: Counter[str] = field(default_factory=Counter)  # per detection group
-    context_trimmed: int = 0
-    duplicates: int = 0
-    warnings: list[str] = field(default_factory=list)
+_SYSTEM_RESERVE = 96  # tokens kept for the style line, which is only known after selection
 
 
 def _noop(stage: str, done: int, total: int) -> None:
@@ -65,7 +53,9 @@ def load_conversations(profile: Profile, cfg: DatasetConfig, stats: Stats) -> di
     return convs
 
 
-def detect_languages(convs: dict[str, list[Msg]], cfg: DatasetConfig, stats: Stats) -> dict[str, str]:
+def detect_languages(
+    convs: dict[str, list[Msg]], cfg: DatasetConfig, stats: Stats, detector: LanguageDetector
+) -> dict[str, str]:
     """Language per conversation, or per (conversation, owner) with scope 'author'."""
     if not cfg.languages:
         return {}
@@ -73,7 +63,7 @@ def detect_languages(convs: dict[str, list[Msg]], cfg: DatasetConfig, stats: Sta
         groups = {cid: [m.text for m in msgs] for cid, msgs in convs.items()}
     else:
         groups = {cid: [m.text for m in msgs if m.is_me] for cid, msgs in convs.items()}
-    langs = LanguageDetector().detect_groups(groups)
+    langs = detector.detect_groups(groups)
     stats.languages.update(langs.values())
     return langs
 
@@ -146,6 +136,28 @@ def owner_name(profile: Profile, cfg: DatasetConfig) -> str:
     return names[0].split()[0] if names else "the owner"
 
 
+def _paired(profile: Profile, name: str, cfg: DatasetConfig, stats: Stats, step: Progress) -> tuple[Any, ...]:
+    """(kept, dropped by review, language detector): messages → filtered samples with one name per contact."""
+    step("reading messages", 0, 1)
+    convs = load_conversations(profile, cfg, stats)
+    step("pairing", 0, len(convs))
+    samples = sorted(pair_all(sorted(convs.items()), cfg), key=lambda s: s.id)
+    stats.pairs.update(s.kind for s in samples)
+    merge_contacts(samples, (m for msgs in convs.values() for m in msgs))
+    step("detecting languages", 0, len(convs))
+    detector = LanguageDetector()
+    langs = detect_languages(convs, cfg, stats, detector)
+    reviewed = set(ReviewService(profile, name).dropped())
+    kept, review_dropped = apply_filters(samples, cfg, langs, reviewed, stats)
+    return kept, review_dropped, detector
+
+
+def _redactor(cfg: DatasetConfig) -> Redactor | None:
+    if not cfg.redact:
+        return None
+    return Redactor(types=cfg.redact_types, allow_list=cfg.allow_list, examples_per_type=cfg.redaction_examples)
+
+
 def build_dataset(
     profile: Profile,
     name: str,
@@ -158,20 +170,11 @@ def build_dataset(
     """Build datasets/<name>/ and return its report. Raises InvalidInput when too few samples remain
     (below cfg.refuse_below) unless `force`."""
     step = progress or _noop
-    out_dir = profile.dataset_dir(name)
     stats = Stats()
-    step("reading messages", 0, 1)
-    convs = load_conversations(profile, cfg, stats)
-    step("pairing", 0, len(convs))
-    samples = sorted(pair_all(sorted(convs.items()), cfg), key=lambda s: s.id)
-    stats.pairs.update(s.kind for s in samples)
-    step("detecting languages", 0, len(convs))
-    langs = detect_languages(convs, cfg, stats)
-    reviewed = set(ReviewService(profile, name).dropped())
-    kept, review_dropped = apply_filters(samples, cfg, langs, reviewed, stats)
+    kept, review_dropped, detector = _paired(profile, name, cfg, stats, step)
     step("redacting", 0, len(kept))
     owner = owner_name(profile, cfg)
-    redactor = Redactor(types=cfg.redact_types, allow_list=cfg.allow_list) if cfg.redact else None
+    redactor = _redactor(cfg)
     sys_tokens = F.estimate_tokens(cfg.system_prompt.replace("{owner}", owner)) + _SYSTEM_RESERVE
     kept = redact_and_budget(kept, cfg, redactor, sys_tokens, stats)
     review_dropped = redact_and_budget(review_dropped, cfg, redactor, sys_tokens, Stats())
@@ -185,31 +188,28 @@ def build_dataset(
     _check_count(len(chosen), cfg, force, stats)
     if cfg.instructions == "llm":
         _backtranslate(chosen, generate, step)
-    system = system_prompt(cfg, owner, chosen)
+    prompts = build_prompts(cfg, owner, chosen, detector.detect)
     train, val = split(chosen, cfg.val_fraction, cfg.seed)
     chosen_ids = {s.id for s in chosen}
     unselected = [s for s in kept if s.id not in chosen_ids]
     step("writing", 0, 1)
-    return write_outputs(
-        out_dir,
-        name,
-        cfg,
-        system,
-        train,
-        val,
-        unselected,
-        duplicates,
-        review_dropped,
-        stats,
-        redactor.report() if redactor else {},
-    )
+    groups = Groups(train, val, unselected, duplicates, review_dropped)
+    return write_outputs(profile.dataset_dir(name), name, cfg, prompts, groups, stats, redactor)
+
+
+MORE_DATA_HINT = (
+    "Import more of your own messages: more WhatsApp chats (in each chat: Export chat → Without media), "
+    "your Sent mail (an mbox from Google Takeout or Apple Mail, or a maildir), then run `twin ingest` again. "
+    "Or lower refuse_below in a --config file, or pass --force to write a small set anyway."
+)
 
 
 def _check_count(n: int, cfg: DatasetConfig, force: bool, stats: Stats) -> None:
     if n < cfg.refuse_below and not force:
         raise InvalidInput(
-            f"Only {n} samples remain after filtering; at least {cfg.refuse_below} are needed for training.",
-            "Import more of your messages (twin ingest …), relax the filters in the config, or pass --force.",
+            f"Only {n} samples remain after filtering; training needs at least {cfg.refuse_below} "
+            f"(a good run wants {cfg.target_min}–{cfg.target_max}).",
+            MORE_DATA_HINT,
         )
     if n < cfg.warn_below:
         stats.warnings.append(

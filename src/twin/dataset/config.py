@@ -10,11 +10,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from twin.errors import InvalidInput, NotFound
+from twin.style.prompt import DEFAULT_SYSTEM_PROMPT
 
-DEFAULT_SYSTEM_PROMPT = (
-    "You are {owner}'s writing twin. Write exactly as {owner} would: {style}. "
-    "Return only the draft text, with no preface, notes or quotation marks."
-)
 EXCLUDED_FLAGS = ["list", "auto_reply", "bcc_only", "bcc", "bounce", "forwarded"]
 EXCLUDED_KINDS = ["system", "media", "deleted"]
 
@@ -62,7 +59,9 @@ class DatasetConfig(BaseModel):
         description="Name used in the system prompt (default: the profile identity's first name, else 'the owner').",
     )
     style: str | None = Field(
-        None, description="One line describing the owner's style; empty means it is derived from the selected samples."
+        None,
+        description="One line describing the owner's style; empty means it is measured per channel (chat, email) "
+        "from the selected samples.",
     )
     system_prompt: str = Field(
         DEFAULT_SYSTEM_PROMPT, description="System prompt template; {owner} and {style} are filled in."
@@ -97,6 +96,13 @@ class DatasetConfig(BaseModel):
     redact_types: list[str] = Field(
         default_factory=lambda: ["EMAIL", "PHONE", "URL", "CARD", "IBAN", "ADDRESS", "CODE", "PASSWORD", "SECRET"],
         description="Which kinds of personal data are redacted.",
+    )
+    redaction_examples: int = Field(
+        3,
+        ge=0,
+        le=20,
+        description="Before → after examples per redaction type shown in report.html and `twin dataset review "
+        "--redactions` (they hold the original values; 0 keeps only counts).",
     )
     allow_list: list[str] = Field(
         default_factory=list,

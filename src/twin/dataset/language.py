@@ -4,7 +4,7 @@ Short messages are unreliable, so texts of one group are joined and detected onc
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from twin.errors import MissingDependency
@@ -42,7 +42,7 @@ class LanguageDetector:
             return "und"
         return str(result[0]["lang"])
 
-    def detect_groups(self, groups: dict[str, Iterable[str]]) -> dict[str, str]:
+    def detect_groups(self, groups: Mapping[str, Iterable[str]]) -> dict[str, str]:
         """One detection per group key over its joined texts (capped at MAX_CHARS)."""
         out: dict[str, str] = {}
         for key in sorted(groups):

@@ -1,7 +1,7 @@
 """Redaction of personal data before anything is written. Each detector is a regex plus, where a
 checksum exists, a validator (Luhn for cards, mod-97 for IBANs). Values become typed placeholders
-that stay consistent across one dataset (<EMAIL_1> is the same address everywhere); only counts by
-type ever leave this module.
+that stay consistent across one dataset (<EMAIL_1> is the same address everywhere). The report gets
+counts by type and, when asked, a few before → after examples per type for the owner to check.
 
 Hand-written because the usual libraries (presidio, scrubadub) need spaCy models that download."""
 
@@ -92,15 +92,21 @@ def _iban(m: re.Match[str]) -> bool:
 
 
 _DATE_LIKE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
+_NOT_PHONE = re.compile(
+    r"^(?:\d{1,2}[.:]\d{2}\s*[-–]\s*\d{1,2}[.:]\d{2}"  # a time range, 9.30-11.00
+    r"|(?:19|20)\d{2}\s*[-–/]\s*(?:19|20)?\d{2}"  # a year range, 2023-2024
+    r"|\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2})?"  # a thousands-grouped amount, 1.250.000
+    r"|\d+\.\d+)$"  # a decimal number
+)
 
 
 def _phone(m: re.Match[str]) -> bool:
     value = m.group(0).strip()
     digits = re.sub(r"\D", "", value)
-    if not 7 <= len(digits) <= 15 or _DATE_LIKE.match(value):
+    if not 7 <= len(digits) <= 15 or _DATE_LIKE.match(value) or _NOT_PHONE.match(value):
         return False
     # A bare run of digits is a phone only with a leading + or typical grouping.
-    return value.startswith("+") or bool(re.search(r"[\s().-]", value)) or value.startswith("0")
+    return value.startswith("+") or bool(re.search(r"[ ().-]", value)) or value.startswith("0")
 
 
 def _secret(m: re.Match[str]) -> bool:
@@ -113,9 +119,54 @@ def _secret(m: re.Match[str]) -> bool:
     )
 
 
+def _secret_value(m: re.Match[str]) -> bool:
+    """A keyed secret's value looks like a key (digits, mixed case or symbols), not a word."""
+    v = m.group(1)
+    return any(c.isdigit() for c in v) or (v.lower() != v and v.upper() != v) or bool(re.search(r"[_\-./+=]", v))
+
+
+# Words that follow "password is …" in ordinary sentences about a password.
+_NOT_PASSWORDS_WORDS = (
+    "wrong correct incorrect expired changed same different required needed the a an in on still not too "
+    "case weak strong fine ok okay invalid reset saved written below above attached here there for my "
+    "your our his her their it this that being also again now stored"
+)
+_NOT_PASSWORDS = frozenset(_NOT_PASSWORDS_WORDS.split())
+
+
+def _password(m: re.Match[str]) -> bool:
+    value, sep = m.group(2), m.group(1) or ""
+    if value.lower().strip(".!?") in _NOT_PASSWORDS:
+        return False
+    looks_secret = any(c.isdigit() for c in value) or bool(re.search(r"[^\w]", value))
+    return looks_secret or sep.strip() != ""
+
+
+_UNIT = r"(?:ms|s|sec|secs|seconds?|mins?|minutes?|hours?|h|km|kg|mb|gb|lines?|users?|people|%|€|\$|£)"
+
+
+def _code(m: re.Match[str]) -> bool:
+    """Not a year after "dress code for 2025", not a measurement ("code runs in 1200 ms")."""
+    value, between = m.group(1), m.group(0)[: m.start(1) - m.start(0)]
+    after = m.string[m.end(1) : m.end(1) + 12]
+    if re.match(rf"\s*{_UNIT}\b", after, re.IGNORECASE):
+        return False
+    if re.search(r"\b(?:at|by|until|from|before|after|around|in|for|since|on|of)\s*$", between, re.IGNORECASE):
+        return False  # "the code review is at 1400": a time, a year or a count follows a preposition
+    is_year = re.fullmatch(r"(?:19|20)\d{2}", value) is not None
+    return not (is_year and not re.search(r"(?:\bis\b|[:=])\s*$", between))
+
+
 _STREET = (
-    r"(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|court|ct|way|place|pl|"
-    r"terrace|close|crescent|square|sq|highway|hwy|parkway|pkwy)"
+    r"(?:Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Court|Ct|Way|Place|Pl|"
+    r"Terrace|Close|Crescent|Square|Sq|Highway|Hwy|Parkway|Pkwy)"
+)
+# Suffixes that are not also everyday words, so they count in lowercase too ("12 oak street").
+_STREET_ANY_CASE = r"(?i:street|avenue|road|lane|boulevard|terrace|crescent|highway|parkway|blvd|ave|rd)"
+# Words that never sit between a house number and a street name ("at 1 at the usual place").
+_NOT_STREET_WORD = (
+    r"(?!(?i:at|the|on|in|of|for|to|and|or|a|an|my|our|your|his|her|their|usual|same|next|near|by|"
+    r"with|from|then|every|each|one|more|other|way|minutes?|hours?|mins?|pm|am)\b)"
 )
 
 # (type, pattern, validator or None, group holding the value)
@@ -133,10 +184,10 @@ _DETECTORS: list[tuple[str, re.Pattern[str], Validator | None, int]] = [
     (
         "SECRET",
         re.compile(
-            r"(?i)\b(?:api[_ -]?key|secret|token|bearer|auth[_ -]?key)\b[\"']?\s*(?:[:=]|is)?"
-            r"\s*[\"']?([A-Za-z0-9_\-./+=]{16,})"
+            r"(?i)\b(?:api[_ -]?key|secret|token|bearer|auth[_ -]?key)\b[\"']?[ \t]*(?:[:=]|is)?[ \t]*[\"']?"
+            r"([A-Za-z0-9_\-./+=]{16,})"
         ),
-        None,
+        _secret_value,
         1,
     ),
     ("URL", re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE), _url_has_token, 0),
@@ -144,45 +195,79 @@ _DETECTORS: list[tuple[str, re.Pattern[str], Validator | None, int]] = [
     (
         "PASSWORD",
         re.compile(
-            r"(?i)\b(?:password|passwort|passwd|pwd|pw|passcode|pin)\b\s*(?:is|:|=|-)?\s*"
+            r"(?i)\b(?:password|passwort|passwd|pwd|pw|passcode|pin)\b[ \t]*(\bis\b|:|=|-)?[ \t]*"
             r"[\"']?([^\s\"',;]{3,64})"
         ),
-        None,
-        1,
+        _password,
+        2,
     ),
-    ("IBAN", re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,4})?\b"), _iban, 0),
-    ("CARD", re.compile(r"\b\d(?:[ -]?\d){12,18}\b"), _card, 0),
+    (
+        "PASSWORD",
+        re.compile(r"(?i)\b(?:password|passwort|passcode|pin)\b[^\n]{1,30}?(\bis\b|:)[ \t]*[\"']?([^\s\"',;]{3,64})"),
+        _password,
+        2,
+    ),
+    ("IBAN", re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b"), _iban, 0),
+    ("CARD", re.compile(r"(?<![+\d])\b\d(?:[ -]?\d){12,18}\b"), _card, 0),
     (
         "CODE",
         re.compile(
             r"(?i)\b(?:code|otp|verification|one[- ]time|2fa|pin|passcode|token)\b[^\n\d]{0,25}?"
             r"\b(\d{3}[- ]?\d{3}|\d{4,8})\b"
         ),
-        None,
+        _code,
         1,
     ),
     ("CODE", re.compile(r"(?i)\b(\d{4,8})\b(?=\s+is\s+your\b[^\n]{0,30}\b(?:code|otp|pin)\b)"), None, 1),
-    ("PHONE", re.compile(r"(?<![\w+])\+?\(?\d[\d\s().-]{5,}\d(?!\w)"), _phone, 0),
-    ("ADDRESS", re.compile(rf"(?i)\b\d{{1,5}}[a-z]?\s+(?:[A-Z][\w'.-]*\s+){{1,4}}{_STREET}\b\.?"), None, 0),
-    ("ADDRESS", re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|weg|allee|platz|gasse)\s+\d{1,4}[a-z]?\b"), None, 0),
+    ("PHONE", re.compile(r"(?<![\w+])\+?\(?\d[\d \t().-]{5,}\d(?!\w)"), _phone, 0),
+    (
+        "ADDRESS",
+        re.compile(
+            rf"\b\d{{1,5}}[A-Za-z]?[ \t]+(?:{_NOT_STREET_WORD}[A-Za-z][\w'.-]*[ \t]+){{1,4}}{_STREET_ANY_CASE}\b\.?"
+        ),
+        None,
+        0,
+    ),
+    ("ADDRESS", re.compile(rf"\b\d{{1,5}}[A-Za-z]?[ \t]+(?:[A-Z][\w'.-]*[ \t]+){{1,4}}{_STREET}\b\.?"), None, 0),
+    (
+        "ADDRESS",
+        re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|weg|allee|platz|gasse)[ \t]+\d{1,4}[a-z]?\b"),
+        None,
+        0,
+    ),
 ]
 _DIGIT = re.compile(r"\d")
 _NEEDS_DIGIT = {"PHONE", "CARD", "IBAN", "CODE", "ADDRESS"}
 TYPES = sorted({t for t, *_ in _DETECTORS})
 
 
+@dataclass(frozen=True)
+class Hit:
+    """One redacted value: its type, the original value and the placeholder that replaced it."""
+
+    kind: str
+    value: str
+    placeholder: str
+
+
 @dataclass
 class Redactor:
-    """Stateful across one dataset: the same value always maps to the same placeholder."""
+    """Stateful across one dataset: the same value always maps to the same placeholder.
+
+    `examples_per_type` > 0 keeps that many before → after snippets per type (the first ones seen), so
+    the owner can check what was changed; they hold the original values and stay in the profile."""
 
     types: list[str] = field(default_factory=lambda: list(TYPES))
     allow_list: list[str] = field(default_factory=list)
+    examples_per_type: int = 0
     counts: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     _maps: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._allowed = {a.strip().lower() for a in self.allow_list if a.strip()}
         self._active = [d for d in _DETECTORS if d[0] in set(self.types)]
+        self._hits: list[Hit] = []
 
     def _placeholder(self, kind: str, value: str) -> str:
         mapping = self._maps.setdefault(kind, {})
@@ -193,14 +278,20 @@ class Redactor:
         return mapping[key]
 
     def redact(self, text: str) -> str:
+        return self.redact_with_hits(text)[0]
+
+    def redact_with_hits(self, text: str) -> tuple[str, list[Hit]]:
+        """The redacted text and every value replaced in it, in the order the detectors ran."""
+        self._hits = []
         has_digit = _DIGIT.search(text) is not None
         for kind, pattern, validator, group in self._active:
             if kind in _NEEDS_DIGIT and not has_digit:
                 continue  # cheap pre-check: these detectors all need a digit
             if not pattern.search(text):
                 continue
-            text = pattern.sub(lambda m, k=kind, v=validator, g=group: self._replace(m, k, v, g), text)
-        return text
+            replacer = _Replacer(self, kind, validator, group)
+            text = pattern.sub(replacer, text)
+        return text, list(self._hits)
 
     def _replace(self, m: re.Match[str], kind: str, validator: Validator | None, group: int) -> str:
         value = m.group(group)
@@ -210,8 +301,42 @@ class Redactor:
             return m.group(0)
         start, end = m.start(group) - m.start(0), m.end(group) - m.start(0)
         whole = m.group(0)
-        return whole[:start] + self._placeholder(kind, value) + whole[end:]
+        placeholder = self._placeholder(kind, value)
+        self._hits.append(Hit(kind, value, placeholder))
+        self._keep_example(m, kind, group, placeholder)
+        return whole[:start] + placeholder + whole[end:]
+
+    def _keep_example(self, m: re.Match[str], kind: str, group: int, placeholder: str) -> None:
+        kept = self.examples.setdefault(kind, [])
+        if len(kept) >= self.examples_per_type:
+            return
+        text, a, b = m.string, m.start(group), m.end(group)
+        lo, hi = max(0, a - _CONTEXT), min(len(text), b + _CONTEXT)
+        lead, tail = ("…" if lo else ""), ("…" if hi < len(text) else "")
+        before = lead + text[lo:hi] + tail
+        after = lead + text[lo:a] + placeholder + text[b:hi] + tail
+        kept.append({"before": " ".join(before.split()), "after": " ".join(after.split())})
 
     def report(self) -> dict[str, int]:
         """Counts by type, never values."""
         return {k: self.counts[k] for k in sorted(self.counts)}
+
+    def example_report(self) -> dict[str, list[dict[str, str]]]:
+        """Before → after snippets by type (empty unless examples_per_type was set)."""
+        return {k: list(v) for k, v in sorted(self.examples.items()) if v}
+
+
+_CONTEXT = 40
+
+
+@dataclass(frozen=True)
+class _Replacer:
+    """re.sub callback bound to one detector (a class rather than a lambda so it type-checks)."""
+
+    redactor: Redactor
+    kind: str
+    validator: Validator | None
+    group: int
+
+    def __call__(self, m: re.Match[str]) -> str:
+        return self.redactor._replace(m, self.kind, self.validator, self.group)

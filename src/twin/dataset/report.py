@@ -1,20 +1,20 @@
-"""report.json (what was kept, dropped and why; redaction counts by type, never values) and a
-self-contained report.html with inline SVG charts, so it works without matplotlib or a network."""
+"""report.json: what was kept, dropped and why; redaction counts by type and a few before → after
+examples per type (config redaction_examples; 0 keeps counts only); the style card and the system
+prompt of each channel. report_html.py renders it."""
 
 from __future__ import annotations
 
-import html
 import statistics
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
 from twin.dataset.config import DatasetConfig
 from twin.dataset.filters import estimate_tokens
 from twin.dataset.records import Sample
-
-if TYPE_CHECKING:
-    from twin.dataset.builder import Stats
+from twin.dataset.stats import Stats
+from twin.dataset.style import Prompts
 
 LENGTH_BINS = [(0, 50), (50, 100), (100, 200), (200, 400), (400, 800), (800, 1600), (1600, None)]
 
@@ -42,15 +42,36 @@ def _top(counter: Counter[str], n: int = 20) -> dict[str, int]:
     return top
 
 
+@dataclass
+class Redactions:
+    counts: dict[str, int] = field(default_factory=dict)  # values replaced, by type
+    examples: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # before → after, by type
+    in_output: dict[str, int] = field(default_factory=dict)  # placeholders in the written files
+
+
+FILES = [
+    "train.jsonl",
+    "val.jsonl",
+    "train_sharegpt.json",
+    "val_sharegpt.json",
+    "dataset_info.json",
+    "samples.jsonl",
+    "config.yaml",
+    "manifest.json",
+    "style_card.json",
+    "report.json",
+    "report.html",
+]
+
+
 def build_report(
     name: str,
     cfg: DatasetConfig,
-    system: str,
+    prompts: Prompts,
     train: list[Sample],
     val: list[Sample],
     stats: Stats,
-    redactions: dict[str, int],
-    placeholders: dict[str, int],
+    redactions: Redactions,
     counts: dict[str, int],
 ) -> dict[str, Any]:
     written = train + val
@@ -75,8 +96,9 @@ def build_report(
         "near_duplicates_removed": stats.duplicates,
         "context_trimmed": stats.context_trimmed,
         "languages": dict(sorted(stats.languages.items())),
-        "redactions": redactions,
-        "redactions_in_output": placeholders,
+        "redactions": redactions.counts,
+        "redactions_in_output": redactions.in_output,
+        "redaction_examples": redactions.examples,
         "by_source": dict(sorted(Counter(s.source for s in written).items())),
         "by_kind": dict(sorted(Counter(s.kind for s in written).items())),
         "by_contact": _top(Counter(s.contact for s in written)),
@@ -86,72 +108,10 @@ def build_report(
             "mean": round(statistics.fmean(tokens), 1) if tokens else 0,
             "max": max(tokens, default=0),
         },
-        "system_prompt": system,
+        "system_prompt": prompts.systems[prompts.main],
+        "system_prompts": prompts.systems,
+        "style_card": prompts.card.model_dump(mode="json"),
+        "minimum_samples": cfg.refuse_below,
         "warnings": list(stats.warnings),
-        "files": [
-            "train.jsonl",
-            "val.jsonl",
-            "train_sharegpt.json",
-            "val_sharegpt.json",
-            "dataset_info.json",
-            "samples.jsonl",
-            "config.yaml",
-            "report.json",
-            "report.html",
-        ],
+        "files": list(FILES),
     }
-
-
-def bar_chart_svg(title: str, data: dict[str, int], width: int = 560) -> str:
-    """A horizontal bar chart as inline SVG (labels escaped)."""
-    if not data:
-        return f"<h3>{html.escape(title)}</h3><p class='empty'>nothing to show</p>"
-    row, label_w = 22, 170
-    height = row * len(data) + 10
-    peak = max(data.values()) or 1
-    parts = [
-        f"<h3>{html.escape(title)}</h3>",
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' role='img' "
-        f"aria-label='{html.escape(title, quote=True)}'>",
-    ]
-    for i, (label, value) in enumerate(data.items()):
-        y = 5 + i * row
-        w = int((width - label_w - 60) * value / peak)
-        parts.append(
-            f"<text x='{label_w - 6}' y='{y + 15}' text-anchor='end'>{html.escape(str(label)[:28])}</text>"
-            f"<rect x='{label_w}' y='{y + 3}' width='{max(w, 1)}' height='{row - 6}' fill='#4a7bd0'/>"
-            f"<text x='{label_w + w + 6}' y='{y + 15}'>{value}</text>"
-        )
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def render_html(report: dict[str, Any]) -> str:
-    e = html.escape
-    s = report["samples"]
-    warn = "".join(f"<li>{e(w)}</li>" for w in report["warnings"])
-    charts = [
-        ("Assistant text length (characters)", report["length_histogram"]),
-        ("Samples per source", report["by_source"]),
-        ("Samples per kind", report["by_kind"]),
-        ("Samples per contact", report["by_contact"]),
-        ("Samples per month", report["by_month"]),
-        ("Messages dropped before pairing", report["messages"]["dropped"]),
-        ("Samples dropped per filter", {**report["drops"], "near_duplicate": report["near_duplicates_removed"]}),
-        ("Language mix (per conversation)", report["languages"]),
-        ("Redactions by type", report["redactions"]),
-    ]
-    body = "".join(f"<section>{bar_chart_svg(t, d)}</section>" for t, d in charts)
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>twin dataset {e(report['name'])}</title><style>"
-        "body{font:14px system-ui,sans-serif;margin:2em;max-width:900px;color:#222}"
-        "svg text{font:12px system-ui,sans-serif;fill:#222}section{margin:1.5em 0}"
-        "pre{white-space:pre-wrap;background:#f4f4f4;padding:1em}.warn{color:#a50}</style></head><body>"
-        f"<h1>Dataset “{e(report['name'])}”</h1>"
-        f"<p><b>{s['total']}</b> samples ({s['train']} train, {s['val']} validation) from "
-        f"{report['messages']['total']} messages; {report['near_duplicates_removed']} near-duplicates "
-        f"removed. Redacted values are counted by type only.</p>"
-        + (f"<ul class='warn'>{warn}</ul>" if warn else "")
-        + f"<h3>System prompt</h3><pre>{e(report['system_prompt'])}</pre>{body}</body></html>\n"
-    )

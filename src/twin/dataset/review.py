@@ -77,6 +77,17 @@ class ReviewService:
             )
         return {"id": sample_id, "dropped": False}
 
+    def redactions(self) -> dict[str, Any]:
+        """What redaction changed in the last build: counts by type and before → after examples."""
+        path = self.dir / "report.json"
+        if not path.is_file():
+            raise NotFound(
+                f"Dataset '{self.dataset}' has not been built.",
+                f"Build it with: twin dataset build --name {self.dataset}",
+            )
+        report = json.loads(path.read_text(encoding="utf-8"))
+        return {"counts": report.get("redactions", {}), "examples": report.get("redaction_examples", {})}
+
     # -- browsing --------------------------------------------------------------------------------
     def samples(self) -> list[dict[str, Any]]:
         path = self.dir / "samples.jsonl"

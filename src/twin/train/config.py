@@ -20,9 +20,11 @@ class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     base: str = Field(
-        "qwen2.5-7b-instruct",
-        description="Base model: an alias (listed by `twin train --help`), a "
-        "local Hugging Face checkpoint folder, or a GGUF file (dequantized before training).",
+        "auto",
+        description="Base model: auto (the best one on this machine that fits: a model added with "
+        "`twin model add`, a known alias in the local Hugging Face cache, else the embedded SmolLM2-135M), "
+        "an alias (listed by `twin train --help`), a model name from `twin model list`, a local Hugging Face "
+        "checkpoint folder, or a GGUF file (dequantized before training).",
     )
     rank: int = Field(
         16,

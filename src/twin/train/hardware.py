@@ -8,8 +8,6 @@ import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import psutil
-
 from twin.errors import TooLarge
 from twin.train.config import TrainConfig
 
@@ -96,6 +94,8 @@ def available(plan: HardwarePlan, run_dir: Path) -> dict[str, int]:
         free, _total = torch.cuda.mem_get_info()
         mem = int(free)
     else:
+        import psutil
+
         mem = int(psutil.virtual_memory().available)
     run_dir.mkdir(parents=True, exist_ok=True)
     return {"memory_bytes": mem, "disk_bytes": int(shutil.disk_usage(run_dir).free)}

@@ -1,25 +1,56 @@
-"""Trainer callback: metrics JSONL, per-step events (for --json) and a rich progress bar on a TTY."""
+"""Trainer callback: metrics JSONL, per-step events, and progress on stderr: a rich bar on a terminal,
+or plain periodic lines (step, loss, ETA) when stderr is a log file or a pipe."""
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from transformers import TrainerCallback
 
 from twin.train.rundir import RunDir
+
+Display = Literal["bar", "lines", "none"]
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s" if m else f"{s}s"
+
+
+def progress_line(record: dict[str, Any]) -> str:
+    """'train: step 5/40 · loss 2.3100 · lr 1.2e-04 · eta 1m12s' (or the eval loss)."""
+    head = f"train: step {record['step']}/{record['max_steps']}"
+    if record["event"] == "eval":
+        return f"{head} · eval loss {record.get('eval_loss', float('nan')):.4f}"
+    parts = [head, f"loss {record['loss']:.4f}"]
+    if "learning_rate" in record:
+        parts.append(f"lr {record['learning_rate']:.1e}")
+    parts.append(f"eta {_duration(record.get('eta_s'))}")
+    return " · ".join(parts)
 
 
 class RunCallback(TrainerCallback):
     """Records every log/eval into the run's metrics.jsonl and reports progress with loss and ETA."""
 
     def __init__(
-        self, run: RunDir, on_event: Callable[[dict[str, Any]], None] | None = None, progress: bool = False
+        self,
+        run: RunDir,
+        on_event: Callable[[dict[str, Any]], None] | None = None,
+        progress: bool | str = False,
+        every_s: float = 10.0,
     ) -> None:
         self.run = run
         self.on_event = on_event
-        self.show = progress
+        self.display: Display = "bar" if progress in (True, "bar") else "lines" if progress == "lines" else "none"
+        self.show = self.display == "bar"
+        self.every_s = every_s
+        self._last_line = float("-inf")
         self._bar: Any = None
         self._task: Any = None
         self._t0 = 0.0
@@ -68,8 +99,17 @@ class RunCallback(TrainerCallback):
         self.run.append_metric(record)
         if self.on_event:
             self.on_event(record)
+        if self.display == "lines" and kind in ("train", "eval"):
+            self._line(record, force=kind == "eval" or state.global_step in (1, state.max_steps))
         if self._bar is not None and "loss" in logs:
             self._bar.update(self._task, completed=state.global_step, loss=f"{logs['loss']:.4f}")
+
+    def _line(self, record: dict[str, Any], force: bool) -> None:
+        now = time.monotonic()
+        if force or now - self._last_line >= self.every_s:
+            self._last_line = now
+            sys.stderr.write(progress_line(record) + "\n")
+            sys.stderr.flush()
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         if self._bar is not None:

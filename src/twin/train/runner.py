@@ -10,35 +10,51 @@ from pathlib import Path
 from typing import Any
 
 from twin.chat_template import detect_family, jinja_for
-from twin.errors import InvalidInput, MissingDependency
+from twin.errors import InvalidInput
+from twin.profiles import Profile
 from twin.train.base_models import resolve_base
 from twin.train.config import TrainConfig
 from twin.train.data import dataset_files, dataset_hash, read_jsonl, tokenize_split
+from twin.train.extra import require_train_extra
 from twin.train.hardware import available, check_resources, estimate, plan_hardware
 from twin.train.rundir import RunDir, library_versions, now
 
 Event = Callable[[dict[str, Any]], None]
 
 
-def _require_train_extra() -> None:
-    import importlib.util
+def _pick_base(cfg: TrainConfig, plan: Any, run_path: Path, profile: Profile | None) -> dict[str, Any]:
+    """Resolve `base: auto` to the best base present that fits; returns what to record about the choice."""
+    if cfg.base != "auto":
+        return {"requested": cfg.base}
+    from twin.train.base_choice import choose_base
 
-    for module in ("torch", "transformers", "peft", "trl"):
-        if importlib.util.find_spec(module) is None:
-            raise MissingDependency.for_extra("Training", "train", module)
+    per_param = 0.55 if plan.quantization == "nf4" else 2.0 if plan.precision in ("bf16", "fp16") else 4.0
+    choice = choose_base(profile, available(plan, run_path)["memory_bytes"], per_param)
+    cfg.base = choice.spec
+    return {"requested": "auto", "chosen": choice.reason, "label": choice.label, "skipped": choice.skipped}
 
 
-def prepare_run(run: RunDir, cfg: TrainConfig, dataset_dir: Path, dataset_name: str) -> dict[str, Any]:
+def prepare_run(
+    run: RunDir,
+    cfg: TrainConfig,
+    dataset_dir: Path,
+    dataset_name: str,
+    profile: Profile | None = None,
+    on_event: Event | None = None,
+) -> dict[str, Any]:
     """Create the run directory: resolved config, manifest and the chat template; check resources."""
-    _require_train_extra()
+    require_train_extra()
     from transformers import AutoConfig, AutoTokenizer
 
     train_path, val_path = dataset_files(dataset_dir)
-    base = resolve_base(cfg.base)
+    plan = plan_hardware(cfg)
+    picked = _pick_base(cfg, plan, run.path, profile)
+    if on_event and "chosen" in picked:
+        on_event({"event": "base_chosen", "base": picked["label"], "why": picked["chosen"]})
+    base = resolve_base(cfg.base, profile)
     tokenizer = AutoTokenizer.from_pretrained(str(base.path))
     template = jinja_for(tokenizer.chat_template)
     family = detect_family(template)
-    plan = plan_hardware(cfg)
     mcfg = AutoConfig.from_pretrained(str(base.path))
     need = estimate(base.path, cfg, plan, mcfg.num_hidden_layers, mcfg.hidden_size)
     check_resources(need, available(plan, run.path), plan.device)
@@ -55,23 +71,36 @@ def prepare_run(run: RunDir, cfg: TrainConfig, dataset_dir: Path, dataset_name: 
             "checkpoint": str(base.path),
             "gguf": str(base.gguf) if base.gguf else None,
             "architecture": mcfg.model_type,
+            **picked,
         },
         "template": {"family": family.name, "file": run.template_path.name},
         "hardware": plan.to_dict(),
         "estimate": need,
         "libraries": library_versions(),
     }
-    manifest["system_prompt"] = _common_system_prompt(train_path)
+    manifest.update(training_prompts(dataset_dir, train_path))
     run.write_manifest(manifest)
     return manifest
 
 
-def _common_system_prompt(train_path: Path) -> str | None:
-    """The system message most training conversations use; export serves the model with the same one."""
+def training_prompts(dataset_dir: Path, train_path: Path) -> dict[str, Any]:
+    """The system prompts the training conversations carry, per channel (from the dataset manifest), and
+    the most common one; export and drafting serve the model with the very same text."""
     from collections import Counter
 
     counts = Counter(c[0]["content"] for c in read_jsonl(train_path).conversations if c[0]["role"] == "system")
-    return counts.most_common(1)[0][0] if counts else None
+    common = counts.most_common(1)[0][0] if counts else None
+    out: dict[str, Any] = {"system_prompt": common}
+    manifest_path = dataset_dir / "manifest.json"
+    if manifest_path.is_file():
+        data = json.loads(manifest_path.read_text(encoding="utf-8"))
+        prompts = {ch: p for ch, p in (data.get("system_prompts") or {}).items() if p in counts}
+        if prompts:
+            main = data.get("main_channel") if data.get("main_channel") in prompts else next(iter(prompts))
+            out.update(system_prompts=prompts, main_channel=main, system_prompt=prompts[main])
+    if "system_prompts" not in out and common:
+        out.update(system_prompts={"default": common}, main_channel="default")
+    return out
 
 
 def _load_model(base_path: str, plan: Any, cfg: TrainConfig) -> Any:
@@ -138,15 +167,21 @@ def _sft_args(run: RunDir, cfg: TrainConfig, plan: Any, has_eval: bool) -> Any:
 
 
 def build_trainer(
-    run: RunDir, on_event: Event | None = None, progress: bool = False
+    run: RunDir, on_event: Event | None = None, progress: bool | str = False
 ) -> tuple[Any, Any, dict[str, Any]]:
     """SFTTrainer, tokenizer and the tokenized splits for a prepared run."""
+    import datasets
+    import transformers
     from datasets import Dataset
     from transformers import AutoTokenizer, PrinterCallback
     from trl import SFTTrainer
 
     from twin.train.progress import RunCallback
 
+    # The libraries' own bars ("Truncating train dataset", "Loading weights") would flood logs; twin
+    # reports training progress itself.
+    datasets.disable_progress_bars()
+    transformers.utils.logging.disable_progress_bar()
     cfg, manifest = run.load_config(), run.manifest()
     base_path = manifest["base"]["checkpoint"]
     template = run.template_path.read_text(encoding="utf-8")
@@ -191,7 +226,7 @@ def _plan_from(manifest: dict[str, Any]) -> Any:
 
 
 def execute_run(
-    run: RunDir, *, resume: bool = False, on_event: Event | None = None, progress: bool = False
+    run: RunDir, *, resume: bool = False, on_event: Event | None = None, progress: bool | str = False
 ) -> dict[str, Any]:
     """Train (or resume), save the adapter, evaluate base vs adapter and write the report."""
     from twin.train.report import write_report

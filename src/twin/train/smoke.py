@@ -1,20 +1,24 @@
 """`twin train --smoke`: the whole chain on a tiny random Qwen2 model, to check an installation.
 
-tiny model (real Qwen2 tokenizer) → 2 LoRA steps → adapter → GGUF LoRA + base GGUF → load both in
-llama.cpp → generate. Each step is reported as an event with its duration and artifact paths.
+tiny model (real Qwen2 tokenizer) → a few LoRA steps → adapter → GGUF LoRA + base GGUF → load both in
+llama.cpp → generate, and check the generation is real text. Each step is reported as an event with
+its duration and artifact paths.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from twin.errors import MissingDependency
+from twin.errors import MissingDependency, Unavailable
 from twin.train.assets import cache_dir
+from twin.train.extra import require_train_extra
 
 FIXTURE = [
     ("Can you send me the report by Friday?", "Sure, it'll be in your inbox Thursday night."),
@@ -69,8 +73,48 @@ def train_fixture_run(work: Path, steps: int = 2, **overrides: Any) -> Any:
     return run
 
 
-def run_smoke(on_event: Callable[[dict[str, Any]], None] | None = None, steps: int = 2) -> dict[str, Any]:
+# Enough steps, at a high rate on every projection, that even a random tiny model learns the first
+# words of the fixture replies: greedy output is then real text, not whitespace.
+SMOKE_TRAINING: dict[str, Any] = {
+    "learning_rate": 8e-3,
+    "warmup_ratio": 0.0,
+    "max_seq_len": 64,
+    "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+    "eval_steps": 1000,
+    "save_steps": 1000,
+    "report_drafts": 0,
+}
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def real_text(text: str) -> bool:
+    """At least one word of two letters or more (not whitespace, punctuation or template tokens)."""
+    return bool(_WORD.search(re.sub(r"<\|[^|>]*\|>", " ", text)))
+
+
+def _fresh_workdir() -> Path:
+    """A new smoke folder; older ones are removed so repeated checks do not fill the cache."""
+    for old in cache_dir().glob("smoke-*"):
+        shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix="smoke-", dir=cache_dir()))
+
+
+def _generate(llama_cpp: Any, base_gguf: Path, lora: Path) -> tuple[str, int]:
+    """Greedy reply to a fixture prompt through llama.cpp with the GGUF LoRA applied."""
+    llm = llama_cpp.Llama(model_path=str(base_gguf), lora_path=str(lora), n_ctx=256, verbose=False, seed=0)
+    messages: list[Any] = [
+        {"role": "system", "content": "You write like the owner."},
+        {"role": "user", "content": FIXTURE[1][0]},
+    ]
+    out: Any = llm.create_chat_completion(messages=messages, max_tokens=12, temperature=0)
+    llm.close()
+    return out["choices"][0]["message"]["content"] or "", int(out["usage"]["completion_tokens"])
+
+
+def run_smoke(on_event: Callable[[dict[str, Any]], None] | None = None, steps: int = 16) -> dict[str, Any]:
+    """Train, convert, load and generate; raises Unavailable when the result is not real text."""
     emit = on_event or (lambda _e: None)
+    require_train_extra("The smoke test")
     try:
         import llama_cpp
     except ImportError:
@@ -80,19 +124,22 @@ def run_smoke(on_event: Callable[[dict[str, Any]], None] | None = None, steps: i
     from twin.train.assets import qwen2_vocab_gguf, tiny_qwen2
     from twin.train.runner import read_report
 
-    work = Path(tempfile.mkdtemp(prefix="smoke-", dir=cache_dir()))
+    work = _fresh_workdir()
     artifacts: dict[str, str] = {"work": str(work)}
+    timeline: list[dict[str, Any]] = []
     t = time.perf_counter()
 
     def step(name: str, **info: Any) -> None:
         nonlocal t
         now = time.perf_counter()
-        emit({"event": "smoke_step", "step": name, "seconds": round(now - t, 2), **info})
+        event = {"event": "smoke_step", "step": name, "seconds": round(now - t, 2), **info}
+        timeline.append(event)
+        emit(event)
         t = now
 
     base = tiny_qwen2()
     step("tiny_model", path=str(base))
-    run = train_fixture_run(work, steps)
+    run = train_fixture_run(work, steps, **SMOKE_TRAINING)
     report = read_report(run)
     artifacts["adapter"] = str(run.adapter)
     step("train", steps=report["train"]["global_step"], loss=report["train"]["train_loss"], path=str(run.adapter))
@@ -103,14 +150,19 @@ def run_smoke(on_event: Callable[[dict[str, Any]], None] | None = None, steps: i
         model_to_gguf(base, base_gguf, template=template, tokenizer_gguf=qwen2_vocab_gguf(), f16=False)
     artifacts.update(lora_gguf=str(lora), base_gguf=str(base_gguf))
     step("gguf", lora=str(lora), base=str(base_gguf))
-    llm = llama_cpp.Llama(model_path=str(base_gguf), lora_path=str(lora), n_ctx=256, verbose=False, seed=0)
-    out = llm.create_chat_completion(messages=[{"role": "user", "content": "hello"}], max_tokens=8, temperature=0)
-    text = out["choices"][0]["message"]["content"]
-    step("generate", tokens=out["usage"]["completion_tokens"], text=text)
+    text, tokens = _generate(llama_cpp, base_gguf, lora)
+    step("generate", tokens=tokens, text=text)
+    if not real_text(text):
+        raise Unavailable(
+            f"The smoke test trained, converted and loaded a model, but it generated no text ({text!r}).",
+            "The LoRA did not apply in llama.cpp: check that llama-cpp-python and gguf are the tested versions "
+            f"(see pyproject.toml) and run `twin train --smoke` again; the files are in {work}.",
+        )
     return {
         "ok": True,
-        "artifacts": artifacts,
-        "generated_tokens": out["usage"]["completion_tokens"],
         "text": text,
-        "report": report["perplexity"],
+        "generated_tokens": tokens,
+        "steps": timeline,
+        "artifacts": artifacts,
+        "perplexity": report["perplexity"],
     }

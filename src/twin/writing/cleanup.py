@@ -1,12 +1,14 @@
-"""Output cleanup: keep only the draft.
+"""Output cleanup: keep only the draft — one draft.
 
 Small models (and some big ones) wrap a draft in chatter: "Sure! Here's a draft:", [DRAFT] markers,
-code fences, wrapping quotes, and a closing "Feel free to adjust…" paragraph. `clean_draft` removes
-exactly those wrappers and nothing else: a preamble only when it fills a whole first line (or ends in a
-colon that introduces the draft), a trailing note only when it is a separate final paragraph starting
-with a known note opener, and it never returns less than nothing — if cleaning would leave no text,
-the original text is kept. `StreamCleaner` applies the same rules to a stream, holding back only the
-few characters that could still turn out to be a wrapper."""
+code fences, wrapping quotes, and a closing "Feel free to adjust…" paragraph; and they go on to write
+a second draft after a separator line ("---"), a heading ("Draft 2:", "Alternatively:") or a new chat
+turn ("User:", <|im_start|>). `clean_draft` removes exactly those wrappers and cuts at the first
+second-draft marker that follows some text, and nothing else: a preamble only when it fills a whole
+first line (or ends in a colon that introduces the draft), a trailing note only when it is a separate
+final paragraph starting with a known note opener, and it never returns less than nothing — if
+cleaning would leave no text, the original text is kept. `StreamCleaner` applies the same rules to a
+stream, holding back only the few characters that could still turn out to be a wrapper or a marker."""
 
 from __future__ import annotations
 
@@ -76,7 +78,23 @@ _STARTERS = (
     "[",
     "`",
 )
-_HOLD = re.compile(r"(?:\[[^\]\n]{0,14}|`{1,3}|[\"”’'»]|\s)+\Z")
+_HOLD = re.compile(r"(?:\[[^\]\n]{0,14}|`{1,3}|[\"”’'»]|<\|?[a-z_]{0,14}\|?|\s)+\Z")
+# Where a second draft or a new turn starts: a separator rule, a numbered/alternative heading, a role
+# line, or a chat template token anywhere.
+_SEPARATOR_LINE = re.compile(r"^[ \t]*(?:-{3,}|\*{3,}|_{3,}|={3,}|#{3,})[ \t]*$", re.MULTILINE)
+_SECOND_HEADING = re.compile(
+    r"^[ \t]*[*_#]*[ \t]*(?:(?:draft|version|option|alternative|reply|response|email|message)[ \t]*#?[ \t]*"
+    r"(?:2|two|ii|b)[ \t]*[:.)\-]|alternatively[,:]|another (?:version|option|draft|take)\b[^\n]{0,40}:|"
+    r"(?:user|assistant|human|system)[ \t]*:)",
+    re.MULTILINE | re.IGNORECASE,
+)
+_FIRST_HEADING = re.compile(
+    r"\A[ \t]*[*_#]*[ \t]*(?:draft|version|option)[ \t]*#?[ \t]*(?:1|one|i|a)[ \t]*[:.)\-][*_]*[ \t]*\n?",
+    re.IGNORECASE,
+)
+_TURN_TOKEN = re.compile(r"<\|(?:im_start|im_end|endoftext|eot_id|start_header_id|end_header_id|end_of_text)\|>")
+_HEADING_WORDS = ("draft", "version", "option", "alternative", "reply", "response", "email", "message")
+_CUT_PREFIXES = ("---", "***", "___", "===", "###", "alternatively", "another ", "user:", "assistant:", "human:")
 _QUOTES = {'"': '"', "“": "”", "'": "'", "‘": "’", "«": "»"}
 
 
@@ -93,11 +111,36 @@ def _strip_fences(t: str) -> str:
     return body[: close.start()].rstrip() + ("\n\n" + after if after else "")
 
 
+def strip_preamble(text: str) -> str:
+    """The text without a leading "Sure! Here's a draft:" line (the text itself when it has none)."""
+    return _strip_preamble(text.strip())
+
+
 def _strip_preamble(t: str, allow_empty: bool = False) -> str:
     for _ in range(2):  # "Sure!\nHere's a draft:\n…"
         m = _PREAMBLE_LINE.match(t) or _PREAMBLE_INLINE.match(t)
         if not m or not (allow_empty or t[m.end() :].strip()):
             break
+        t = t[m.end() :].lstrip()
+    return t
+
+
+def cut_second_draft(t: str) -> str:
+    """Text up to the first marker of a second draft or a new turn that follows some draft text (a
+    preamble alone does not count as draft text: "Here's a draft:\n---\n…" keeps going)."""
+    cuts = [m.start() for m in _TURN_TOKEN.finditer(t)]
+    cuts += [m.start() for m in _SEPARATOR_LINE.finditer(t)] + [m.start() for m in _SECOND_HEADING.finditer(t)]
+    for cut in sorted(cuts):
+        before = _strip_leading(_strip_preamble(t[:cut], allow_empty=True))
+        if before.strip():
+            return t[:cut].rstrip()
+    return t
+
+
+def _strip_leading(t: str) -> str:
+    """Without a first-draft heading ("Draft 1:") or separator lines before the draft."""
+    t = _FIRST_HEADING.sub("", t.lstrip(), count=1)
+    while (m := _SEPARATOR_LINE.match(t)) is not None:
         t = t[m.end() :].lstrip()
     return t
 
@@ -131,12 +174,26 @@ def clean_draft(text: str, *, keep_if_empty: bool = True) -> str:
     original = text.strip() if keep_if_empty else ""
     t = _MARKER.sub("", text).strip()
     t = _strip_fences(t).strip()
-    t = _strip_preamble(t)
     t = _MARKER.sub("", t).strip()
+    t = cut_second_draft(t)
+    t = _strip_leading(_strip_preamble(t))
     t = _strip_notes(t)
     t = _strip_fences(t).strip()
     t = _strip_quotes(t)
     return t or original
+
+
+def _could_be_cut(line: str) -> bool:
+    """A last, unfinished line that may still turn into a separator or a second-draft heading."""
+    s = line.strip().lstrip("*_#").strip().lower()
+    if not s or set(s) <= set("-*_=#"):
+        return True
+    if any(p.startswith(s) or s.startswith(p) for p in _CUT_PREFIXES):
+        return True
+    word, _, rest = s.partition(" ")
+    if any(w.startswith(word) for w in _HEADING_WORDS) and not rest:
+        return True
+    return word in _HEADING_WORDS and re.fullmatch(r"[ #]*\w{0,3}", rest) is not None
 
 
 def _could_be_preamble(first_line: str) -> bool:
@@ -164,8 +221,11 @@ class StreamCleaner:
         if t[:1] in _QUOTES:  # assume a wrapping quote until the end shows otherwise
             t = t[1:]
         t = clean_draft(t, keep_if_empty=False)
-        # hold back what might still become a marker, fence, closing quote or note paragraph
+        # hold back what might still become a marker, fence, closing quote, note paragraph or second draft
         t = _HOLD.sub("", t)
+        head, nl, last = t.rpartition("\n")
+        if nl and _could_be_cut(last):
+            t = head.rstrip()
         head, sep, tail = t.rpartition("\n\n")
         if (
             sep

@@ -100,9 +100,16 @@ def _usable(text: str, min_chars: int, max_chars: int) -> bool:
 
 
 def find_exemplars(
-    conn: sqlite3.Connection, request: str, k: int = 4, *, min_chars: int = 20, max_chars: int = 800
+    conn: sqlite3.Connection,
+    request: str,
+    k: int = 4,
+    *,
+    min_chars: int = 20,
+    max_chars: int = 800,
+    exclude_conversations: frozenset[str] = frozenset(),
 ) -> list[Exemplar]:
-    """Up to k of the owner's messages for `request`: BM25 matches first, recent messages as fill-in."""
+    """Up to k of the owner's messages for `request`: BM25 matches first, recent messages as fill-in.
+    Messages of `exclude_conversations` never come back (an evaluation keeps its held-out replies out)."""
     if k <= 0:
         return []
     out: list[Exemplar] = []
@@ -112,6 +119,8 @@ def find_exemplars(
         for row in rows:
             text = row["text"].strip()
             key = " ".join(text.lower().split())
+            if row["conversation_id"] in exclude_conversations:
+                continue
             if len(out) < k and key not in seen and _usable(text, min_chars, max_chars):
                 seen.add(key)
                 out.append(Exemplar(row["id"], text, row["subject"]))
@@ -121,17 +130,18 @@ def find_exemplars(
         with contextlib.suppress(sqlite3.OperationalError):  # an index problem must not block drafting
             take(
                 conn.execute(
-                    "SELECT m.id, m.text, m.subject FROM writing_fts JOIN messages m ON m.rowid = writing_fts.rowid "
+                    "SELECT m.id, m.text, m.subject, m.conversation_id FROM writing_fts "
+                    "JOIN messages m ON m.rowid = writing_fts.rowid "
                     f"WHERE writing_fts MATCH ? AND {_FILTER} ORDER BY bm25(writing_fts) LIMIT ?",
-                    (query, k * 8),
+                    (query, k * 8 + len(exclude_conversations) * 4),
                 ).fetchall()
             )
     if len(out) < k:
         take(
             conn.execute(
-                f"SELECT m.id, m.text, m.subject FROM messages m WHERE {_FILTER} "
+                f"SELECT m.id, m.text, m.subject, m.conversation_id FROM messages m WHERE {_FILTER} "
                 f"AND length(m.text) BETWEEN ? AND ? ORDER BY m.timestamp DESC, m.seq DESC LIMIT ?",
-                (min_chars, max_chars, k * 8),
+                (min_chars, max_chars, k * 8 + len(exclude_conversations) * 4),
             ).fetchall()
         )
     return out

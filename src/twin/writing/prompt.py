@@ -1,47 +1,41 @@
-"""The messages sent to the model for a draft: the owner's style system prompt (with exemplars of
-their own writing and an optional style reference), then the request."""
+"""The messages sent to the model for a draft.
+
+With a trained model active: exactly the system prompt that model was trained with (for the channel
+being written), then the request — the same wire format as every training sample. Without one: the
+same prompt family with the owner's measured style line, a few of their own messages as exemplars and
+an optional style reference."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from twin.providers.llm import ChatMessage
+from twin.style.prompt import DEFAULT_SYSTEM_PROMPT, exemplar_block, render_system_prompt
 from twin.writing.exemplars import Exemplar
 
-DEFAULT_STYLE = "concise, direct, dry humor, no hedging, no corporate fluff"
 
-SYSTEM_TEMPLATE = (
-    "You are {owner}'s writing assistant. Write exactly as {owner} would: {style}. "
-    'Return only the draft text — no preamble like "Here\'s a draft:", no explanations, '
-    "no [DRAFT] markers, no quotation marks around it."
-)
-
-
-def system_prompt(
-    owner: str = "the owner",
-    style: str = DEFAULT_STYLE,
-    exemplars: list[Exemplar] | None = None,
+def few_shot_system(
+    owner: str,
+    style: str,
+    exemplars: Sequence[Exemplar] = (),
     style_reference: str | None = None,
+    *,
+    template: str = DEFAULT_SYSTEM_PROMPT,
     max_exemplar_chars: int = 600,
 ) -> str:
-    parts = [SYSTEM_TEMPLATE.format(owner=owner, style=style)]
-    if exemplars:
-        parts.append(f"Messages {owner} actually wrote (match this voice, not the content):")
-        for ex in exemplars:
-            text = ex.text if len(ex.text) <= max_exemplar_chars else ex.text[:max_exemplar_chars] + "…"
-            parts.append("---\n" + text)
-        parts.append("---")
+    """The prompt family with a style line and the owner's own messages (no trained model)."""
+    parts = [render_system_prompt(owner, style, template)]
+    block = exemplar_block(owner, [e.text for e in exemplars], max_exemplar_chars)
+    if block:
+        parts.append(block)
+    return with_reference("\n\n".join(parts), style_reference)
+
+
+def with_reference(system: str, style_reference: str | None) -> str:
     if style_reference and style_reference.strip():
-        parts.append("Style reference (write in this style):\n" + style_reference.strip())
-    return "\n\n".join(parts)
+        return system + "\n\nStyle reference (write in this style):\n" + style_reference.strip()
+    return system
 
 
-def build_messages(
-    prompt: str,
-    *,
-    owner: str = "the owner",
-    style: str = DEFAULT_STYLE,
-    exemplars: list[Exemplar] | None = None,
-    style_reference: str | None = None,
-    max_exemplar_chars: int = 600,
-) -> list[ChatMessage]:
-    system = system_prompt(owner, style, exemplars, style_reference, max_exemplar_chars)
-    return [ChatMessage(role="system", content=system), ChatMessage(role="user", content=prompt.strip())]
+def build_messages(system: str, request: str) -> list[ChatMessage]:
+    return [ChatMessage(role="system", content=system), ChatMessage(role="user", content=request.strip())]

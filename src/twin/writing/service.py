@@ -1,38 +1,45 @@
-"""WritingService: drafts in the owner's style.
+"""WritingService: drafts in the owner's style, one draft per request.
 
-Messages = the style system prompt (with k exemplars of the owner's own messages retrieved for the
-request, and the optional style reference) + the request. The reply streams through the cleaner, so
-what is shown is already free of preambles and markers; the final Draft carries the clean text, the
-raw model output, usage and timings."""
+The model is the profile's active one (llm.json, set by `twin model use` / `twin export --activate`).
+When that is a trained model, the system prompt is exactly the one it was trained with; otherwise it
+is the same prompt family with the owner's measured style line and exemplars of their own messages.
+Exemplar separators and chat turn markers are stop strings, the cleaner cuts a second draft, and the
+default length fits the owner's own messages of that channel. The reply streams through the cleaner;
+the final Draft says which model and adapter drafted and with which prompt."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field
+from pathlib import Path
+from typing import Any, Literal
 
 from twin.errors import InvalidInput, TooLarge
+from twin.models.activate import active_record
+from twin.models.store import ModelRecord
 from twin.profiles import Profile
-from twin.providers.llm import LLM, ChatMessage, LLMOptions, TextDelta, Timings, Usage, open_llm, run_sync
+from twin.providers.llm import (
+    LLM,
+    ChatMessage,
+    LLMConfig,
+    LLMOptions,
+    TextDelta,
+    Timings,
+    Usage,
+    load_llm_config,
+    open_llm,
+    run_sync,
+)
+from twin.style.card import default_max_tokens, style_line
+from twin.style.prompt import DRAFT_STOPS, guess_channel
 from twin.writing.cleanup import StreamCleaner
 from twin.writing.exemplars import Exemplar, find_exemplars
-from twin.writing.prompt import DEFAULT_STYLE, build_messages
+from twin.writing.prompt import build_messages, few_shot_system, with_reference
+from twin.writing.settings import WritingSettings, load_writing_settings
+from twin.writing.style_source import StyleSource, style_source
 
-
-class WritingSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    exemplars: int = Field(4, ge=0, le=20, description="How many of the owner's messages to show the model.")
-    max_exemplar_chars: int = Field(600, ge=50, description="Longer exemplars are cut to this length.")
-    owner_name: str | None = Field(
-        None, description="Name in the system prompt (default: the profile identity's first name, else 'the owner')."
-    )
-    style: str = Field(DEFAULT_STYLE, description="One line describing the owner's style.")
-    clean: bool = Field(True, description="Strip preambles, markers, fences and trailing notes.")
-    max_prompt_chars: int = Field(8000, ge=100, description="Longest request or style reference accepted.")
+PromptSource = Literal["trained", "few-shot"]
 
 
 @dataclass
@@ -44,15 +51,36 @@ class Draft:
     finish_reason: str = "stop"
     raw_text: str = ""
     exemplar_ids: list[str] = field(default_factory=list)
+    adapter: str | None = None  # the LoRA file applied, if any
+    active_model: str | None = None  # the twin model (twin model list) that drafted, if one is active
+    prompt: PromptSource = "few-shot"
+    channel: str = "chat"
 
     def to_dict(self) -> dict[str, Any]:
-        """The public shape: text, model, usage{prompt_tokens, completion_tokens}, timings{…}."""
+        """The public shape: text, model, adapter, active_model, prompt, channel, usage, timings."""
         return {
             "text": self.text,
             "model": self.model,
+            "adapter": self.adapter,
+            "active_model": self.active_model,
+            "prompt": self.prompt,
+            "channel": self.channel,
+            "finish_reason": self.finish_reason,
             "usage": asdict(self.usage),
             "timings": {k: round(v, 4) for k, v in asdict(self.timings).items()},
         }
+
+
+@dataclass
+class DraftPlan:
+    """Everything decided before the model is called."""
+
+    messages: list[ChatMessage]
+    exemplars: list[Exemplar]
+    channel: str
+    prompt: PromptSource
+    max_tokens: int
+    stop: list[str]
 
 
 class WritingService:
@@ -65,8 +93,22 @@ class WritingService:
         **llm_overrides: Any,
     ) -> None:
         self.profile = profile
-        self.settings = settings or WritingSettings()
+        self.settings = settings or load_writing_settings(profile)
+        self.config: LLMConfig = load_llm_config(profile, **llm_overrides)
         self.llm = llm or open_llm(profile, **llm_overrides)
+        self.record: ModelRecord | None = active_record(profile, self.config)
+        self._style: StyleSource | None = None
+
+    @property
+    def adapter(self) -> str | None:
+        lora = self.config.lora_path if self.config.backend == "llamacpp" else None
+        return Path(lora).name if lora else None
+
+    def style(self) -> StyleSource:
+        if self._style is None:
+            dataset = self.record.dataset if self.record else None
+            self._style = style_source(self.profile, dataset)
+        return self._style
 
     def _owner(self) -> str:
         if self.settings.owner_name:
@@ -87,7 +129,7 @@ class WritingService:
             if len(text) > limit:
                 raise TooLarge(
                     f"The {what} is {len(text)} characters; the limit is {limit}.",
-                    f"Shorten the {what} or raise max_prompt_chars in the writing settings.",
+                    f"Shorten the {what} or raise it: twin write --set max_prompt_chars=N",
                 )
 
     def exemplars(self, request: str) -> list[Exemplar]:
@@ -103,18 +145,48 @@ class WritingService:
         finally:
             conn.close()
 
-    def messages(self, prompt: str, style_reference: str | None = None) -> tuple[list[ChatMessage], list[Exemplar]]:
+    def channel(self, request: str) -> str:
+        if self.settings.channel != "auto":
+            return self.settings.channel
+        main = self.record.main_channel if self.record and self.record.main_channel else None
+        return guess_channel(request, main or self.style().card.main_channel())
+
+    def plan(self, prompt: str, style_reference: str | None = None) -> DraftPlan:
+        """The messages, stop strings and length limit for a request."""
         self._check(prompt, style_reference)
+        channel = self.channel(prompt)
+        card = self.style().card.channel(channel)
+        max_tokens = self.settings.max_tokens or default_max_tokens(card)
+        record = self.record
+        if record is not None and record.system_prompts:
+            trained = (
+                record.system_prompts.get(channel)
+                or record.system_prompts[record.main_channel or next(iter(record.system_prompts))]
+            )
+            msgs = build_messages(with_reference(trained, style_reference), prompt)
+            return DraftPlan(msgs, [], channel, "trained", max_tokens, list(DRAFT_STOPS))
         found = self.exemplars(prompt + "\n" + (style_reference or ""))
-        msgs = build_messages(
-            prompt,
-            owner=self._owner(),
-            style=self.settings.style,
-            exemplars=found,
-            style_reference=style_reference,
+        system = few_shot_system(
+            self._owner(),
+            self.settings.style or style_line(card),
+            found,
+            style_reference,
+            template=self.style().template,
             max_exemplar_chars=self.settings.max_exemplar_chars,
         )
-        return msgs, found
+        return DraftPlan(build_messages(system, prompt), found, channel, "few-shot", max_tokens, list(DRAFT_STOPS))
+
+    def messages(self, prompt: str, style_reference: str | None = None) -> tuple[list[ChatMessage], list[Exemplar]]:
+        plan = self.plan(prompt, style_reference)
+        return plan.messages, plan.exemplars
+
+    def _options(self, plan: DraftPlan, options: LLMOptions | None, fields: dict[str, Any]) -> LLMOptions:
+        base = {"max_tokens": plan.max_tokens, "temperature": self.settings.temperature}
+        data = {**base, **(options.model_dump(exclude_unset=True) if options else {}), **fields}
+        # validated like any other options (extra="forbid" catches typos)
+        opts = LLMOptions.model_validate(data)
+        opts.stop = list(dict.fromkeys([*opts.stop, *plan.stop]))
+        return opts
 
     async def stream_draft(
         self,
@@ -126,12 +198,10 @@ class WritingService:
         **option_fields: Any,
     ) -> AsyncIterator[TextDelta | Draft]:
         """Clean text deltas, then one Draft. `option_fields` (max_tokens=…, temperature=…) override options."""
-        opts = options or LLMOptions()
-        if option_fields:  # validated like any other options (extra="forbid" catches typos)
-            opts = LLMOptions.model_validate({**opts.model_dump(), **option_fields})
-        msgs, found = await asyncio.to_thread(self.messages, prompt, style_reference)
+        plan = await asyncio.to_thread(self.plan, prompt, style_reference)
+        opts = self._options(plan, options, option_fields)
         cleaner = StreamCleaner() if self.settings.clean else None
-        async for item in self.llm.stream_chat(msgs, opts, cancel=cancel):
+        async for item in self.llm.stream_chat(plan.messages, opts, cancel=cancel):
             if isinstance(item, TextDelta):
                 out = cleaner.feed(item.text) if cleaner else item.text
                 if out:
@@ -149,7 +219,11 @@ class WritingService:
                 timings=item.timings,
                 finish_reason=item.finish_reason,
                 raw_text=item.text,
-                exemplar_ids=[e.id for e in found],
+                exemplar_ids=[e.id for e in plan.exemplars],
+                adapter=self.adapter,
+                active_model=self.record.name if self.record else None,
+                prompt=plan.prompt,
+                channel=plan.channel,
             )
 
     async def draft(
@@ -171,4 +245,5 @@ class WritingService:
     def draft_sync(
         self, prompt: str, style_reference: str | None = None, options: LLMOptions | None = None, **option_fields: Any
     ) -> Draft:
-        return run_sync(self.draft(prompt, style_reference, options, **option_fields))
+        result: Draft = run_sync(self.draft(prompt, style_reference, options, **option_fields))
+        return result

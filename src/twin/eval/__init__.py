@@ -1,0 +1,1 @@
+"""Evaluations of how much twin's drafts sound like their owner."""
