@@ -31,6 +31,10 @@ _MODULES = [
     "voice",
     "speech",
     "write",
+    "persona",
+    "conversation",
+    "memory",
+    "chat",
 ]
 
 _OVERVIEW = [
@@ -41,6 +45,8 @@ _OVERVIEW = [
     ("twin train --profile P --dataset N", "fine-tune a LoRA adapter on it (twin train --smoke checks the install)"),
     ("twin export --profile P --run R", "make it servable by Ollama, llama.cpp or vLLM"),
     ('twin write "PROMPT" --profile P', "draft text in your style"),
+    ("twin chat --profile P", "talk with your twin (or any persona); it remembers what you tell it"),
+    ("twin memory list --profile P", "see, search, edit and forget what it remembers"),
     ("twin voice import/prepare/create", "build your voice library and a voice from your recordings"),
     ('twin speak "TEXT" --profile P', "speak text in your voice"),
     ("twin keys create --profile P", "an API key for the server and web UI"),
