@@ -75,11 +75,23 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def configure_routers(app: FastAPI) -> None:
-    from twin.api.routers import engines, health, openai_compat, speech, voice, web, writing
+    from twin.api.routers import (
+        chat,
+        conversations,
+        engines,
+        health,
+        memories,
+        openai_compat,
+        personas,
+        speech,
+        voice,
+        web,
+        writing,
+    )
 
     app.include_router(health.router)
     secured = {"dependencies": [Depends(require_key)], "responses": AUTH_RESPONSES}
-    for module in (engines, writing, voice, speech, openai_compat):
+    for module in (engines, writing, voice, speech, openai_compat, chat, personas, conversations, memories):
         app.include_router(module.router, **secured)
 
     @app.get("/api/openapi.json", include_in_schema=False, dependencies=[Depends(require_key)])
@@ -142,7 +154,7 @@ def _configure_middleware(app: FastAPI, server: ServerSettings) -> None:
             CORSMiddleware,
             allow_origins=origins,
             allow_credentials=False,
-            allow_methods=["GET", "POST", "DELETE"],
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["authorization", "content-type"],
         )
     app.add_middleware(

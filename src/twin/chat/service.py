@@ -179,8 +179,9 @@ class ChatService:
                 else:
                     result = item
         except BaseException as exc:
+            finish = "cancelled" if isinstance(exc, asyncio.CancelledError) else "error"
             with contextlib.suppress(Exception):
-                self._store_reply(conv, "".join(parts), llm.model, "error", True, prompt, 0)
+                self._store_reply(conv, "".join(parts), llm.model, finish, True, prompt, 0)
             if remember:
                 self._background(self._after(chosen, conv, user_turn, prompt, llm))
             if isinstance(exc, TwinError):
@@ -247,7 +248,7 @@ class ChatService:
     def _store_reply(
         self, conv: Conversation, text: str, model: str, finish: str, interrupted: bool, prompt: Prompt, tokens: int
     ) -> ChatTurn | None:
-        if not text and finish == "error":
+        if not text and finish in ("error", "cancelled"):
             return None
         return self.conversations.add(
             conv.id,

@@ -9,7 +9,7 @@ import re
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+|;\s*")
 # a new clause starts where a first-person subject follows a comma or a joining word
 _CLAUSE = re.compile(
-    r",\s*(?:and\s+|but\s+|so\s+|now\s+)?(?=(?:i|i'm|i've|i'd|i'll|my)\b)|\s+(?:but|and)\s+(?=(?:i|i'm|i've|my)\b)",
+    r",\s*(?:and\s+|but\s+|so\s+|now\s+|actually,?\s+)?(?=(?:i|i'm|i've|i'd|i'll|my)\b)|\s+(?:but|and)\s+(?=(?:i|i'm|i've|my)\b)",
     re.I,
 )
 ADVERBS = frozenset(

@@ -43,7 +43,7 @@ _OCCUPATIONS = (
 _SMALL_TALK = re.compile(
     r"^(?:i(?:'m| am)\s+(?:so\s+|really\s+|very\s+|a bit\s+|just\s+|not\s+)*(?:fine|good|ok|okay|great|alright|"
     r"well|sorry|sure|glad|back|here|done|tired|hungry|bored|busy|confused|ready|lost|excited|happy|sad|stressed|"
-    r"curious|listening|kidding|joking|not sure)\b[^,]{0,25}$|i(?:'m| am) (?:at|in|on) (?:home|work|school|bed|the \w+)\b|i (?:see|know|agree|understand|mean|guess|suppose|"
+    r"curious|listening|kidding|joking|not sure)\b[^.!?]{0,25}$|i(?:'m| am) (?:at|in|on) (?:home|work|school|bed|the \w+)\b|i (?:see|know|agree|understand|mean|guess|suppose|"
     r"hope|wonder|think so|bet|doubt it)\b|i(?:'m| am) (?:going to|gonna) (?:go|sleep|bed|leave)\b)",
     re.I,
 )
@@ -61,7 +61,12 @@ _RELATIVE_TIME = re.compile(
 _ENDED = re.compile(r"\b(?:anymore|any more|no longer|not anymore|used to|stopped|quit|gave up)\b", re.I)
 _CORRECTION = re.compile(r"^(?:actually|correction|sorry,? i meant|i meant|update|to correct)\b[,:]?\s*", re.I)
 _OBJ = r"(?P<v>[^,.;!?]+?)"
-_END = r"(?:\s+(?:now|these days|since [^,.]+|as of [^,.]+|at the moment))?\s*[.!]?$"
+_DROPPED_SUBJECT = re.compile(r"^(?:just |recently |finally )?(?:started|joined|moved|left|quit|turned|got a job)\b", re.I)
+_END = (
+    r"(?:\s+(?:now|these days|since [^,.]+|as of [^,.]+|at the moment|recently|yesterday|(?:last|this|next) \w+|"
+    r"in (?:january|february|march|april|may|june|july|august|september|october|november|december|the \w+)|"
+    r"an? (?:week|month|year|few \w+) ago))?\s*[.!]?$"
+)
 
 
 @dataclass(frozen=True)
@@ -288,7 +293,7 @@ class RuleExtractor:
             if sentence.rstrip().endswith("?"):
                 continue
             for clause in clauses(sentence):
-                cand = self._clause(clause.strip().rstrip("."), message_ids)
+                cand = self._clause(clause.strip().rstrip(".! "), message_ids)
                 if cand is not None and all(c.text != cand.text for c in out):
                     out.append(cand)
         return out
@@ -298,6 +303,9 @@ class RuleExtractor:
         correction = bool(_CORRECTION.match(clause))
         clause = _CORRECTION.sub("", clause).strip()
         clause = re.sub(r"^(?:oh|well|so|also|and|but|ok|okay|yeah|yes|btw|by the way)[,!]?\s+", "", clause, flags=re.I)
+        clause = re.sub(r"^(?:these days|nowadays|lately|currently|at the moment|now),?\s+", "", clause, flags=re.I)
+        if _DROPPED_SUBJECT.match(clause):  # chat style: "Just started at Acme!"
+            clause = "I " + clause
         words = clause.split()
         if len(words) < 2 or len(words) > 45 or _SMALL_TALK.match(clause):
             return None
