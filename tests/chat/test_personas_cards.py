@@ -25,7 +25,8 @@ CARD = {
         "personality": "gentle, wise",
         "scenario": "A quiet glade.",
         "first_mes": "Welcome, traveller.",
-        "mes_example": "<START>\n{{user}}: Hi\n{{char}}: Hello there.\n<START>\n{{user}}: Who are you?\n{{char}}: A guardian.",
+        "mes_example": "<START>\n{{user}}: Hi\n{{char}}: Hello there.\n"
+        "<START>\n{{user}}: Who are you?\n{{char}}: A guardian.",
         "creator_notes": "Made for testing.",
         "system_prompt": "",
         "post_history_instructions": "",
