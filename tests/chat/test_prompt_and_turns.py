@@ -123,12 +123,12 @@ def test_cancel_keeps_what_was_delivered_and_tells_the_next_turn(profile) -> Non
 
     async def go() -> str:
         cancel = asyncio.Event()
-        n = 0
+        events = []
         async for event in svc.stream_turn("speak", cancel=cancel):
-            n += 1
-            if n == 2:
+            events.append(event)
+            if len(events) == 2:
                 cancel.set()
-        result = event
+        result = events[-1]
         assert result.interrupted and result.reply == "alpha beta "
         await svc.turn("go on", conversation_id=result.conversation_id)
         return result.conversation_id
