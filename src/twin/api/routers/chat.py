@@ -31,7 +31,9 @@ def chat_service(state: AppState, profile: Profile) -> ChatService:
             llm = None
             if server.llm_backend:
                 llm = open_llm(profile, backend=server.llm_backend, model=server.llm_model or None)
-            cache[profile.name] = ChatService(profile, llm=llm)
+            svc = cache[profile.name] = ChatService(profile, llm=llm)
+            # load the embedding model now, so the first turns need not wait for it
+            threading.Thread(target=svc.memory.warm_up, name="twin-memory-warmup", daemon=True).start()
         return cache[profile.name]
 
 
