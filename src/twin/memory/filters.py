@@ -18,6 +18,11 @@ _ACCOUNT = re.compile(
     r"(?i)\b(?:account|acct|routing|sort[- ]code|social security|ssn|passport|licen[cs]e|policy|member(?:ship)?)"
     r"(?:\s+(?:number|no\.?|num|#))?\s*(?:is|:|=|-)?\s*([A-Z]{0,3}[\d][\d -]{4,}\d)"
 )
+# "my password for the bank is X": the redactor's password rule takes the word after "password".
+_PASSWORD_FOR = re.compile(
+    r"(?i)\b(?:password|passcode|passphrase|pin|login)\s+(?:for|to|on|of)\s+(?:my\s+|the\s+)?[\w.@-]+(?:\s+account)?"
+    r"\s*(?:is|:|=|was)\s*[\"']?([^\s\"']{3,64})"
+)
 _CATEGORIES: dict[str, re.Pattern[str]] = {
     "health": re.compile(
         r"(?i)\b(?:diagnos\w*|medication|medicine|prescri\w+|therap(?:y|ist)|depress\w*|anxiety|panic attacks?|"
@@ -45,9 +50,16 @@ class Redacted:
 
 def redact_secrets(text: str) -> Redacted:
     """`text` with every secret replaced by "[redacted <kind>]"; the kinds found (never the values)."""
+    kinds: list[str] = []
+
+    def password(m: re.Match[str]) -> str:
+        kinds.append("password")
+        return m.group(0)[: m.start(1) - m.start(0)] + "[redacted password]"
+
+    out = _PASSWORD_FOR.sub(password, text)
     redactor = Redactor(types=list(SECRET_TYPES))
-    out = redactor.redact(text)
-    kinds = [k.lower() for k, n in redactor.report().items() if n]
+    out = redactor.redact(out)
+    kinds += [k.lower() for k, n in redactor.report().items() if n]
 
     def account(m: re.Match[str]) -> str:
         kinds.append("account")
