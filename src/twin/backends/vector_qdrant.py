@@ -58,7 +58,9 @@ class QdrantStore(VectorStore):
     def delete(self, ids: Iterable[str]) -> None:
         ids = list(ids)
         if ids:
-            self.client.delete(self.collection, points_selector=self.models.PointIdsList(points=list[Any](ids)), wait=True)
+            self.client.delete(
+                self.collection, points_selector=self.models.PointIdsList(points=list[Any](ids)), wait=True
+            )
 
     def search(self, vector: npt.NDArray[np.float32], k: int, partitions: Sequence[str]) -> list[VectorHit]:
         m = self.models

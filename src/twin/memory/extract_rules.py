@@ -61,7 +61,9 @@ _RELATIVE_TIME = re.compile(
 _ENDED = re.compile(r"\b(?:anymore|any more|no longer|not anymore|used to|stopped|quit|gave up)\b", re.I)
 _CORRECTION = re.compile(r"^(?:actually|correction|sorry,? i meant|i meant|update|to correct)\b[,:]?\s*", re.I)
 _OBJ = r"(?P<v>[^,.;!?]+?)"
-_DROPPED_SUBJECT = re.compile(r"^(?:just |recently |finally )?(?:started|joined|moved|left|quit|turned|got a job)\b", re.I)
+_DROPPED_SUBJECT = re.compile(
+    r"^(?:just |recently |finally )?(?:started|joined|moved|left|quit|turned|got a job)\b", re.I
+)
 _END = (
     r"(?:\s+(?:now|these days|since [^,.]+|as of [^,.]+|at the moment|recently|yesterday|(?:last|this|next) \w+|"
     r"in (?:january|february|march|april|may|june|july|august|september|october|november|december|the \w+)|"

@@ -62,5 +62,3 @@ async def delete_persona(ref: str, state: StateDep, profile: ProfileDep) -> Resp
 @router.get("/api/personas/{ref}/card", summary="Export a persona as a Character Card V2 (JSON)")
 async def export_card(ref: str, state: StateDep, profile: ProfileDep) -> dict[str, Any]:
     return persona_to_card(chat_service(state, profile).personas.get(ref))
-
-
