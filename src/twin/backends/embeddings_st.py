@@ -59,7 +59,8 @@ class SentenceTransformerEmbeddings(Embeddings):
                 torch.set_num_threads(self.threads)
                 _MODELS[str(self.path)] = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
             self._model = _MODELS[str(self.path)]
-        dim = self._model.get_sentence_embedding_dimension()
+        getter = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dim = getter()
         self.dim = int(dim or 384)
 
     def _embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
