@@ -135,14 +135,15 @@ def test_personas_routes_and_cards(api) -> None:
         "spec_version": "2.0",
         "data": {"name": "Nova", "description": "A pilot.", "first_mes": "Hi!"},
     }
-    made = client.post("/api/personas", headers=alice, json={"name": "nova", "card": card})
+    made = client.post("/api/personas", headers=alice, json={"name": "nova", "card_v2": card})
     assert made.status_code == 201, made.text
     pid = made.json()["id"]
     assert client.get(f"/api/personas/{pid}", headers=bob).status_code == 404
     assert client.post("/api/personas", headers=alice, json={"name": "nova"}).status_code == 409
     assert client.post("/api/personas", headers=alice, json={"name": "Bad Name"}).status_code == 422
     hostile = {"spec": "chara_card_v2", "spec_version": "2.0", "data": {"name": "x", "first_mes": "y" * 9000}}
-    assert client.post("/api/personas", headers=alice, json={"name": "h", "card": hostile}).status_code == 413
+    refused = client.post("/api/personas", headers=alice, json={"name": "h", "card_v2": hostile})
+    assert refused.status_code == 422 and "first_mes" in refused.json()["error"]["message"]
     patched = client.patch("/api/personas/nova", headers=alice, json={"greeting": "Cleared for takeoff."})
     assert patched.json()["greeting"] == "Cleared for takeoff."
     assert client.patch("/api/personas/nova", headers=alice, json={"bogus": 1}).status_code == 422

@@ -15,7 +15,9 @@ import re
 import struct
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from twin.chat.personas import Persona, PersonaFields, validate_fields
 from twin.errors import InvalidInput, TooLarge, UnsupportedFormat
@@ -45,6 +47,44 @@ def _depth(value: Any, level: int = 0) -> int:
     if isinstance(value, list):
         return max([_depth(v, level + 1) for v in value] or [level])
     return level
+
+
+class CardData(BaseModel):
+    """The fields of a V2 card's `data` this project reads (others are kept as they are)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(..., min_length=1, max_length=_FIELD_LIMITS["name"], pattern=r"\S")
+    description: str = Field("", max_length=_DEFAULT_LIMIT)
+    personality: str = Field("", max_length=_DEFAULT_LIMIT)
+    scenario: str = Field("", max_length=_DEFAULT_LIMIT)
+    first_mes: str = Field("", max_length=_FIELD_LIMITS["first_mes"])
+    mes_example: str = Field("", max_length=_DEFAULT_LIMIT)
+    creator_notes: str = Field("", max_length=_FIELD_LIMITS["creator_notes"])
+    system_prompt: str = Field("", max_length=_DEFAULT_LIMIT)
+    post_history_instructions: str = Field("", max_length=_DEFAULT_LIMIT)
+    alternate_greetings: list[Annotated[str, Field(max_length=4000)]] = Field(default_factory=list, max_length=100)
+    tags: list[Annotated[str, Field(max_length=4000)]] = Field(default_factory=list, max_length=200)
+    creator: str = Field("", max_length=_DEFAULT_LIMIT)
+    character_version: str = Field("", max_length=_DEFAULT_LIMIT)
+    extensions: dict[str, Any] = Field(default_factory=dict)
+    character_book: CharacterBook | None = None
+
+
+class CharacterBook(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    entries: list[dict[str, Any]] = Field(default_factory=list, max_length=2000)
+
+
+class CardV2(BaseModel):
+    """A Character Card V2 as JSON (spec chara_card_v2, spec_version 2.0)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    spec: Literal["chara_card_v2"]
+    spec_version: Literal["2.0"]
+    data: CardData
 
 
 def parse_card_json(raw: bytes) -> dict[str, Any]:
@@ -80,7 +120,7 @@ def _checked(data: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(value, str):
             raise _bad(f"`{key}` must be a string")
         if "\x00" in value:
-            raise _bad(f"`{key}` contains a NUL character")
+            data[key] = value = value.replace("\x00", "")
         limit = _FIELD_LIMITS.get(key, _DEFAULT_LIMIT)
         if len(value) > limit:
             raise TooLarge(f"The card's `{key}` is {len(value)} characters; the limit is {limit}.", "Shorten it.")

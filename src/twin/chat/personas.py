@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -20,6 +20,7 @@ MemoryPolicy = Literal["off", "strict", "permissive"]
 Category = Literal["health", "finance"]
 MAX_TEXT = 16_000
 MAX_LIST_ITEMS = 50
+Item = Annotated[str, Field(max_length=4000)]
 
 
 def now() -> str:
@@ -44,11 +45,13 @@ class PersonaFields(BaseModel):
     display_name: str = Field("", max_length=100, description="Name shown and used in the prompt.")
     description: str = Field("", max_length=4000, description="A line or two for people; never in the prompt.")
     prompt: str = Field("", max_length=MAX_TEXT, description="Who the persona is and how it behaves.")
-    style_rules: list[str] = Field(default_factory=list, max_length=MAX_LIST_ITEMS, description="How it writes.")
-    boundaries: list[str] = Field(default_factory=list, max_length=MAX_LIST_ITEMS, description="What it won't do.")
+    style_rules: list[Item] = Field(default_factory=list, max_length=MAX_LIST_ITEMS, description="How it writes.")
+    boundaries: list[Item] = Field(default_factory=list, max_length=MAX_LIST_ITEMS, description="What it won't do.")
     greeting: str = Field("", max_length=4000, description="First message of a new conversation.")
-    examples: list[str] = Field(default_factory=list, max_length=20, description="Example dialogues.")
-    voice_id: str | None = Field(None, description="Voice id for speech (empty: the profile's default voice).")
+    examples: list[Item] = Field(default_factory=list, max_length=20, description="Example dialogues.")
+    voice_id: str | None = Field(
+        None, pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="Voice id for speech (empty: the default voice)."
+    )
     llm: PersonaLLM | None = Field(None, description="Model choice; empty uses the profile's llm.json.")
     memory_policy: MemoryPolicy = Field(
         "strict", description="off: remember nothing; strict: facts only from explicit statements; permissive: more."

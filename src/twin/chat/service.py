@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import queue
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -67,14 +69,17 @@ class TurnResult:
 ChatEvent = TextDelta | TurnResult
 
 
+_BLANK = " \t\n\r\f\v\u00a0\u2028\u2029\u3000"
+
+
 def check_message(text: str) -> str:
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or not text.strip(_BLANK):
         raise InvalidInput("The message is empty.", "Type something to say to the persona.")
     if len(text) > MAX_MESSAGE_CHARS:
         raise TooLarge(
             f"The message is {len(text)} characters; the limit is {MAX_MESSAGE_CHARS}.", "Send a shorter message."
         )
-    return text.strip()
+    return text.strip(_BLANK)
 
 
 class ChatService:
@@ -100,7 +105,9 @@ class ChatService:
         self._llm = llm
         self._llms: dict[str, LLM] = {}
         self.summarizer = summarizer
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._jobs: queue.Queue[Any] = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self._worker_lock = threading.Lock()
 
     # ---- parts ---------------------------------------------------------------------------------
     @property
@@ -263,14 +270,29 @@ class ChatService:
 
     # ---- after the reply ------------------------------------------------------------------------
     def _background(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """Queue work for the service's own worker thread and event loop, so it never delays a reply and
+        outlives the request's loop (work for one profile runs in order, one job at a time)."""
+        with self._worker_lock:
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._work, name="twin-chat-memory", daemon=True)
+                self._worker.start()
+        self._jobs.put(coro)
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                if job is None:
+                    return
+                asyncio.run(job)
+            except Exception:  # _after logs its own failures; keep the worker alive regardless
+                log.exception("background chat work failed")
+            finally:
+                self._jobs.task_done()
 
     async def drain(self) -> None:
         """Wait for background memory and summary work (the CLI does before it exits)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await asyncio.to_thread(self._jobs.join)
 
     async def _after(
         self, persona: Persona, conv: Conversation, user_turn: ChatTurn, prompt: Prompt, llm: LLM, remember: bool = True
@@ -346,6 +368,10 @@ class ChatService:
             yield event
 
     def close(self) -> None:
+        if self._worker is not None and self._worker.is_alive():
+            self._jobs.join()
+            self._jobs.put(None)
+            self._worker.join(timeout=30)
         if self._memory is not None:
             self._memory.close()
         self.conn.close()

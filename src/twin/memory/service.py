@@ -10,6 +10,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -32,6 +33,7 @@ from twin.providers.llm import LLM
 from twin.providers.vectorstore import VectorStore
 
 NEAR_DUPLICATE = 0.9
+_RECALL_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="twin-recall")
 
 
 @dataclass
@@ -237,8 +239,9 @@ class MemoryService:
         start = time.perf_counter()
         budget = self.config.recall_budget_ms / 1000 if budget_s is None else budget_s
         depth = max(k * 4, 20)
-        vector_task = asyncio.ensure_future(
-            asyncio.to_thread(vector_ranked, self.store, query, persona_id, include_superseded, depth)
+        # its own pool: a vector search abandoned at the budget must not hold up the loop's shutdown
+        vector_task = asyncio.get_running_loop().run_in_executor(
+            _RECALL_POOL, vector_ranked, self.store, query, persona_id, include_superseded, depth
         )
         bm25 = await asyncio.to_thread(bm25_ranked, self.store.conn, query, persona_id, include_superseded, depth)
         bm25_ms = (time.perf_counter() - start) * 1000

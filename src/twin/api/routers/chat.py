@@ -13,12 +13,27 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from twin.api.deps import AppState, ProfileDep, StateDep
+from twin.api.schemas import NOT_FOUND, SSE_EVENT_SCHEMA, TOO_LARGE, UNAVAILABLE, ErrorResponse
 from twin.api.sse import first_then_rest, guarded, sse
 from twin.chat.service import MAX_MESSAGE_CHARS, ChatService, TurnResult
 from twin.profiles import Profile
 from twin.providers.llm import LLMOptions, TextDelta, open_llm
 
-router = APIRouter(tags=["chat"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorResponse, "description": "A persona with that name already exists."},
+    504: {"model": ErrorResponse, "description": "The model sent nothing for timeout_s."},
+}
+for _code, _doc in {**NOT_FOUND, **TOO_LARGE, **UNAVAILABLE}.items():
+    ERRORS[_code] = _doc
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+PERSONA_PATTERN = r"^(?:[a-z0-9][a-z0-9_-]{0,62}|[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})$"
+router = APIRouter(tags=["chat"], responses=ERRORS)
+_SSE_DOC: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"application/json": {}, "text/event-stream": {"schema": SSE_EVENT_SCHEMA}},
+        "description": "A ChatResponse, or with stream=true SSE: delta events, then done (or error).",
+    }
+}
 _LOCK = threading.Lock()
 
 
@@ -40,9 +55,11 @@ def chat_service(state: AppState, profile: Profile) -> ChatService:
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    message: str = Field(..., min_length=1, max_length=MAX_MESSAGE_CHARS, description="What the user says.")
-    persona: str | None = Field(None, max_length=100, description="Persona name or id (default: twin).")
-    conversation_id: str | None = Field(None, max_length=40, description="Continue this conversation.")
+    message: str = Field(
+        ..., min_length=1, max_length=MAX_MESSAGE_CHARS, pattern=r"\S", description="What the user says."
+    )
+    persona: str | None = Field(None, pattern=PERSONA_PATTERN, description="Persona name or id (default: twin).")
+    conversation_id: str | None = Field(None, pattern=UUID_PATTERN, description="Continue this conversation.")
     stream: bool = Field(False, description="Server-sent events instead of one JSON object.")
     memory: bool = Field(True, description="Recall and remember (false: neither, for this turn).")
     max_tokens: int = Field(256, ge=1, le=4096)
@@ -63,7 +80,7 @@ class ChatResponse(BaseModel):
     usage: dict[str, int]
 
 
-@router.post("/api/chat", response_model=ChatResponse, summary="Chat with a persona (JSON or SSE)")
+@router.post("/api/chat", response_model=ChatResponse, responses=_SSE_DOC, summary="Chat with a persona (JSON or SSE)")
 async def chat(body: ChatRequest, state: StateDep, profile: ProfileDep) -> Any:
     svc = chat_service(state, profile)
     opts: dict[str, Any] = {"max_tokens": body.max_tokens}

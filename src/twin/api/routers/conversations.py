@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from twin.api.deps import ProfileDep, StateDep
-from twin.api.routers.chat import chat_service
+from twin.api.routers.chat import ERRORS, PERSONA_PATTERN, UUID_PATTERN, chat_service
 from twin.errors import InvalidInput, NotFound
 
-router = APIRouter(tags=["conversations"])
+router = APIRouter(tags=["conversations"], responses=ERRORS)
 
 
 def _not_found(conversation_id: str) -> NotFound:
@@ -19,7 +19,10 @@ def _not_found(conversation_id: str) -> NotFound:
 
 @router.get("/api/conversations", summary="List conversations, newest first")
 async def list_conversations(
-    state: StateDep, profile: ProfileDep, persona: str | None = None, limit: int = Query(50, ge=1, le=500)
+    state: StateDep,
+    profile: ProfileDep,
+    persona: str | None = Query(None, pattern=PERSONA_PATTERN),
+    limit: int = Query(50, ge=1, le=500),
 ) -> dict[str, Any]:
     svc = chat_service(state, profile)
     pid = svc.personas.get(persona).id if persona else None
@@ -27,7 +30,9 @@ async def list_conversations(
 
 
 @router.get("/api/conversations/{conversation_id}", summary="A conversation with its turns")
-async def get_conversation(conversation_id: str, state: StateDep, profile: ProfileDep) -> dict[str, Any]:
+async def get_conversation(
+    conversation_id: Annotated[str, Path(pattern=UUID_PATTERN)], state: StateDep, profile: ProfileDep
+) -> dict[str, Any]:
     try:
         return chat_service(state, profile).conversations.export(conversation_id)
     except InvalidInput:
@@ -35,7 +40,9 @@ async def get_conversation(conversation_id: str, state: StateDep, profile: Profi
 
 
 @router.delete("/api/conversations/{conversation_id}", status_code=204, summary="Delete a conversation")
-async def delete_conversation(conversation_id: str, state: StateDep, profile: ProfileDep) -> Response:
+async def delete_conversation(
+    conversation_id: Annotated[str, Path(pattern=UUID_PATTERN)], state: StateDep, profile: ProfileDep
+) -> Response:
     svc = chat_service(state, profile)
     try:
         conv = svc.conversations.get(conversation_id)

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import io
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from twin.api.deps import ProfileDep, StateDep
-from twin.api.routers.chat import chat_service
+from twin.api.routers.chat import ERRORS, PERSONA_PATTERN, UUID_PATTERN, chat_service
 from twin.errors import InvalidInput, NotFound, TooLarge
 from twin.memory.filters import redact_secrets
 
-router = APIRouter(tags=["memories"])
+router = APIRouter(tags=["memories"], responses=ERRORS)
 MAX_IMPORT_BYTES = 20 * 1024**2
 
 
@@ -28,7 +28,7 @@ class MemoryEdit(BaseModel):
 class ForgetAll(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    all: bool = Field(..., description="Must be true.")
+    all: Literal[True] = Field(..., description="Must be true: forgetting everything is never implied.")
     persona: str | None = Field(None, description="Only this persona's own memories.")
 
 
@@ -41,7 +41,7 @@ async def list_memories(
     state: StateDep,
     profile: ProfileDep,
     q: str | None = Query(None, max_length=500),
-    persona: str | None = None,
+    persona: str | None = Query(None, pattern=PERSONA_PATTERN),
     kind: str | None = Query(None, pattern="^(fact|chunk)$"),
     scope: str = Query("all", pattern="^(user|persona|all)$"),
     include_superseded: bool = False,
@@ -50,8 +50,9 @@ async def list_memories(
     svc = chat_service(state, profile)
     pid = svc.personas.get(persona).id if persona else None
     if q and q.strip():
-        items = await asyncio.to_thread(svc.memory.search_sync, q, pid, limit, include_superseded)
-        items = [i for i in items if kind is None or i.kind == kind]
+        # budgeted like a chat turn: while the embedding model is still loading, words alone (BM25) answer
+        found = await svc.memory.recall(q, pid, k=limit, include_superseded=include_superseded, budget_s=3.0, kind=kind)
+        items = found.items
     else:
         items = svc.memory.store.query(
             persona_id=pid, scope=scope, kind=kind, include_superseded=include_superseded, limit=limit
@@ -59,14 +60,23 @@ async def list_memories(
     return {"items": [i.to_dict() for i in items]}
 
 
-@router.get("/api/memories/export", summary="Every memory as JSONL")
+_JSONL: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}}, "description": "One memory per line."}
+}
+
+
+@router.get("/api/memories/export", response_class=Response, responses=_JSONL, summary="Every memory as JSONL")
 async def export_memories(state: StateDep, profile: ProfileDep) -> Response:
     buf = io.StringIO()
     chat_service(state, profile).memory.export_jsonl(buf)
     return Response(buf.getvalue(), media_type="application/x-ndjson")
 
 
-@router.post("/api/memories/import", summary="Import memories from JSONL (an export)")
+@router.post(
+    "/api/memories/import",
+    summary="Import memories from JSONL (an export)",
+    openapi_extra={"requestBody": {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
 async def import_memories(request: Request, state: StateDep, profile: ProfileDep) -> dict[str, Any]:
     raw = await request.body()
     if len(raw) > MAX_IMPORT_BYTES:
@@ -79,15 +89,15 @@ async def import_memories(request: Request, state: StateDep, profile: ProfileDep
 
 @router.post("/api/memories/forget", summary="Forget every memory (of one persona, or of the profile)")
 async def forget_all(body: ForgetAll, state: StateDep, profile: ProfileDep) -> dict[str, int]:
-    if not body.all:
-        raise InvalidInput("Set all to true to forget everything.", "Delete single memories with DELETE.")
     svc = chat_service(state, profile)
     pid = svc.personas.get(body.persona).id if body.persona else None
     return {"forgotten": await asyncio.to_thread(svc.memory.forget_all, pid)}
 
 
 @router.get("/api/memories/{memory_id}", summary="One memory with its provenance")
-async def get_memory(memory_id: str, state: StateDep, profile: ProfileDep) -> dict[str, Any]:
+async def get_memory(
+    memory_id: Annotated[str, Path(pattern=UUID_PATTERN)], state: StateDep, profile: ProfileDep
+) -> dict[str, Any]:
     svc = chat_service(state, profile)
     try:
         item = svc.memory.store.get(memory_id)
@@ -120,7 +130,9 @@ async def get_memory(memory_id: str, state: StateDep, profile: ProfileDep) -> di
 
 
 @router.patch("/api/memories/{memory_id}", summary="Correct a memory's text")
-async def edit_memory(memory_id: str, body: MemoryEdit, state: StateDep, profile: ProfileDep) -> dict[str, Any]:
+async def edit_memory(
+    memory_id: Annotated[str, Path(pattern=UUID_PATTERN)], body: MemoryEdit, state: StateDep, profile: ProfileDep
+) -> dict[str, Any]:
     svc = chat_service(state, profile)
     try:
         svc.memory.store.get(memory_id)
@@ -131,7 +143,9 @@ async def edit_memory(memory_id: str, body: MemoryEdit, state: StateDep, profile
 
 
 @router.delete("/api/memories/{memory_id}", status_code=204, summary="Forget one memory for good")
-async def delete_memory(memory_id: str, state: StateDep, profile: ProfileDep) -> Response:
+async def delete_memory(
+    memory_id: Annotated[str, Path(pattern=UUID_PATTERN)], state: StateDep, profile: ProfileDep
+) -> Response:
     svc = chat_service(state, profile)
     try:
         await asyncio.to_thread(svc.memory.forget, memory_id)
