@@ -94,3 +94,13 @@ def test_prompt_over_the_window_is_refused_with_a_hint(llm) -> None:
     with pytest.raises(InvalidInput) as exc:
         llm.complete_sync("word " * 600, LLMOptions(max_tokens=2))
     assert "context window is 512" in exc.value.message and "n_ctx" in exc.value.hint
+
+
+def test_clear_prompt_cache_forgets_the_evaluated_prompt(llm) -> None:
+    msgs = [{"role": "system", "content": "Remember: Thota works at Acme. " * 4}, {"role": "user", "content": "Hi"}]
+    llm.complete_sync(msgs, GREEDY)
+    assert llm.llama.n_tokens > 0
+    llm.clear_prompt_cache()
+    assert llm.llama.n_tokens == 0
+    again = llm.complete_sync(msgs, GREEDY)
+    assert again.prompt_eval_tokens == again.usage.prompt_tokens  # nothing was left to reuse

@@ -57,6 +57,7 @@ def test_facts_correction_repeat_secret_delete(service: ChatService, profile) ->
 
     service.memory.forget(acme[0].id)
     assert "Thota works at Acme." not in texts(service)
+    assert service._llm.cache_clears == 1  # the engine's cached prompt (which held the memory) is dropped
     for path in db_files(profile):
         assert b"works at Acme" not in path.read_bytes().replace(b"User: I'm at Acme", b"")
         assert b"hunter22" not in path.read_bytes()

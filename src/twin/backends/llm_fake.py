@@ -57,6 +57,7 @@ class FakeLLM(LLM):
         self.fail_after = fail_after
         self.calls: list[list[ChatMessage]] = []
         self.options: list[LLMOptions] = []
+        self.cache_clears = 0
 
     def _reply(self, messages: list[ChatMessage]) -> str:
         if self.reply_fn is not None:
@@ -103,6 +104,9 @@ class FakeLLM(LLM):
 
     async def list_models(self) -> list[str]:
         return [self.model]
+
+    def clear_prompt_cache(self) -> None:
+        self.cache_clears += 1
 
 
 def create(**kwargs: object) -> FakeLLM:

@@ -260,6 +260,12 @@ class LlamaCppLLM(LLM):
         await self.ensure_loaded()
         return len(await asyncio.to_thread(self.prompt_ids, messages))
 
+    def clear_prompt_cache(self) -> None:
+        if self._loaded is not None:
+            with self._loaded.lock:
+                self._loaded.llama.reset()
+                self._loaded.llama._ctx.kv_cache_clear()
+
     def _kwargs(self, messages: list[ChatMessage], options: LLMOptions) -> dict[str, Any]:
         kw: dict[str, Any] = {
             "messages": [m.model_dump() for m in messages],

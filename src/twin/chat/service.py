@@ -114,7 +114,13 @@ class ChatService:
     def memory(self) -> MemoryService:
         if self._memory is None:
             self._memory = MemoryService(self.profile, self.conn, self.memory_config)
+            self._memory.on_forget.append(self._clear_prompt_caches)
         return self._memory
+
+    def _clear_prompt_caches(self) -> None:
+        for llm in [self._llm, *self._llms.values()]:
+            if llm is not None:
+                llm.clear_prompt_cache()
 
     def llm_for(self, persona: Persona) -> LLM:
         if self._llm is not None:

@@ -9,7 +9,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -107,6 +107,7 @@ class MemoryService:
         self.vectors = vectors or open_vector_store(profile, self.config, self.embeddings.dim)
         self.store = MemoryStore(profile, conn, self.vectors, self.embeddings)
         self._write_lock = threading.Lock()
+        self.on_forget: list[Callable[[], None]] = []  # e.g. drop engine prompt caches that held the text
 
     def close(self) -> None:
         self.vectors.close()
@@ -269,21 +270,26 @@ class MemoryService:
         self.embeddings.embed(["warm up"])
 
     # ---- forgetting, export, import ----------------------------------------------------------
+    def _forgotten(self, n: int) -> int:
+        for hook in self.on_forget if n else []:
+            hook()
+        return n
+
     def forget(self, memory_id: str) -> MemoryItem:
         item = self.store.get(memory_id)
-        self.store.delete([item])
+        self._forgotten(self.store.delete([item]))
         return item
 
     def forget_all(self, persona_id: str | None = None) -> int:
         """Everything (persona_id None) or one persona's episodic memory."""
         scope = "persona" if persona_id else "all"
         items = self.store.query(persona_id=persona_id, scope=scope, include_superseded=True, limit=10**9)
-        return self.store.delete(items)
+        return self._forgotten(self.store.delete(items))
 
     def forget_conversation(self, conversation_id: str) -> int:
         rows = self.store.conn.execute("SELECT id FROM memories WHERE conversation_id = ?", (conversation_id,))
         items = list(self.store.many([r[0] for r in rows]).values())
-        return self.store.delete(items)
+        return self._forgotten(self.store.delete(items))
 
     def export_jsonl(self, out: IO[str]) -> int:
         n = 0

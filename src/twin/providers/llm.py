@@ -225,6 +225,9 @@ class LLM(ABC):
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections; the model may stay cached for the next instance."""
 
+    def clear_prompt_cache(self) -> None:  # noqa: B027 - optional hook
+        """Forget prompts the engine keeps evaluated (a deleted memory must not linger in a KV cache)."""
+
     async def stream_chat(
         self, messages: Messages | str, options: LLMOptions | None = None, *, cancel: asyncio.Event | None = None
     ) -> AsyncIterator[StreamItem]:
