@@ -88,7 +88,8 @@ def test_stream_usage_chunk_same_model_and_real_finish_reason(env: Env) -> None:
     assert {c["model"] for c in chunks} == {"fake"}
     assert all("usage" in c for c in chunks) and all(c["usage"] is None for c in chunks[:-1])
     last = chunks[-1]
-    assert last["choices"] == [] and last["usage"] == {"prompt_tokens": 4, "completion_tokens": 3, "total_tokens": 7}
+    # The fake counts like a chat template: 3 reply-primer tokens + 4 per message + the message's 4 words.
+    assert last["choices"] == [] and last["usage"] == {"prompt_tokens": 11, "completion_tokens": 3, "total_tokens": 14}
     assert chunks[-2]["choices"][0]["finish_reason"] == "length"
     assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
     plain = _events(env)

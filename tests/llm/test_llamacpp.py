@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from twin.errors import Cancelled, InvalidInput, NotFound
+from twin.errors import InvalidInput, NotFound
 from twin.providers import registry
 from twin.providers.llm import LLMOptions, TextDelta
 
@@ -53,22 +53,6 @@ def test_max_tokens_stops_with_length(llm) -> None:
     assert r.finish_reason == "length" and r.usage.completion_tokens == 3
 
 
-def test_cancel_stops_generation(llm) -> None:
-    async def go():
-        cancel = asyncio.Event()
-        n = 0
-        with pytest.raises(Cancelled):
-            async for _ in llm.stream_chat("Write a long story.", LLMOptions(max_tokens=200), cancel=cancel):
-                n += 1
-                if n == 2:
-                    cancel.set()
-        return n
-
-    assert asyncio.run(go()) == 2
-    # the model is free again for the next request
-    assert llm.complete_sync("Hi", LLMOptions(max_tokens=2)).usage.completion_tokens >= 1
-
-
 def test_bad_paths_fail_with_hints(tmp_path) -> None:
     with pytest.raises(NotFound):
         registry.create("llm", "llamacpp", model=str(tmp_path / "missing.gguf"))
@@ -92,3 +76,31 @@ def test_embedded_write_path_has_zero_egress(llm, tmp_path, monkeypatch) -> None
     with no_egress() as attempts:
         draft = WritingService(profile, llm=llm).draft_sync("Thank Sam.", max_tokens=8, temperature=0)
     assert draft.text and attempts == []
+
+
+def test_second_turn_evaluates_only_new_tokens(llm) -> None:
+    persona = "You are Sam's twin. You write short, warm replies. " * 6
+    turn1 = [{"role": "system", "content": persona}, {"role": "user", "content": "Hi, how was the hike?"}]
+    first = llm.complete_sync(turn1, GREEDY)
+    turn2 = [*turn1, {"role": "assistant", "content": first.text}, {"role": "user", "content": "And the weather?"}]
+    second = llm.complete_sync(turn2, GREEDY)
+    assert second.prompt_eval_tokens is not None
+    # only the previous reply's tail and the new user turn are evaluated, not the persona prefix
+    assert second.prompt_eval_tokens < second.usage.prompt_tokens - 60
+    assert first.prompt_eval_tokens is not None and first.prompt_eval_tokens > 60
+
+
+def test_prompt_over_the_window_is_refused_with_a_hint(llm) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        llm.complete_sync("word " * 600, LLMOptions(max_tokens=2))
+    assert "context window is 512" in exc.value.message and "n_ctx" in exc.value.hint
+
+
+def test_clear_prompt_cache_forgets_the_evaluated_prompt(llm) -> None:
+    msgs = [{"role": "system", "content": "Remember: Thota works at Acme. " * 4}, {"role": "user", "content": "Hi"}]
+    llm.complete_sync(msgs, GREEDY)
+    assert llm.llama.n_tokens > 0
+    llm.clear_prompt_cache()
+    assert llm.llama.n_tokens == 0
+    again = llm.complete_sync(msgs, GREEDY)
+    assert again.prompt_eval_tokens == again.usage.prompt_tokens  # nothing was left to reuse

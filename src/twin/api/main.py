@@ -83,11 +83,26 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def configure_routers(app: FastAPI) -> None:
-    from twin.api.routers import docs, engines, health, media, openai_compat, speech, voice, web, writing
+    from twin.api.routers import (
+        chat,
+        conversations,
+        docs,
+        engines,
+        health,
+        media,
+        memories,
+        openai_compat,
+        personas,
+        speech,
+        voice,
+        web,
+        writing,
+    )
 
     app.include_router(health.router)
-    for module in (engines, writing, voice, speech, openai_compat, media):
-        app.include_router(module.router, dependencies=[Depends(require_key)], responses=AUTH_RESPONSES)
+    secured = {"dependencies": [Depends(require_key)], "responses": AUTH_RESPONSES}
+    for module in (engines, writing, voice, speech, openai_compat, media, chat, personas, conversations, memories):
+        app.include_router(module.router, **secured)
 
     @app.get("/api/openapi.json", include_in_schema=False, dependencies=[Depends(require_key)])
     def openapi_schema() -> JSONResponse:
@@ -118,7 +133,7 @@ def _configure_middleware(app: FastAPI, server: ServerSettings, state: AppState)
             CORSMiddleware,
             allow_origins=origins,
             allow_credentials=False,
-            allow_methods=["GET", "POST", "DELETE"],
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["authorization", "content-type"],
             expose_headers=["x-twin-engine", "x-twin-voice", "x-twin-reference", "x-twin-emotion"],
         )

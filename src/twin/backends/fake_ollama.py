@@ -1,8 +1,11 @@
 """An in-process fake Ollama server speaking the native API's wire format, for tests.
 
-Covers: GET / and /api/version, GET /api/tags, POST /api/show, /api/ps, POST /api/chat and
-/api/generate (NDJSON streaming by default, one JSON object with stream=false; `{"error": …}` lines
-before or in the middle of a stream; 404 for unknown models), HEAD/POST /api/blobs/sha256:<digest>
+Covers: GET / and /api/version, GET /api/tags, POST /api/show (with model_info.<arch>.context_length),
+/api/ps, POST /api/chat and /api/generate (NDJSON streaming by default, one JSON object with
+stream=false; `{"error": …}` lines before or in the middle of a stream; 404 for unknown models; `format`
+as a JSON schema constrains the reply; `options.num_ctx` caps the prompt, as Ollama truncates it),
+POST /api/embed (`prompt_eval_count` is the input's token count, the fake's tokens being word pieces),
+HEAD/POST /api/blobs/sha256:<digest>
 (the digest of the uploaded bytes is verified) and POST /api/create ({model, from, files, adapters,
 template, system, parameters, messages, license, quantize, stream} answered with NDJSON status lines).
 
@@ -25,6 +28,7 @@ from twin.backends.llm_fake_http import (
     ReplyFn,
     Request,
     Response,
+    conform_to_schema,
     echo_reply,
     split_pieces,
 )
@@ -78,9 +82,13 @@ class FakeOllama(FakeHTTPServer):
         reply_fn: ReplyFn | None = None,
         fail_after: dict[str, int] | None = None,
         chunk_delay_s: float = 0.0,
+        context_length: int = 8192,
+        no_embed: list[str] | None = None,
     ) -> None:
         super().__init__()
         self.models: dict[str, FakeModel] = {_full(m): FakeModel(_full(m)) for m in (models or ["llama3.2"])}
+        self.context_length = context_length
+        self.no_embed = {_full(m) for m in (no_embed or [])}
         self.blobs: dict[str, bytes] = {}
         self.reply_fn = reply_fn or echo_reply
         self.fail_after = {_full(k): v for k, v in (fail_after or {}).items()}
@@ -102,6 +110,7 @@ class FakeOllama(FakeHTTPServer):
             ("POST", "/api/chat"): lambda: self._generate(req, chat=True),
             ("POST", "/api/generate"): lambda: self._generate(req, chat=False),
             ("POST", "/api/create"): lambda: self._create(req),
+            ("POST", "/api/embed"): lambda: self._embed(req),
             ("DELETE", "/api/delete"): lambda: self._delete(req),
         }
         route = routes.get((req.method, path))
@@ -160,9 +169,29 @@ class FakeOllama(FakeHTTPServer):
                 "system": m.system,
                 "license": m.license,
                 "details": self._details(m),
-                "model_info": {"general.architecture": "fake"},
+                "model_info": {"general.architecture": "fake", "fake.context_length": self.context_length},
                 "capabilities": ["completion"],
                 "modified_at": m.modified_at,
+            }
+        )
+
+    def _embed(self, req: Request) -> Response:
+        body = req.json()
+        name = _full(body.get("model") or "")
+        if name not in self.models:
+            return self._unknown(name)
+        if name in self.no_embed:
+            return Response.json({"error": "this model does not support embeddings"}, 501)
+        inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        counts = [len(split_pieces(str(text), None, None)[0]) for text in inputs]
+        vectors = [[float(len(str(t)) % 7), float(c), 1.0] for t, c in zip(inputs, counts, strict=True)]
+        return Response.json(
+            {
+                "model": name,
+                "embeddings": vectors,
+                "total_duration": 1000,
+                "load_duration": 10,
+                "prompt_eval_count": sum(counts),
             }
         )
 
@@ -231,10 +260,13 @@ class FakeOllama(FakeHTTPServer):
             messages.insert(0, {"role": "system", "content": system})
         opts = {**m.parameters, **(body.get("options") or {})}
         stop = opts.get("stop")
-        pieces, reason = split_pieces(
-            self.reply_fn(name, messages), opts.get("num_predict"), [stop] if isinstance(stop, str) else stop
-        )
+        reply = self.reply_fn(name, messages)
+        if isinstance(body.get("format"), dict):
+            reply = conform_to_schema(reply, body["format"])
+        pieces, reason = split_pieces(reply, opts.get("num_predict"), [stop] if isinstance(stop, str) else stop)
         prompt_tokens = sum(len(str(x.get("content", "")).split()) for x in messages)
+        if isinstance(opts.get("num_ctx"), int):
+            prompt_tokens = min(prompt_tokens, opts["num_ctx"])  # Ollama keeps only what fits
         if body.get("stream", True) is False:
             if name in self.fail_after:
                 return Response.json({"error": "model runner has unexpectedly stopped"}, 500)

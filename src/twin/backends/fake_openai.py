@@ -5,7 +5,8 @@ with finish_reason, an optional usage chunk when stream_options.include_usage is
 `data: [DONE]`) or as one chat.completion object. Unknown models get 404 with an OpenAI error body;
 `api_key` makes the server demand `Authorization: Bearer <key>`; `fail_after={model: n}` sends an
 `data: {"error": …}` event after n pieces, as vLLM does when generation fails mid-stream. LoRA adapter
-names served by vLLM are just more entries in `models`."""
+names served by vLLM are just more entries in `models`. Models are listed with vLLM's `max_model_len`;
+`response_format: {"type": "json_schema", "json_schema": {"schema": …}}` constrains the reply."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from twin.backends.llm_fake_http import (
     ReplyFn,
     Request,
     Response,
+    conform_to_schema,
     echo_reply,
     split_pieces,
 )
@@ -37,9 +39,11 @@ class FakeOpenAI(FakeHTTPServer):
         fail_after: dict[str, int] | None = None,
         api_key: str | None = None,
         chunk_delay_s: float = 0.0,
+        max_model_len: int = 8192,
     ) -> None:
         super().__init__()
         self.models = list(models or ["base-model"])
+        self.max_model_len = max_model_len
         self.reply_fn = reply_fn or echo_reply
         self.fail_after = dict(fail_after or {})
         self.api_key = api_key
@@ -57,7 +61,16 @@ class FakeOpenAI(FakeHTTPServer):
             return Response.json(
                 {
                     "object": "list",
-                    "data": [{"id": m, "object": "model", "created": 0, "owned_by": "twin-fake"} for m in self.models],
+                    "data": [
+                        {
+                            "id": m,
+                            "object": "model",
+                            "created": 0,
+                            "owned_by": "twin-fake",
+                            "max_model_len": self.max_model_len,
+                        }
+                        for m in self.models
+                    ],
                 }
             )
         if (req.method, path) == ("POST", "/v1/chat/completions"):
@@ -74,9 +87,11 @@ class FakeOpenAI(FakeHTTPServer):
         messages = body["messages"]
         stop = body.get("stop")
         max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
-        pieces, reason = split_pieces(
-            self.reply_fn(model, messages), max_tokens, [stop] if isinstance(stop, str) else stop
-        )
+        reply = self.reply_fn(model, messages)
+        fmt = body.get("response_format") or {}
+        if fmt.get("type") == "json_schema":
+            reply = conform_to_schema(reply, fmt["json_schema"]["schema"])
+        pieces, reason = split_pieces(reply, max_tokens, [stop] if isinstance(stop, str) else stop)
         usage = {
             "prompt_tokens": sum(len(str(m.get("content", "")).split()) for m in messages),
             "completion_tokens": len(pieces),

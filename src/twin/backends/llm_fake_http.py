@@ -73,15 +73,11 @@ class FakeHTTPServer:
     def url(self) -> str:
         assert self._httpd is not None, "server not started"
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host.decode() if isinstance(host, bytes) else host}:{port}"
 
     def start(self) -> Self:
-        outer = self
-
-        class Handler(_Handler):
-            server_ref = outer
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        handler = type("Handler", (_Handler,), {"server_ref": self})
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, args=(0.05,), name=type(self).__name__, daemon=True
@@ -166,3 +162,49 @@ class _Handler(BaseHTTPRequestHandler):
                 close()
 
     do_GET = do_POST = do_HEAD = do_DELETE = _dispatch
+
+
+# ---- JSON-schema-constrained output for the fakes ------------------------------------------------
+
+
+def conform_to_schema(text: str, schema: dict[str, Any]) -> str:
+    """What a grammar-constrained engine would return: `text` when it already is JSON matching `schema`,
+    else the smallest instance of the schema (the fake's stand-in for constrained decoding)."""
+    import jsonschema
+
+    try:
+        jsonschema.validate(json.loads(text), schema)
+        return text
+    except (ValueError, jsonschema.ValidationError, jsonschema.SchemaError):
+        return json.dumps(minimal_instance(schema, schema))
+
+
+def minimal_instance(node: dict[str, Any], root: dict[str, Any]) -> Any:
+    """The smallest value a schema accepts: required properties only, minItems items, first enum value."""
+    if "$ref" in node:
+        ref = str(node["$ref"]).removeprefix("#/")
+        target: Any = root
+        for part in ref.split("/"):
+            target = target[part]
+        return minimal_instance(target, root)
+    if "const" in node:
+        return node["const"]
+    if node.get("enum"):
+        return node["enum"][0]
+    for key in ("anyOf", "oneOf", "allOf"):
+        if node.get(key):
+            return minimal_instance(node[key][0], root)
+    kind = node.get("type", "object")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object":
+        props = node.get("properties", {})
+        return {name: minimal_instance(props.get(name, {}), root) for name in node.get("required", [])}
+    if kind == "array":
+        item = node.get("items", {})
+        return [minimal_instance(item, root) for _ in range(int(node.get("minItems", 0)))]
+    if kind == "string":
+        return "x" * int(node.get("minLength", 0))
+    if kind in ("number", "integer"):
+        return node.get("minimum", 0)
+    return {"boolean": False, "null": None}.get(kind)

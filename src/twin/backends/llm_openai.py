@@ -2,12 +2,16 @@
 through POST /v1/chat/completions streamed as server-sent events.
 
 The SSE reader is a few lines here rather than a dependency: the format needed is only `data:` lines
-separated by blank lines, ending with `data: [DONE]`."""
+separated by blank lines, ending with `data: [DONE]`.
+
+The context window is the configured one, else the `max_model_len` vLLM lists in GET /v1/models, else
+4096. Tokens are estimated (the OpenAI API has no tokenizer route); `json_schema` is sent as
+`response_format: {"type": "json_schema", ...}`."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import httpx
@@ -52,25 +56,37 @@ class OpenAILLM(LLM):
     capabilities = Capabilities(streaming=True, cancel=True, lora=True, in_process=False, list_models=True)
 
     def __init__(
-        self, model: str | None = None, base_url: str = DEFAULT_OPENAI_BASE_URL, api_key: str | None = None
+        self,
+        model: str | None = None,
+        base_url: str = DEFAULT_OPENAI_BASE_URL,
+        api_key: str | None = None,
+        context_window: int | None = None,
     ) -> None:
-        super().__init__(model or "")
+        super().__init__(model or "", context_window)
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
+        self._configured_window = context_window
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
 
     async def load(self) -> None:
-        """Without a model name, use the server's first model (llama.cpp server and LM Studio serve one)."""
+        """Without a model name, use the server's first model (llama.cpp server and LM Studio serve one);
+        without a configured window, use the model's max_model_len where the server lists one."""
+        if self.model and self._configured_window:
+            return
+        entries = await self._model_entries()
         if not self.model:
-            models = await self.list_models()
-            if not models:
+            if not entries:
                 raise InvalidInput(
                     f"The server at {self.base_url} lists no models.",
                     "Load a model in the server, or pass --model NAME.",
                 )
-            self.model = models[0]
+            self.model = str(entries[0]["id"])
+        if not self._configured_window:
+            entry = next((e for e in entries if e.get("id") == self.model), {})
+            if isinstance(entry.get("max_model_len"), int):
+                self._context_window = entry["max_model_len"]
 
     def _payload(self, messages: list[ChatMessage], options: LLMOptions) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -86,6 +102,11 @@ class OpenAILLM(LLM):
             body["stop"] = options.stop
         if options.seed is not None:
             body["seed"] = options.seed
+        if options.json_schema is not None:
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "reply", "schema": options.json_schema, "strict": True},
+            }
         return body
 
     def _status_error(self, status: int, detail: str) -> Exception:
@@ -106,7 +127,7 @@ class OpenAILLM(LLM):
             "Check the model name and options; the server log has details.",
         )
 
-    async def _stream(self, messages: list[ChatMessage], options: LLMOptions) -> AsyncIterator[str | StreamEnd]:
+    async def _stream(self, messages: list[ChatMessage], options: LLMOptions) -> AsyncGenerator[str | StreamEnd, None]:
         end = StreamEnd(model=self.model)
         async with (
             transport_errors("The OpenAI-compatible server", self.base_url, START_HINT),
@@ -136,7 +157,7 @@ class OpenAILLM(LLM):
                 end.model = chunk.get("model") or end.model
         yield end
 
-    async def list_models(self) -> list[str]:
+    async def _model_entries(self) -> list[dict[str, Any]]:
         async with (
             transport_errors("The OpenAI-compatible server", self.base_url, START_HINT),
             client(self.base_url, 30, self._headers()) as http,
@@ -144,7 +165,10 @@ class OpenAILLM(LLM):
             resp = await http.get("/models")
             if resp.status_code != 200:
                 raise self._status_error(resp.status_code, error_text(resp.content))
-            return [m["id"] for m in resp.json().get("data", [])]
+            return [m for m in resp.json().get("data", []) if isinstance(m, dict) and "id" in m]
+
+    async def list_models(self) -> list[str]:
+        return [str(m["id"]) for m in await self._model_entries()]
 
 
 def create(**kwargs: Any) -> OpenAILLM:

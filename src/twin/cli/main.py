@@ -35,6 +35,10 @@ _MODULES = [
     "speech",
     "write",
     "media",
+    "persona",
+    "conversation",
+    "memory",
+    "chat",
 ]
 
 _OVERVIEW = [
@@ -48,6 +52,8 @@ _OVERVIEW = [
     ("twin model list|use|add --profile P", "the models you can draft with, and which one does"),
     ('twin write "PROMPT" --profile P', "draft text in your style"),
     ("twin eval style --profile P --run R", "measure how much more like you the adapter writes than the base"),
+    ("twin chat --profile P", "talk with your twin (or any persona); it remembers what you tell it"),
+    ("twin memory list --profile P", "see, search, edit and forget what it remembers"),
     ("twin voice import/prepare/create", "build your voice library and a voice from your recordings"),
     ('twin speak "TEXT" --profile P', "speak text in your voice"),
     ("twin media run FILM -c NAME --sample-at S", "a film character's clips, voice and persona (twin media --help)"),

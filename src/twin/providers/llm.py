@@ -2,9 +2,17 @@
 
 A backend subclasses `LLM` and implements `_stream()`, yielding text pieces (str) and at most one
 final `StreamEnd`. The base class turns that into the public stream: `TextDelta`s then one `ChatResult`
-with usage and timings, measured the same way for every backend. Cancellation works two ways: cancel
-the asyncio task, or set the `cancel` Event (the stream then raises `Cancelled`); either way the
-backend's generator is closed so it can stop the engine.
+with usage and timings, measured the same way for every backend. Cancellation works two ways: set the
+`cancel` Event (the stream then ends with a ChatResult whose finish_reason is "cancelled" and whose text
+is exactly what was yielded so far), or cancel the asyncio task; either way the backend's generator is
+closed so it can stop the engine. `LLMOptions.timeout_s` is enforced here for every backend: when no
+output arrives for that long the stream raises Timeout.
+
+Prompt budgeting needs two more answers from a backend: `context_window` (tokens the model can attend
+to, known after `load()`) and `count_tokens(text | messages)`. Backends that can ask the engine's own
+tokenizer say so with `Capabilities.exact_tokens`; the others estimate (about 4 characters a token).
+`LLMOptions.json_schema` constrains the reply to JSON matching a schema (grammar, `format` or
+`response_format`, whatever the engine speaks).
 
 Which backend a profile uses comes from `LLMConfig`: `<profile>/llm.json`, overridden by environment
 variables TWIN_LLM_BACKEND, TWIN_LLM_MODEL, TWIN_LLM_LORA, TWIN_OLLAMA_URL, TWIN_OPENAI_BASE_URL,
@@ -17,14 +25,14 @@ import os
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from twin.errors import Cancelled, InvalidInput
+from twin.errors import InvalidInput, Timeout
 from twin.profiles import Profile, write_text_atomic
 from twin.providers.loading import TracksLoading
 
@@ -48,7 +56,10 @@ class LLMOptions(BaseModel):
     top_p: float = Field(0.95, gt=0.0, le=1.0, description="Nucleus sampling mass.")
     stop: list[str] = Field(default_factory=list, description="Stop generating at any of these strings.")
     seed: int | None = Field(None, description="Sampling seed, for repeatable output where supported.")
-    timeout_s: float = Field(120.0, gt=0, description="Give up when no output arrives for this long.")
+    timeout_s: float = Field(120.0, gt=0, description="Give up when no output arrives for this long (seconds).")
+    json_schema: dict[str, Any] | None = Field(
+        None, description="Constrain the reply to JSON that matches this JSON schema (an object schema)."
+    )
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,8 @@ class Capabilities:
     lora: bool = False  # can apply a LoRA adapter (file or adapter model name)
     in_process: bool = False  # runs inside this process (no server)
     list_models: bool = False
+    exact_tokens: bool = False  # count_tokens asks the engine's tokenizer (else it is an estimate)
+    prefix_cache: bool = False  # keeps the evaluated prompt prefix between requests (only new tokens run)
 
 
 @dataclass
@@ -90,15 +103,20 @@ class StreamEnd:
     completion_tokens: int | None = None
     finish_reason: str = "stop"
     model: str | None = None
+    prompt_eval_tokens: int | None = None
 
 
 @dataclass
 class ChatResult:
+    """prompt_eval_tokens: prompt tokens the engine actually evaluated for this request (the rest came
+    from its prefix cache); None when the engine does not say."""
+
     text: str
     model: str
     usage: Usage = field(default_factory=Usage)
     timings: Timings = field(default_factory=Timings)
     finish_reason: str = "stop"
+    prompt_eval_tokens: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -142,20 +160,64 @@ def estimate_tokens(text: str) -> int:
     return max(1, round(len(text) / 4)) if text else 0
 
 
+# Chat templates wrap each message in a few tokens (role markers, separators) and open the reply.
+MESSAGE_OVERHEAD_TOKENS = 4
+REPLY_PRIMER_TOKENS = 3
+DEFAULT_CONTEXT_WINDOW = 4096
+
+
 class LLM(TracksLoading, ABC):
     """One loaded model behind a backend. Create it with twin.providers.registry.create("llm", name, ...)."""
 
     name: ClassVar[str] = "llm"
     capabilities: ClassVar[Capabilities] = Capabilities()
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, context_window: int | None = None) -> None:
         self.model = model
+        self._context_window = context_window
+        self._ready = False
 
     async def load(self) -> None:  # noqa: B027 - optional hook
         """Load weights or check the server; called once before the first request by stream_chat."""
 
+    async def ensure_loaded(self) -> None:
+        """Run load() once; afterwards `loaded` is True."""
+        if not self._ready:
+            await self.load()
+            self._ready = True
+
+    @property
+    def loaded(self) -> bool:
+        """True once the model is loaded (or the server was checked) and requests run without setup."""
+        return self._ready
+
+    @property
+    def context_window(self) -> int:
+        """Tokens the model attends to (prompt + reply). Exact after load() for backends that can ask."""
+        return self._context_window or DEFAULT_CONTEXT_WINDOW
+
+    @property
+    def exact_tokens(self) -> bool:
+        """Whether count_tokens asks the engine's tokenizer (False: an estimate)."""
+        return self.capabilities.exact_tokens
+
+    async def count_tokens(self, content: str | Messages) -> int:
+        """Tokens of a text, or of a message list as the chat template will present it."""
+        if isinstance(content, str):
+            return await self._count_text(content)
+        return await self._count_messages(as_messages(content))
+
+    async def _count_text(self, text: str) -> int:
+        return estimate_tokens(text)
+
+    async def _count_messages(self, messages: list[ChatMessage]) -> int:
+        total = REPLY_PRIMER_TOKENS
+        for m in messages:
+            total += MESSAGE_OVERHEAD_TOKENS + await self._count_text(m.content)
+        return total
+
     @abstractmethod
-    def _stream(self, messages: list[ChatMessage], options: LLMOptions) -> AsyncIterator[str | StreamEnd]:
+    def _stream(self, messages: list[ChatMessage], options: LLMOptions) -> AsyncGenerator[str | StreamEnd, None]:
         """Yield text pieces, then optionally one StreamEnd. Raise TwinError subclasses on failure."""
 
     async def list_models(self) -> list[str]:
@@ -164,20 +226,24 @@ class LLM(TracksLoading, ABC):
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections; the model may stay cached for the next instance."""
 
+    def clear_prompt_cache(self) -> None:  # noqa: B027 - optional hook
+        """Forget prompts the engine keeps evaluated (a deleted memory must not linger in a KV cache)."""
+
     async def stream_chat(
         self, messages: Messages | str, options: LLMOptions | None = None, *, cancel: asyncio.Event | None = None
     ) -> AsyncIterator[StreamItem]:
-        """Yield TextDelta pieces, then one ChatResult; setting `cancel` stops it (raises Cancelled)."""
+        """Yield TextDelta pieces, then one ChatResult. Setting `cancel` ends the stream early with
+        finish_reason "cancelled" and the text yielded so far; silence longer than timeout_s raises Timeout."""
         msgs = as_messages(messages)
         opts = options or LLMOptions()
-        await self.load()
+        await self.ensure_loaded()
         start = time.perf_counter()
         first: float | None = None
         parts: list[str] = []
         end = StreamEnd()
         gen = self._stream(msgs, opts)
         try:
-            async for item in _until_cancelled(gen, cancel):
+            async for item in _guarded(gen, cancel, opts.timeout_s):
                 if isinstance(item, StreamEnd):
                     end = item
                     continue
@@ -190,6 +256,8 @@ class LLM(TracksLoading, ABC):
         finally:
             await gen.aclose()
         text = "".join(parts)
+        if cancel is not None and cancel.is_set():
+            end = StreamEnd(finish_reason="cancelled", model=end.model)
         completion = end.completion_tokens if end.completion_tokens is not None else estimate_tokens(text)
         prompt = end.prompt_tokens if end.prompt_tokens is not None else sum(estimate_tokens(m.content) for m in msgs)
         timings = compute_timings(start, first, time.perf_counter(), completion)
@@ -199,6 +267,7 @@ class LLM(TracksLoading, ABC):
             usage=Usage(prompt, completion),
             timings=timings,
             finish_reason=end.finish_reason,
+            prompt_eval_tokens=end.prompt_eval_tokens,
         )
 
     async def chat(
@@ -214,34 +283,42 @@ class LLM(TracksLoading, ABC):
 
     def complete_sync(self, messages: Messages | str, options: LLMOptions | None = None) -> ChatResult:
         """Blocking helper for offline stages; safe to call from inside a running event loop too."""
-        return run_sync(self.chat(messages, options))
+        result: ChatResult = run_sync(self.chat(messages, options))
+        return result
 
 
-async def _until_cancelled(
-    gen: AsyncIterator[str | StreamEnd], cancel: asyncio.Event | None
+async def _guarded(
+    gen: AsyncIterator[str | StreamEnd], cancel: asyncio.Event | None, timeout_s: float
 ) -> AsyncIterator[str | StreamEnd]:
-    """Iterate `gen`, raising Cancelled as soon as `cancel` is set (even while waiting for a token)."""
-    if cancel is None:
-        async for item in gen:
-            yield item
-        return
-    waiter = asyncio.ensure_future(cancel.wait())
+    """Iterate `gen`; stop quietly as soon as `cancel` is set (even while waiting for a token) and raise
+    Timeout when nothing arrives for `timeout_s`."""
+    waiter = asyncio.ensure_future(cancel.wait()) if cancel is not None else None
+    nxt: asyncio.Future[str | StreamEnd] | None = None
     try:
         while True:
-            if cancel.is_set():
-                raise Cancelled("Generation was cancelled.", "Send the request again to get a new draft.")
+            if cancel is not None and cancel.is_set():
+                return
             nxt = asyncio.ensure_future(gen.__anext__())
-            done, _ = await asyncio.wait({nxt, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            pending = {nxt} if waiter is None else {nxt, waiter}
+            done, _ = await asyncio.wait(pending, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
             if nxt not in done:
-                nxt.cancel()
-                await asyncio.gather(nxt, return_exceptions=True)
-                continue
+                if not done:
+                    raise Timeout(
+                        f"The model sent nothing for {timeout_s:g} s.",
+                        "The engine may be overloaded or stuck: try again, raise timeout_s, or use a smaller model.",
+                    )
+                return
             try:
-                yield nxt.result()
+                item = nxt.result()
             except StopAsyncIteration:
                 return
+            yield item
     finally:
-        waiter.cancel()
+        if waiter is not None:
+            waiter.cancel()
+        if nxt is not None and not nxt.done():  # stop the engine's pending step before the generator closes
+            nxt.cancel()
+            await asyncio.gather(nxt, return_exceptions=True)
 
 
 def run_sync(coro: Any) -> Any:
@@ -301,6 +378,12 @@ class LLMConfig(BaseModel):
         description="The twin model (in <profile>/models/) this config was set from by `twin model use` or "
         "`twin export --activate`; drafting uses the system prompt it was trained with.",
     )
+    context_window: int | None = Field(
+        None,
+        ge=256,
+        description="Context window of an Ollama (sent as num_ctx) or OpenAI-compatible model; empty asks "
+        "the server where it can tell (Ollama /api/show, vLLM max_model_len), else 4096.",
+    )
 
     def backend_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for registry.create('llm', self.backend, ...)."""
@@ -310,9 +393,9 @@ class LLMConfig(BaseModel):
         if self.backend == "llamacpp":
             kw.update(lora_path=self.lora_path, n_ctx=self.n_ctx)
         elif self.backend == "ollama":
-            kw.update(base_url=self.ollama_url, keep_alive=self.keep_alive)
+            kw.update(base_url=self.ollama_url, keep_alive=self.keep_alive, num_ctx=self.context_window)
         elif self.backend == "openai":
-            kw.update(base_url=self.openai_base_url, api_key=self.api_key)
+            kw.update(base_url=self.openai_base_url, api_key=self.api_key, context_window=self.context_window)
         return kw
 
 

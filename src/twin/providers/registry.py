@@ -30,7 +30,12 @@ _BUILTIN: dict[str, dict[str, str]] = {
     "vad": {"silero": "twin.backends.vad_silero:create", "energy": "twin.backends.vad_energy:create"},
     "speaker": {"resemblyzer": "twin.backends.speaker_resemblyzer:create"},
     "denoise": {"rnnoise": "twin.backends.denoise_rnnoise:create"},
-    "embeddings": {},
+    "embeddings": {"minilm": "twin.backends.embeddings_st:create"},
+    "vectorstore": {
+        "sqlite_vec": "twin.backends.vector_sqlite:create",
+        "qdrant": "twin.backends.vector_qdrant:create",
+        "pgvector": "twin.backends.vector_pgvector:create",
+    },
 }
 
 # Third-party modules a backend needs at load() beyond the core install (its extra), checked by

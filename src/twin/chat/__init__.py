@@ -1,0 +1,1 @@
+"""Persona chat: personas, conversations, prompt budgeting and the one chat service every surface uses."""

@@ -1,0 +1,178 @@
+"""Hybrid recall: vector similarity and BM25 (SQLite FTS5) fused by reciprocal rank, then weighted by
+importance and recency; facts a little ahead of raw chunks; active items unless asked otherwise."""
+
+from __future__ import annotations
+
+import math
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from twin.memory.models import MemoryItem, partition
+from twin.memory.store import MemoryStore, _where
+
+RRF_K = 60
+_WORD = re.compile(r"[^\W_]{2,}", re.UNICODE)
+_STOP = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "are",
+        "but",
+        "not",
+        "you",
+        "your",
+        "with",
+        "this",
+        "that",
+        "have",
+        "from",
+        "they",
+        "will",
+        "would",
+        "there",
+        "their",
+        "what",
+        "about",
+        "which",
+        "when",
+        "make",
+        "like",
+        "just",
+        "than",
+        "then",
+        "them",
+        "were",
+        "been",
+        "into",
+        "more",
+        "some",
+        "could",
+        "also",
+        "only",
+        "other",
+        "our",
+        "out",
+        "can",
+        "get",
+        "all",
+        "any",
+        "how",
+        "its",
+        "let",
+        "who",
+        "why",
+        "was",
+        "did",
+        "does",
+        "do",
+        "is",
+        "am",
+        "me",
+        "my",
+        "mine",
+        "i",
+        "it",
+        "to",
+        "of",
+        "in",
+        "on",
+        "at",
+        "a",
+        "an",
+    ]
+)
+
+
+@dataclass
+class Recall:
+    items: list[MemoryItem]
+    timings: dict[str, float] = field(default_factory=dict)
+    degraded: bool = False  # vector recall ran out of time; BM25 only
+
+
+def fts_query(text: str, max_terms: int = 16) -> str:
+    """An FTS5 OR-query of the distinct content words (each quoted, so no query syntax leaks in)."""
+    seen: list[str] = []
+    for w in _WORD.findall(text.lower()):
+        if w not in _STOP and w not in seen:
+            seen.append(w)
+    return " OR ".join(f'"{w}"' for w in seen[:max_terms])
+
+
+def bm25_ranked(
+    conn: sqlite3.Connection, query: str, persona_id: str | None, include_superseded: bool, limit: int
+) -> list[str]:
+    q = fts_query(query)
+    if not q:
+        return []
+    where, args = _where(persona_id, "all", None, include_superseded)
+    sql = (
+        "SELECT m.id FROM memories_fts JOIN memories m ON m.rowid = memories_fts.rowid WHERE memories_fts MATCH ? "
+        f"{''.join(' AND ' + w for w in where)} ORDER BY bm25(memories_fts) LIMIT ?"
+    )
+    try:
+        return [r[0] for r in conn.execute(sql, [q, *args, limit])]
+    except sqlite3.OperationalError:  # a damaged index must not block a reply
+        return []
+
+
+def partitions_for(persona_id: str | None, include_superseded: bool) -> list[str]:
+    parts = [partition("user", None)] + ([partition("persona", persona_id)] if persona_id else [])
+    if include_superseded:
+        parts += [partition("user", None, "superseded")]
+        parts += [partition("persona", persona_id, "superseded")] if persona_id else []
+    return parts
+
+
+def vector_ranked(
+    store: MemoryStore,
+    query: str | npt.NDArray[np.float32],
+    persona_id: str | None,
+    include_superseded: bool,
+    limit: int,
+) -> list[str]:
+    vec = store.embeddings.embed([query])[0] if isinstance(query, str) else query
+    return [h.id for h in store.vectors.search(vec, limit, partitions_for(persona_id, include_superseded))]
+
+
+def _age_days(stamp: str | None, now: datetime) -> float:
+    if not stamp:
+        return 365.0
+    try:
+        then = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return 365.0
+    return max((now - then).total_seconds() / 86400, 0.0)
+
+
+def fuse(
+    store: MemoryStore,
+    vector_ids: list[str],
+    bm25_ids: list[str],
+    k: int,
+    half_life_days: float,
+    kind: str | None = None,
+) -> list[MemoryItem]:
+    scores: dict[str, float] = {}
+    for ranked in (vector_ids, bm25_ids):
+        for rank, mid in enumerate(ranked):
+            scores[mid] = scores.get(mid, 0.0) + 1.0 / (RRF_K + rank + 1)
+    rows = store.many(list(scores))  # ids whose row is gone (deleted) simply drop out here
+    now = datetime.now(UTC)
+    out: list[MemoryItem] = []
+    for mid, base in scores.items():
+        item = rows.get(mid)
+        if item is None or (kind and item.kind != kind):
+            continue
+        recency = math.pow(0.5, _age_days(item.updated, now) / half_life_days)
+        weight = (0.5 + 0.5 * item.importance) * (0.75 + 0.25 * recency) * (1.0 if item.kind == "fact" else 0.85)
+        item.score = base * weight * (0.5 if item.status != "active" else 1.0)
+        out.append(item)
+    out.sort(key=lambda i: -(i.score or 0.0))
+    return out[:k]

@@ -1,0 +1,98 @@
+"""One VectorStore contract over every backend: sqlite-vec in the profile's SQLite (exact and the
+binary-quantized path), Qdrant through qdrant-client local mode, and pgvector on a real Postgres
+started from the pgserver wheel."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twin.providers import registry
+from twin.providers.vectorstore import VectorItem, VectorStore
+
+DIM = 16
+
+
+def _unit(rng: np.random.Generator, n: int) -> np.ndarray:
+    x = rng.standard_normal((n, DIM)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+@pytest.fixture(scope="module")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    pgserver = pytest.importorskip("pgserver")
+    pytest.importorskip("psycopg")
+    srv = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    try:
+        yield srv.get_uri()
+    finally:
+        srv.cleanup()
+
+
+def _make(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> VectorStore:
+    if name == "sqlite_vec":
+        return registry.create("vectorstore", "sqlite_vec", path=tmp_path / "twin.db", dim=DIM)
+    if name == "sqlite_vec_binary":
+        return registry.create(
+            "vectorstore", "sqlite_vec", path=tmp_path / "twin.db", dim=DIM, binary_from=10, oversample=16
+        )
+    if name == "qdrant":
+        pytest.importorskip("qdrant_client")
+        return registry.create("vectorstore", "qdrant", path=tmp_path / "qdrant", dim=DIM)
+    dsn = request.getfixturevalue("postgres")
+    store = registry.create(
+        "vectorstore", "pgvector", dsn=dsn, dim=DIM, table="t_" + tmp_path.name[-8:].replace("-", "_")
+    )
+    store.delete(store.ids())
+    return store
+
+
+@pytest.fixture(params=["sqlite_vec", "sqlite_vec_binary", "qdrant", "pgvector"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VectorStore]:
+    s = _make(request.param, tmp_path, request)
+    yield s
+    s.close()
+
+
+def test_contract(store: VectorStore) -> None:
+    from twin.ids import new_id
+
+    rng = np.random.default_rng(7)
+    vecs = _unit(rng, 60)
+    ids = [new_id() for _ in range(60)]
+    store.upsert(
+        [VectorItem(i, "user" if n % 2 else "persona:a", v) for n, (i, v) in enumerate(zip(ids, vecs, strict=True))]
+    )
+    assert store.count() == 60 and store.ids() == set(ids)
+    hits = store.search(vecs[1], 5, ["user"])
+    assert hits[0].id == ids[1] and hits[0].score == pytest.approx(1.0, abs=1e-4)
+    assert all(ids.index(h.id) % 2 == 1 for h in hits)  # only the asked partition
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    both = store.search(vecs[2], 60, ["user", "persona:a"])
+    assert len(both) == 60
+    store.upsert([VectorItem(ids[1], "user#old", vecs[1])])  # moved partition, same id
+    assert ids[1] not in {h.id for h in store.search(vecs[1], 5, ["user"])}
+    assert store.search(vecs[1], 1, ["user#old"])[0].id == ids[1]
+    store.delete([ids[1], ids[3], "01a00000-0000-7000-8000-000000000000"])
+    assert store.count() == 58 and ids[3] not in store.ids()
+
+
+def test_sqlite_vec_table_lives_in_the_profile_db_and_stdlib_still_reads_it(tmp_path: Path) -> None:
+    from twin.profiles import ProfileManager
+    from twin.settings import load_settings
+    from twin.store.db import connect
+
+    profile = ProfileManager(load_settings()).create("me")
+    conn = connect(profile)
+    store = registry.create("vectorstore", "sqlite_vec", path=profile.db_path, dim=DIM)
+    store.upsert([VectorItem("a", "user", _unit(np.random.default_rng(1), 1)[0])])
+    plain = sqlite3.connect(profile.db_path)
+    names = {r[0] for r in plain.execute("SELECT name FROM sqlite_master")}
+    assert "memory_vectors" in names and "memories" in names
+    assert plain.execute("SELECT count(*) FROM personas").fetchone()[0] >= 0  # the stdlib connection keeps working
+    conn.close()
+    store.close()
