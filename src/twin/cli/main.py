@@ -31,6 +31,8 @@ _MODULES = [
     "voice",
     "speech",
     "write",
+    "service",
+    "tunnel",
 ]
 
 _OVERVIEW = [
@@ -44,6 +46,8 @@ _OVERVIEW = [
     ("twin voice import/prepare/create", "build your voice library and a voice from your recordings"),
     ('twin speak "TEXT" --profile P', "speak text in your voice"),
     ("twin keys create --profile P", "an API key for the server and web UI"),
+    ("twin service install", "keep the server running after crashes and reboots (launchd, systemd, tmux)"),
+    ("twin tunnel config cloudflared|tailscale", "reach the API from outside through an outbound tunnel"),
 ]
 
 
