@@ -33,6 +33,7 @@ _MODULES = [
     "write",
     "service",
     "tunnel",
+    "detect",
 ]
 
 _OVERVIEW = [

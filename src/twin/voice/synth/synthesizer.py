@@ -32,6 +32,7 @@ from twin.voice.synth.config import TTSConfig, load_config
 from twin.voice.synth.engine_loop import INFLIGHT, get_backend, in_engine_loop, submit
 from twin.voice.synth.normalize import normalize_text
 from twin.voice.synth.voices import ResolvedVoice, resolve_reference, resolve_voice
+from twin.voice.watermark import WATERMARK_ID, Watermarker
 
 _DONE = object()
 NEEDS_REFERENCE = ("clone", "openvoice", "gptsovits")
@@ -184,7 +185,7 @@ class Synthesizer:
         return get_backend(name, **self.config.kwargs_for(name))
 
     def _key(self, req: _Request, backend: TTSBackend) -> str:
-        opts = req.options.model_dump()
+        opts = {**req.options.model_dump(), "watermark": WATERMARK_ID}
         return cache_key(backend.engine_id, req.voice.hash, req.text, opts, req.fmt)
 
     def _first_usable(self, req: _Request) -> TTSBackend | None:
@@ -196,9 +197,10 @@ class Synthesizer:
 
     # ---- chunk generation with fallback --------------------------------------------------------
     async def _pcm(self, req: _Request, run: _Run) -> AsyncIterator[np.ndarray]:
-        """22,050 Hz float32 pieces, joined with crossfades, falling back engine by engine."""
+        """22,050 Hz float32 pieces, joined with crossfades, watermarked, falling back engine by engine."""
         pieces = split_text(req.text)
         joiner = Joiner(codec.OUTPUT_RATE)
+        marker = Watermarker()
         position = 0
         for piece in pieces:
             while True:
@@ -218,7 +220,7 @@ class Synthesizer:
                     continue
                 try:
                     async for chunk in self._engine_chunks(backend, piece, req):
-                        out = joiner.push(chunk)
+                        out = marker.feed(joiner.push(chunk))
                         if len(out):
                             yield self._emit(out, run)
                     if name not in run.engines:
@@ -229,7 +231,7 @@ class Synthesizer:
                     run.fallbacks.append({"engine": name, "reason": exc.message})
                     position += 1
             run.chunks += 1
-        tail = joiner.flush()
+        tail = np.concatenate([marker.feed(joiner.flush()), marker.flush()])
         if len(tail):
             yield self._emit(tail, run)
 
