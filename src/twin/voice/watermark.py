@@ -27,14 +27,14 @@ NFFT = 1024
 HOP = NFFT // 2
 BLOCK_FRAMES = 8
 PERIOD = 16
-BAND_HZ = (200.0, 3500.0)
+LOW_HZ, HIGH_HZ = 200.0, 3500.0
 STRENGTH = 0.12  # ±1.04 dB
 DETECT_Z = 6.0
 MIN_VOICED_S = 1.0
 WATERMARK_ID = "ss1"  # part of the audio cache key: unmarked audio from before is never served
 
 _BINS = np.arange(NFFT // 2 + 1) * RATE / NFFT
-_BAND = np.where((_BINS >= BAND_HZ[0]) & (_BINS < BAND_HZ[1]))[0]
+_BAND = np.flatnonzero((LOW_HZ <= _BINS) & (_BINS < HIGH_HZ))
 _WINDOW = np.sqrt(np.hanning(NFFT + 1)[:NFFT])  # periodic: squares sum to 1 at 50 % overlap
 
 
