@@ -45,17 +45,23 @@ class SpeechServices(WritingServices):
     async def synthesize(
         self, profile: Profile, text: str, voice_id: str | None, reference: bytes | None, emotion: str | None, fmt: str
     ) -> SynthesisResult:
-        return await self.synthesizer(profile).asynthesize(
-            text, voice_id=voice_id, reference_audio=reference, emotion=emotion, fmt=fmt, engine=self._engine()
+        synth = self.synthesizer(profile)
+        return await self.synthesis_gate.run(
+            lambda: synth.asynthesize(
+                text, voice_id=voice_id, reference_audio=reference, emotion=emotion, fmt=fmt, engine=self._engine()
+            )
         )
 
     async def open_speech(
         self, profile: Profile, text: str, voice_id: str | None, reference: bytes | None, emotion: str | None, fmt: str
     ) -> SpeechStream:
-        """A checked request's audio stream (bad input and unknown voices fail here, before any audio)."""
-        return await self.synthesizer(profile).open_stream(
+        """A checked request's audio stream (bad input and unknown voices fail here, before any audio).
+        It holds a synthesis slot from its first chunk until it ends or is closed."""
+        speech = await self.synthesizer(profile).open_stream(
             text, voice_id=voice_id, reference_audio=reference, emotion=emotion, fmt=fmt, engine=self._engine()
         )
+        chunks = aiter(speech)
+        return speech.with_chunks(self.synthesis_gate.stream(lambda: chunks))
 
     async def stream_speech(
         self, profile: Profile, text: str, voice_id: str | None, reference: bytes | None, emotion: str | None, fmt: str
@@ -75,11 +81,6 @@ class SpeechServices(WritingServices):
         """Prompt → draft → speech events (see twin.voice.synth.pipeline)."""
         if voice.engine is None and self._engine():
             voice = VoiceChoice(voice.voice_id, voice.reference_audio, voice.emotion, voice.fmt, self._engine())
-        return speak_draft(
-            self.writer(profile),
-            self.synthesizer(profile),
-            prompt,
-            voice,
-            style_reference,
-            **llm_options(max_tokens, temperature),
-        )
+        writer, synth = self.writer(profile), self.synthesizer(profile)
+        options = llm_options(max_tokens, temperature)
+        return self.synthesis_gate.stream(lambda: speak_draft(writer, synth, prompt, voice, style_reference, **options))

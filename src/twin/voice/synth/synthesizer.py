@@ -136,6 +136,11 @@ class SpeechStream:
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._chunks.__aiter__()
 
+    def with_chunks(self, chunks: AsyncIterator[bytes]) -> SpeechStream:
+        """This stream's description over other chunks (the same audio, e.g. behind an admission gate)."""
+        self._chunks = chunks
+        return self
+
 
 async def _replay(audio: bytes) -> AsyncIterator[bytes]:
     for i in range(0, len(audio), 16384):
