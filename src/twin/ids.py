@@ -9,8 +9,9 @@ import uuid6
 
 from twin.errors import InvalidInput
 
-_UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+# Checked with fullmatch: `match` with `$` would accept a trailing newline ("evil\n").
+_UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 
 
 def new_id() -> str:
@@ -20,18 +21,18 @@ def new_id() -> str:
 
 def check_id(value: str, what: str = "id") -> str:
     """Return `value` if it is a UUIDv7 string; raise InvalidInput otherwise (never touch the disk)."""
-    if not isinstance(value, str) or not _UUID_RE.match(value):
+    if not isinstance(value, str) or not _UUID_RE.fullmatch(value):
         raise InvalidInput(
-            f"'{value}' is not a valid {what}.", f"A {what} looks like 0190a3c2-7b1e-7cc1-9f2a-3b4c5d6e7f80."
+            f"{value!r} is not a valid {what}.", f"A {what} looks like 0190a3c2-7b1e-7cc1-9f2a-3b4c5d6e7f80."
         )
     return value
 
 
 def check_name(value: str, what: str = "name") -> str:
     """Return `value` if it is a safe lowercase name usable as a folder name."""
-    if not isinstance(value, str) or not _NAME_RE.match(value):
+    if not isinstance(value, str) or not _NAME_RE.fullmatch(value):
         raise InvalidInput(
-            f"'{value}' is not a valid {what}.",
+            f"{value!r} is not a valid {what}.",
             "Use 1-63 characters: lowercase letters, digits, '-' and '_', starting with a letter or digit.",
         )
     return value

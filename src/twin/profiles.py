@@ -3,10 +3,13 @@ and nothing of one profile is reachable from another."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,8 +17,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from twin.errors import AlreadyExists, NotFound
-from twin.ids import check_name
+from twin.errors import AlreadyExists, InvalidInput, NotFound
+from twin.ids import check_name, new_id
+from twin.ops.process import private_dir
 from twin.settings import Settings
 
 
@@ -33,6 +37,11 @@ class Identity(BaseModel):
 
 class ProfileConfig(BaseModel):
     name: str
+    id: str | None = Field(
+        None,
+        description="UUIDv7 given at creation (added on first use to profiles made before ids existed). "
+        "API keys are bound to it, so a profile deleted and created again under the same name is a new one.",
+    )
     created: str
     identity: Identity = Field(default_factory=Identity)
     extra: dict[str, Any] = Field(default_factory=dict)
@@ -87,6 +96,14 @@ class Profile:
         write_text_atomic(self.config_path, config.model_dump_json(indent=2))
 
     @property
+    def uid(self) -> str:
+        """The profile's unique id (ProfileManager.get/create/list make sure it exists)."""
+        uid = self.load_config().id
+        if uid is None:
+            raise NotFound(f"Profile '{self.name}' has no id yet.", "Open it through ProfileManager.get first.")
+        return uid
+
+    @property
     def identity(self) -> Identity:
         return self.load_config().identity
 
@@ -125,18 +142,25 @@ class ProfileManager:
         root = self.path_for(name)
         if not (root / "profile.json").is_file():
             raise NotFound(f"Profile '{name}' does not exist.", f"Create it with: twin profile create {name}")
-        return Profile(name=name, root=root)
+        profile = Profile(name=name, root=root)
+        _ensure_id(profile)
+        return profile
+
+    def uid_of(self, name: str) -> str | None:
+        """The id of the profile called `name` now, or None when there is no such profile."""
+        return self.get(name).uid if self.exists(name) else None
 
     def create(self, name: str) -> Profile:
         root = self.path_for(name)
         if (root / "profile.json").is_file():
             raise AlreadyExists(f"Profile '{name}' already exists.", "Pick another name or use the existing one.")
         profile = Profile(name=name, root=root)
-        for d in (root, profile.exports_dir, profile.datasets_dir, profile.runs_dir, profile.voice_dir):
-            d.mkdir(parents=True, exist_ok=True)
-        os.chmod(root, 0o700)
+        for d in (self.settings.home, self.settings.profiles_dir, root):
+            private_dir(d)
+        for d in (profile.exports_dir, profile.datasets_dir, profile.runs_dir, profile.voice_dir):
+            private_dir(d)
         created = datetime.now(UTC).isoformat(timespec="seconds")
-        profile.save_config(ProfileConfig(name=name, created=created))
+        profile.save_config(ProfileConfig(name=name, id=new_id(), created=created))
         return profile
 
     def get_or_create(self, name: str) -> tuple[Profile, bool]:
@@ -148,7 +172,10 @@ class ProfileManager:
         base = self.settings.profiles_dir
         if not base.is_dir():
             return []
-        return [Profile(name=p.name, root=p) for p in sorted(base.iterdir()) if (p / "profile.json").is_file()]
+        # A folder whose name is not a valid profile name (made by hand, or by an old version that let a
+        # trailing newline through) is not a profile twin can open, so it is not listed.
+        names = [p.name for p in sorted(base.iterdir()) if _valid_name(p.name) and (p / "profile.json").is_file()]
+        return [self.get(n) for n in names]
 
     def delete(self, name: str) -> None:
         profile = self.get(name)
@@ -160,6 +187,36 @@ class ProfileManager:
                 if not p.is_symlink():
                     os.chmod(p, 0o600)
         shutil.rmtree(profile.root)
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """An exclusive advisory lock on a folder (flock on its descriptor: no lock file is left behind)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _valid_name(name: str) -> bool:
+    try:
+        check_name(name)
+    except InvalidInput:
+        return False
+    return True
+
+
+def _ensure_id(profile: Profile) -> None:
+    """Give a profile made before ids existed its id, once, even with several processes racing."""
+    if profile.load_config().id is not None:
+        return
+    with _locked(profile.root):
+        config = profile.load_config()
+        if config.id is None:
+            config.id = new_id()
+            profile.save_config(config)
 
 
 def read_json(path: Path) -> Any:

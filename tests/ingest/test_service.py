@@ -144,9 +144,9 @@ def _big_chat(path: Path, lines: int) -> None:
 def test_interrupted_import_completes_without_duplicates(tmp_path: Path, twin_home: Path) -> None:
     chat = tmp_path / "WhatsApp Chat with Priya.txt"
     _big_chat(chat, 120_000)
-    env = {"TWIN_HOME": str(twin_home), "PATH": "/usr/bin:/bin"}
+    env = {"TWIN_HOME": str(twin_home), "PATH": "/usr/bin:/bin", "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "twin", "ingest", str(chat), "--profile", "me", "--json"],
+        [sys.executable, "-m", "twin", "ingest", str(chat), "--profile", "me", "--create", "--json"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

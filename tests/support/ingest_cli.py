@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -37,8 +38,12 @@ def write_chat(folder: Path, name: str = "WhatsApp Chat with Priya.txt", text: s
 
 
 def twin(*args: str, home: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run the real CLI in a subprocess."""
+    """Run the real CLI in a subprocess (ingest may create the profile: these tests start from none)."""
     env = {"TWIN_HOME": str(home), "PATH": "/usr/bin:/bin", "PYTHONUTF8": "1"}
+    if "PYTHONPATH" in os.environ:  # the sources under test, not whatever copy of twin is installed
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    if args and args[0] == "ingest":
+        args = (*args, "--create")
     proc = subprocess.run([sys.executable, "-m", "twin", *args], capture_output=True, text=True, env=env, timeout=300)
     if check and proc.returncode != 0:
         raise AssertionError(f"twin {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")

@@ -55,6 +55,8 @@ def test_remote_runtime_is_refused(tmp_path, monkeypatch, egress) -> None:
 def test_cli_write_json_and_stream(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("TWIN_HOME", str(tmp_path))
     monkeypatch.setenv("TWIN_LLM_BACKEND", "fake")
+    for name in ("default", "me"):
+        ProfileManager(load_settings()).create(name)
     runner = CliRunner()
     ref = tmp_path / "ref.txt"
     ref.write_text("Short. Dry. No fluff.")

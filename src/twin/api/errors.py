@@ -6,6 +6,8 @@ closes the connection when an exception escapes the app, which resets the client
 from __future__ import annotations
 
 import logging
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,7 +18,8 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from twin.api.security import send_error
-from twin.errors import TwinError
+from twin.errors import DiskFull, TwinError, is_disk_full
+from twin.ops.process import free_space
 
 log = logging.getLogger("twin.api")
 
@@ -27,6 +30,12 @@ def internal_error() -> TwinError:
         "See the server log; report it if it repeats.",
         code="internal_error",
     )
+
+
+def disk_full(home: Path, exc: BaseException) -> DiskFull:
+    """The user-facing error for a write that hit a full disk (how much is free now, where)."""
+    log.error("disk full: %s", exc)
+    return DiskFull.after(free_space(home))
 
 
 def as_twin_error(exc: BaseException) -> TwinError:
@@ -72,6 +81,16 @@ def configure_global_exception_handlers(app: FastAPI) -> None:
         err = TwinError(str(exc.detail), hints.get(exc.status_code, ""), code=f"http_{exc.status_code}")
         return error_response(err, exc.status_code)
 
+    async def storage_error(request: Request, exc: Exception) -> JSONResponse:
+        """A full disk is answered here; any other storage error goes on to RenderUnexpected."""
+        if not is_disk_full(exc):
+            raise exc
+        full = disk_full(request.app.state.twin.settings.home, exc)
+        return error_response(full, full.http_status)
+
+    app.add_exception_handler(OSError, storage_error)
+    app.add_exception_handler(sqlite3.Error, storage_error)
+
 
 class RenderUnexpected:
     """Outermost guard of the app's own stack: an exception that nothing else handled is logged and
@@ -99,10 +118,15 @@ class RenderUnexpected:
         except ClientDisconnect:
             return
         except Exception as exc:  # noqa: BLE001 - the last line of defence; logged, never re-raised
-            log.error("unhandled error on %s %s", scope.get("method"), scope.get("path"), exc_info=exc)
+            error, status = internal_error(), 500
+            if is_disk_full(exc) and "app" in scope:
+                full = disk_full(scope["app"].state.twin.settings.home, exc)
+                error, status = full, full.http_status
+            else:
+                log.error("unhandled error on %s %s", scope.get("method"), scope.get("path"), exc_info=exc)
             try:
                 if not started:
-                    await send_error(scope, send, internal_error(), 500)
+                    await send_error(scope, send, error, status)
                 elif not finished:
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
             except OSError:  # the client is gone

@@ -6,6 +6,7 @@ CORS → audit log → API key check (headers only, before any body byte is read
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,6 +25,7 @@ from twin.api.security import BodyLimit, HostOriginGuard, KeyGuard, SecurityHead
 from twin.api.services import Services
 from twin.keys import KeyStore
 from twin.ops.audit import AuditLog
+from twin.ops.cleanup import clean_leftovers
 from twin.profiles import ProfileManager
 from twin.settings import Settings, load_settings
 
@@ -72,6 +74,7 @@ def build_app(
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    await asyncio.to_thread(clean_leftovers, app.state.twin.settings)  # what a crashed run left behind
     yield
     state: AppState = app.state.twin
     await state.services.aclose()

@@ -33,6 +33,7 @@ NOT_FOUND: Responses = {404: _err("Not found in this key's profile.")}
 TOO_LARGE: Responses = {413: _err("The body or upload is larger than the limit.")}
 UNAVAILABLE: Responses = {503: _err("The engine needed is not installed or not reachable.")}
 UNSUPPORTED: Responses = {415: _err("The audio format is not supported.")}
+BAD_REQUEST: Responses = {400: _err("A parameter asks for something this server does not do.")}
 
 # One server-sent event as clients parse it: `data` holds JSON (or "[DONE]").
 SSE_EVENT_SCHEMA: dict[str, Any] = {
@@ -134,11 +135,17 @@ class VoiceInfo(BaseModel):
     quality: dict[str, Any] = Field(default_factory=dict)
     emotions: list[str] = Field(default_factory=list)
     created: str = ""
+    default: bool = Field(False, description="The profile's default voice: it speaks when no voice is named.")
+    trained: bool = Field(False, description="Its converter was trained on the owner's recordings.")
     details: dict[str, Any] = Field(default_factory=dict)
 
 
 class VoiceList(BaseModel):
     voices: list[VoiceInfo]
+
+
+class EmotionList(BaseModel):
+    emotions: list[str] = Field(..., description="Emotion tags recordings and voices use in this profile.")
 
 
 class Probe(BaseModel):
@@ -169,40 +176,3 @@ class Health(BaseModel):
     status: Literal["ok"]
     version: str
     uptime_s: float
-
-
-class ChatMessage(BaseModel):
-    role: Literal["system", "user", "assistant"]
-    content: str = Field(..., max_length=64_000)
-
-
-class ChatCompletionRequest(BaseModel):
-    # OpenAI clients send many optional fields; unknown ones are ignored, the ones used are checked.
-    model_config = ConfigDict(extra="ignore")
-    model: str = Field(..., max_length=200)
-    messages: list[ChatMessage] = Field(..., min_length=1, max_length=500)
-    stream: bool = False
-    max_tokens: int | None = Field(None, ge=1, le=4096)
-    max_completion_tokens: int | None = Field(None, ge=1, le=4096)
-    temperature: float | None = Field(None, ge=0.0, le=2.0)
-
-
-class SpeechRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    model: str = Field(..., max_length=200)
-    input: str = Field(..., min_length=1, max_length=MAX_TEXT)
-    voice: str = Field(..., pattern=NAME_PATTERN, description="A voice id of this profile, or 'default'.")
-    response_format: Literal["wav", "mp3"] = "mp3"
-    instructions: str | None = Field(None, max_length=200, description="Used as the emotion tag when given.")
-
-
-class ModelCard(BaseModel):
-    id: str
-    object: Literal["model"] = "model"
-    created: int = 0
-    owned_by: str = "twin"
-
-
-class ModelList(BaseModel):
-    object: Literal["list"] = "list"
-    data: list[ModelCard]

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from twin.backends.onnx_runtime import onnxruntime
 from twin.errors import InvalidInput, MissingDependency, NotFound
 from twin.providers.stt import STT, Segment, STTCapabilities, STTOptions, Transcript
 
@@ -104,6 +105,7 @@ class FasterWhisperSTT(STT):
     def load(self) -> None:
         if self._model is not None:
             return
+        onnxruntime("Speech recognition")  # its VAD runs on onnxruntime
         try:
             from faster_whisper import WhisperModel
         except ImportError:

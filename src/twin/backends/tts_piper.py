@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from twin.backends.onnx_runtime import onnxruntime
 from twin.errors import MissingDependency, NotFound
 from twin.providers.tts import AudioChunk, TTSBackend, TTSCapabilities, TTSOptions, VoiceSpec
 
@@ -45,6 +46,7 @@ def load_voice(model: Path | None = None, config: Path | None = None) -> Any:
     with _LOCK:
         if key in _VOICES:
             return _VOICES[key]
+        onnxruntime("The Piper engine", "piper")
         try:
             from piper import PiperVoice
         except ImportError:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from twin.backends.onnx_runtime import onnxruntime
 from twin.errors import MissingDependency
 from twin.providers.vad import VAD
 
@@ -64,10 +65,7 @@ class SileroVAD(VAD):
     def load(self) -> None:
         if self._session is not None:
             return
-        try:
-            import onnxruntime as ort
-        except ImportError:
-            raise MissingDependency.for_extra("Voice activity detection", "voice", "onnxruntime") from None
+        ort = onnxruntime("Voice activity detection")
         opts = ort.SessionOptions()
         opts.inter_op_num_threads = 1
         opts.intra_op_num_threads = self.threads

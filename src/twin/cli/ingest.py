@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -47,9 +48,9 @@ def _print_report(report: IngestReport) -> None:
         table.add_row(f.path, f.format, str(f.messages), str(f.new), str(f.mine), skipped, status)
     console.print(table)
     for f in report.failed:
-        err_console.print(f"[bold red]error:[/bold red] {f.error}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/bold red] {escape(f.error or '')}", highlight=False, soft_wrap=True)
         if f.hint:
-            err_console.print(f"  [yellow]hint:[/yellow] {f.hint}", highlight=False, soft_wrap=True)
+            err_console.print(f"  [yellow]hint:[/yellow] {escape(f.hint)}", highlight=False, soft_wrap=True)
     console.print(f"{report.messages} message(s), {report.mine} of them yours.")
     if report.identity_basis and report.identity_basis not in ("stored", "given with --me"):
         ident = report.identity or {}
@@ -73,10 +74,13 @@ def ingest(
         list[str] | None, typer.Option("--me", help="Your name, email address or phone number (repeatable).")
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit non-zero if any file fails.")] = False,
+    create: Annotated[
+        bool, typer.Option("--create", help="Create the profile if it does not exist (otherwise twin asks).")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Import WhatsApp, email and subtitle exports into a profile's message store."""
-    p = resolve_profile(profile, create=True)
+    p = resolve_profile(profile, create=create, ask=True)
     show_progress = is_tty() and not json_out
     progress = Progress(
         SpinnerColumn(),

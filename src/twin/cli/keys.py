@@ -41,28 +41,30 @@ def create(
 @keys_app.command("list")
 @handle_errors
 def list_keys(
-    profile: ProfileOpt = None,
-    all_profiles: Annotated[bool, typer.Option("--all", help="Keys of every profile.")] = False,
+    profile: Annotated[
+        str | None, typer.Option("--profile", "-p", help="Only this profile's keys (default: every profile's).")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """List keys (never the keys themselves: id, label, first characters, dates)."""
+    """List keys of every profile, or of one (never the keys themselves: id, label, first characters, dates)."""
     store = KeyStore(load())
-    records = store.list(None if all_profiles else resolve_profile(profile).name)
-    store.close()
+    try:
+        records = store.list(None if profile is None else resolve_profile(profile).name)
+    finally:
+        store.close()
     if json_out:
         emit_json([r.to_dict() for r in records])
         return
+    if not records:
+        where = f"profile '{profile}'" if profile else "any profile"
+        console.print(f"No API keys for {where} yet. Create one with: twin keys create --profile NAME")
+        return
     table = Table("id", "profile", "name", "starts", "created", "last used", "status")
     for r in records:
-        table.add_row(
-            r.id,
-            r.profile,
-            r.name,
-            r.hint,
-            r.created,
-            r.last_used or "-",
-            "active" if r.active else f"revoked {r.revoked}",
+        status = (
+            "active" if r.active else f"revoked {r.revoked}" + (f" ({r.revoked_reason})" if r.revoked_reason else "")
         )
+        table.add_row(r.id, r.profile, r.name, r.hint, r.created, r.last_used or "-", status)
     console.print(table)
 
 
@@ -70,12 +72,14 @@ def list_keys(
 @handle_errors
 def revoke(
     key_id: Annotated[str, typer.Argument(help="The key's id (from twin keys list).")],
-    profile: ProfileOpt = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", "-p", help="Only revoke it if it is this profile's.")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Revoke a key of the profile; requests with it get 401 from then on."""
+    """Revoke a key (with --profile: only if it is that profile's); requests with it get 401 from then on."""
     store = KeyStore(load())
-    record = store.revoke(key_id, resolve_profile(profile).name)
+    record = store.revoke(key_id, None if profile is None else resolve_profile(profile).name)
     store.close()
     if json_out:
         emit_json(record.to_dict())

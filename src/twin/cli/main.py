@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from twin import __version__
+from twin.ops.process import prepare_process
 
 app = typer.Typer(
     name="twin",
@@ -80,4 +81,5 @@ _register()
 
 
 def run() -> None:
+    prepare_process()
     app()

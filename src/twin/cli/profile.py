@@ -10,6 +10,7 @@ from rich.table import Table
 from twin.cli.common import JsonOpt, ProfileOpt, console, emit_json, handle_errors, manager, resolve_profile
 from twin.errors import InvalidInput
 from twin.ingest.identity import apply_identity, identity_from_aliases
+from twin.keys import KeyStore
 from twin.store.db import connect
 
 profile_app = typer.Typer(help="Create, list and delete profiles; set who you are.", no_args_is_help=True)
@@ -73,14 +74,19 @@ def delete(
 ) -> None:
     """Delete a profile and ALL its data (messages, datasets, voices, models)."""
     pm = manager()
-    pm.get(name)
+    profile_id = pm.get(name).uid
     if not yes and (json_out or not typer.confirm(f"Delete profile '{name}' and all its data?")):
         raise InvalidInput("Deletion not confirmed.", "Pass --yes to delete without asking.")
+    keys = KeyStore(pm.settings)
+    try:
+        revoked = keys.revoke_profile(profile_id)  # first: a half-finished delete must not leave keys working
+    finally:
+        keys.close()
     pm.delete(name)
     if json_out:
-        emit_json({"deleted": name})
+        emit_json({"deleted": name, "keys_revoked": revoked})
     else:
-        console.print(f"Deleted profile {name}")
+        console.print(f"Deleted profile {name}" + (f" and revoked its {revoked} API key(s)." if revoked else "."))
 
 
 @profile_app.command("set-me")

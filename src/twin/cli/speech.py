@@ -46,18 +46,22 @@ def speak(
 ) -> None:
     """Speak TEXT in the profile's voice and write an audio file."""
     from twin.voice.synth import Synthesizer
+    from twin.voice.synth.voices import BASE_VOICE, choose_voice
 
     prof = resolve_profile(profile)
-    voice_id = None if base else _voice(prof, voice)
-    res = Synthesizer(prof, settings()).synthesize(text, voice_id=voice_id, emotion=emotion, fmt=fmt, engine=engine)
+    choice = choose_voice(prof, BASE_VOICE if base else voice)
+    res = Synthesizer(prof, settings()).synthesize(text, voice_id=choice.label, emotion=emotion, fmt=fmt, engine=engine)
     path = out or Path(f"speech.{res.fmt}")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(res.audio)
-    meta = {**res.meta(), "out": str(path), "voice_id": voice_id}
+    meta = {**res.meta(), "out": str(path), "voice_id": choice.voice_id, "voice": choice.source}
+    meta["notice"] = choice.notice
     meta.pop("text", None)
     if json_out:
         emit_json(meta)
         return
+    if choice.notice:
+        err_console.print(f"[yellow]notice:[/yellow] {choice.notice}", highlight=False)
     console.print(
         f"Wrote {path} — {res.duration_s:.2f} s by [bold]{res.engine}[/bold] "
         f"(first audio {res.first_audio_s:.2f} s, RTF {res.rtf:.2f}{', cached' if res.cache_hit else ''})"

@@ -1,4 +1,5 @@
-"""`twin voice import|prepare|status|create|list|show|delete` — the owner's voice library and profiles.
+"""`twin voice import|prepare|status|create|list|show|default|alias|delete` — the owner's voice library and
+profiles.
 
 `voice_app` is module-level so other modules (training, evaluation) can add their commands to it."""
 
@@ -43,7 +44,7 @@ def import_cmd(
     """Copy recordings into the profile's voice library (originals kept untouched, read-only)."""
     from twin.voice.library import import_files
 
-    p = resolve_profile(profile, create=True)
+    p = resolve_profile(profile)
     results = import_files(p, paths, emotion=emotion)
     failed = [r for r in results if r.status == "error"]
     if json_out:
@@ -82,9 +83,15 @@ def prepare_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Clean, normalize, segment, transcribe and score every imported recording."""
+    from twin.voice.library import list_sources
     from twin.voice.prepare import prepare_library
 
     p = resolve_profile(profile)
+    if not list_sources(p):
+        raise InvalidInput(
+            f"Profile '{p.name}' has no recordings to prepare yet.",
+            f"Import recordings first: twin voice import FILE_OR_FOLDER --profile {p.name}",
+        )
 
     def progress(name: str, i: int, n: int) -> None:
         if not json_out and is_tty():
@@ -95,7 +102,7 @@ def prepare_cmd(
         emit_json({"sources": report})
         return
     if not report:
-        console.print("Nothing to prepare (use --force to redo prepared recordings).")
+        console.print("Every imported recording is already prepared (use --force to prepare them again).")
     for r in report:
         if r["status"] == "error":
             err_console.print(f"[red]✗[/red] {r['name']}: {r['error']['message']}", highlight=False)
@@ -173,6 +180,8 @@ def create_cmd(
         console.print(
             f"Created voice [bold]{v.id}[/bold] ({v.name}): {', '.join(v.references)}; {v.duration_s:.1f} s reference"
         )
+        if v.default:
+            console.print("It is the profile's default voice (change it with: twin voice default ID).")
 
 
 @voice_app.command("list")
@@ -188,9 +197,17 @@ def list_cmd(profile: ProfileOpt = None, json_out: JsonOpt = False) -> None:
     if not voices:
         console.print("No voices yet. Create one with: twin voice create --from-library")
         return
-    table = Table("id", "name", "source", "emotions", "created")
+    table = Table("id", "name", "default", "source", "emotions", "trained", "created")
     for v in voices:
-        table.add_row(v.id, v.name, v.source, ", ".join(v.references), v.created)
+        table.add_row(
+            v.id,
+            v.name,
+            "yes" if v.default else "",
+            v.source,
+            ", ".join(v.references),
+            "yes" if v.trained else "",
+            v.created,
+        )
     console.print(table)
 
 
@@ -217,11 +234,72 @@ def show_cmd(
 def delete_cmd(
     voice_id: Annotated[str, typer.Argument(help="Voice id.")], profile: ProfileOpt = None, json_out: JsonOpt = False
 ) -> None:
-    """Delete a voice profile (the library is untouched)."""
-    from twin.voice.profiles import delete_voice
+    """Delete a voice profile (the library is untouched). Deleting the default voice makes another one the default."""
+    from twin.voice.profiles import delete_voice, get_voice
+    from twin.voice.synth.voices import default_voice
 
-    delete_voice(resolve_profile(profile), voice_id)
-    if json_out:
-        emit_json({"deleted": voice_id})
+    p = resolve_profile(profile)
+    was_default = get_voice(p, voice_id).default
+    now = delete_voice(p, voice_id)
+    if now is None:
+        change = "No voices are left: speech now uses the plain base voice."
+    elif was_default:
+        change = f"It was the default voice; the default voice is now {get_voice(p, now).name} ({now})."
     else:
-        console.print(f"Deleted voice {voice_id}")
+        change = ""
+    if json_out:
+        emit_json(
+            {"deleted": voice_id, "was_default": was_default, "default_voice": default_voice(p), "notice": change}
+        )
+    else:
+        console.print(f"Deleted voice {voice_id}. {change}".strip())
+
+
+@voice_app.command("default")
+@handle_errors
+def default_cmd(
+    voice_id: Annotated[str | None, typer.Argument(help="Voice id to make the default (omit to show it).")] = None,
+    profile: ProfileOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Show or set the default voice: the one that speaks when no voice is named (the first voice made,
+    until changed)."""
+    from twin.voice.profiles import get_voice, set_default
+    from twin.voice.synth.voices import default_voice
+
+    p = resolve_profile(profile)
+    current = set_default(p, voice_id).id if voice_id is not None else default_voice(p)
+    voice = get_voice(p, current) if current else None
+    if json_out:
+        emit_json({"default_voice": voice.model_dump() if voice else None})
+    elif voice is None:
+        console.print("No voices yet, so speech uses the plain base voice. Create one with: twin voice create")
+    else:
+        verb = "is now" if voice_id else "is"
+        console.print(f"The default voice {verb} [bold]{voice.name}[/bold] ({voice.id}).")
+
+
+@voice_app.command("alias")
+@handle_errors
+def alias_cmd(
+    name: Annotated[str | None, typer.Argument(help="Alias, e.g. an OpenAI voice name such as alloy.")] = None,
+    target: Annotated[str | None, typer.Argument(help="Voice id, 'default' or 'base'.")] = None,
+    remove: Annotated[bool, typer.Option("--remove", help="Drop this alias's mapping.")] = False,
+    profile: ProfileOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Show or set the voice names OpenAI clients may send (alloy, echo, nova, …): each stands for the
+    default voice unless mapped to another voice here."""
+    from twin.voice.synth.voices import set_alias, voice_aliases
+
+    p = resolve_profile(profile)
+    if name is not None and (target is None) != remove:
+        raise InvalidInput("Give a voice for the alias, or --remove.", "e.g. twin voice alias nova VOICE_ID")
+    table = set_alias(p, name, None if remove else target) if name is not None else voice_aliases(p)
+    if json_out:
+        emit_json({"aliases": table})
+        return
+    rows = Table("alias", "speaks as")
+    for alias, voice in sorted(table.items()):
+        rows.add_row(alias, voice)
+    console.print(rows)

@@ -62,7 +62,7 @@ def write(
     json_out: JsonOpt = False,
 ) -> None:
     """Draft text in your style. Uses the profile's llm.json (default: the embedded SmolLM2 model)."""
-    prof = resolve_profile(profile, create=True)
+    prof = resolve_profile(profile)
     svc = WritingService(prof, backend=backend, model=model)
     opts = LLMOptions(max_tokens=max_tokens, temperature=temperature)
     stream = not (no_stream or json_out)

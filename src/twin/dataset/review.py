@@ -16,7 +16,7 @@ from twin.errors import InvalidInput, NotFound
 from twin.profiles import Profile
 from twin.store.db import connect
 
-_SAMPLE_ID = re.compile(r"^[0-9a-f]{16}$")
+_SAMPLE_ID = re.compile(r"[0-9a-f]{16}")
 STATUSES = ("train", "val", "unselected", "duplicate", "dropped")
 
 
@@ -121,7 +121,7 @@ class ReviewService:
         )
 
     def _check_id(self, sample_id: str) -> None:
-        if not _SAMPLE_ID.match(sample_id or ""):
+        if not _SAMPLE_ID.fullmatch(sample_id or ""):
             raise InvalidInput(f"'{sample_id}' is not a sample id.", "Sample ids are 16 hex characters.")
 
     def _check_known(self, sample_id: str) -> None:

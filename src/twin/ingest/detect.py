@@ -94,16 +94,21 @@ def _format_of(name: str, head: bytes) -> str | None:
     return _sniff_text_format(head)
 
 
-def _unsupported(path: str, origin: Path) -> ExportUnit:
-    return ExportUnit(
-        path=path,
-        format="unknown",
-        origin=origin,
-        error=UnsupportedFormat(
+def _unsupported(path: str, origin: Path, empty: bool = False) -> ExportUnit:
+    if empty:
+        error = UnsupportedFormat(
+            f"'{path}' is empty: there is nothing in it to import.",
+            "Export it again (WhatsApp: open the chat, More → Export chat; mail: save as .mbox or .eml) "
+            "and import the new file.",
+            code="empty_file",
+        )
+    else:
+        error = UnsupportedFormat(
             f"'{path}' is not a format twin can import.",
-            "Supported: WhatsApp .txt/.zip, .mbox, .eml, maildir, Takeout .zip/.tgz, .srt, .vtt, .msg, .pst.",
-        ),
-    )
+            "Supported: WhatsApp .txt/.zip, .mbox, .eml, maildir, Takeout .zip/.tgz, .srt, .vtt, .msg, "
+            "and .pst/.ost (with pip install 'twin[outlook]').",
+        )
+    return ExportUnit(path=path, format="unknown", origin=origin, error=error)
 
 
 def _read_head(path: Path) -> bytes:
@@ -123,7 +128,7 @@ def _file_unit(path: Path, origin: Path, display: str, quiet: bool) -> ExportUni
         )
     fmt = _format_of(path.name, head)
     if fmt is None:
-        return None if quiet else _unsupported(display, origin)
+        return None if quiet else _unsupported(display, origin, empty=not head.strip())
     folder = path.parent.name if path.parent.name.lower().endswith(".mbox") else path.stem
     return ExportUnit(
         path=display,

@@ -9,21 +9,20 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from twin.errors import TwinError
+from twin.errors import DiskFull
 from twin.profiles import Profile
 
 _CHUNK = 1 << 20
 
 
+# Space left free after a copy, so the database and the rest of the system can still write.
+RESERVE_BYTES = 64_000_000
+
+
 def _check_space(profile: Profile, needed: int) -> None:
     free = shutil.disk_usage(profile.exports_dir).free
-    if needed > free - 64 * 1024**2:
-        raise TwinError(
-            f"Not enough disk space to keep a copy of the export "
-            f"({needed / 1e6:.0f} MB needed, {free / 1e6:.0f} MB free).",
-            f"Free some space on the disk holding {profile.root}, then run the import again.",
-            code="disk_full",
-        )
+    if needed > free - RESERVE_BYTES:
+        raise DiskFull.for_write("a copy of the export", needed, free, RESERVE_BYTES)
 
 
 def _tree_size(path: Path) -> int:
@@ -34,10 +33,10 @@ def _make_read_only(path: Path) -> None:
     if path.is_dir():
         for dirpath, _dirs, files in os.walk(path):
             for f in files:
-                os.chmod(Path(dirpath) / f, 0o444)
-            os.chmod(dirpath, 0o555)
+                os.chmod(Path(dirpath) / f, 0o400)
+            os.chmod(dirpath, 0o500)
     else:
-        os.chmod(path, 0o444)
+        os.chmod(path, 0o400)
 
 
 def _copy_file_hashing(src: Path, dst_dir: Path, digest: hashlib._Hash) -> Path:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 
+from twin.ops.process import private_dir, private_file
 from twin.profiles import Profile
 from twin.settings import Settings
 from twin.store.db import connect
@@ -56,8 +57,8 @@ class AuditLog:
             if profile is not None:
                 conn = connect(profile)
             else:
-                self.settings.home.mkdir(parents=True, exist_ok=True)
-                conn = sqlite3.connect(self.settings.home / "audit.db", timeout=30, check_same_thread=False)
+                path = private_file(private_dir(self.settings.home) / "audit.db")
+                conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.executescript(_audit_ddl())
             self._conns[key] = conn

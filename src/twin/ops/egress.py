@@ -71,15 +71,20 @@ def no_egress() -> Iterator[list[str]]:
             _check((host, 0), attempts)
         return orig_getaddrinfo(host, *args, **kwargs)
 
-    socket.socket.connect, socket.socket.connect_ex = connect, connect_ex  # type: ignore[method-assign]
-    socket.socket.sendto = sendto  # type: ignore[method-assign,assignment]
-    socket.getaddrinfo = getaddrinfo
+    patched: list[tuple[object, str, object]] = [
+        (socket.socket, "connect", connect),
+        (socket.socket, "connect_ex", connect_ex),
+        (socket.socket, "sendto", sendto),
+        (socket, "getaddrinfo", getaddrinfo),
+    ]
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patched]
+    for owner, name, replacement in patched:
+        setattr(owner, name, replacement)
     try:
         yield attempts
     finally:
-        socket.socket.connect, socket.socket.connect_ex = orig_connect, orig_connect_ex  # type: ignore
-        socket.socket.sendto = orig_sendto  # type: ignore[method-assign]
-        socket.getaddrinfo = orig_getaddrinfo
+        for owner, name, original in originals:
+            setattr(owner, name, original)
 
 
 def egress_guard() -> Iterator[list[str]]:

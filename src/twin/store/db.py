@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 from importlib import resources
 
+from twin.ops.process import private_dir, private_file
 from twin.profiles import Profile
 
 
@@ -35,8 +36,8 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
 
 def connect(profile: Profile) -> sqlite3.Connection:
     """A migrated connection to the profile's database (WAL, foreign keys on, rows as sqlite3.Row)."""
-    profile.root.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(profile.db_path, timeout=30, check_same_thread=False)
+    private_dir(profile.root)
+    conn = sqlite3.connect(private_file(profile.db_path), timeout=30, check_same_thread=False)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA foreign_keys=ON")

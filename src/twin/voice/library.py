@@ -157,7 +157,7 @@ def import_one(
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.tmp")
         shutil.copyfile(path, tmp)
-        os.chmod(tmp, 0o444)
+        os.chmod(tmp, 0o400)
         os.replace(tmp, dest)
         conn.execute(
             "INSERT INTO voice_sources (id, sha256, original_name, stored_path, emotion, format, sample_rate,"

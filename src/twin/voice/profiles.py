@@ -24,6 +24,7 @@ from twin.voice import library
 from twin.voice.audio_io import load_audio, save_wav
 from twin.voice.config import VoiceConfig, load_voice_config
 from twin.voice.prepare import steps
+from twin.voice.synth import voices
 
 EMBEDDING_FILE = "embedding.npy"
 
@@ -42,6 +43,23 @@ class VoiceProfile(BaseModel):
     clips: dict[str, list[str]] = Field(default_factory=dict, description="emotion -> library clip ids used")
     eval: dict[str, Any] | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
+    default: bool = Field(False, description="This is the profile's default voice (read from defaults.json).")
+    trained: bool = Field(False, description="`twin voice train` has trained this voice's converter.")
+
+
+# Filled in from the profile when a voice is read; never written to voice.json.
+_READ_ONLY = {"default", "trained"}
+
+
+def _write(folder: Path, voice: VoiceProfile) -> None:
+    write_text_atomic(folder / "voice.json", voice.model_dump_json(indent=2, exclude=_READ_ONLY))
+
+
+def _read(profile: Profile, folder: Path, default: str | None) -> VoiceProfile:
+    voice = VoiceProfile.model_validate_json((folder / "voice.json").read_text(encoding="utf-8"))
+    voice.default = voice.id == default
+    voice.trained = voices.has_converter(profile, voice.id)
+    return voice
 
 
 def voices_dir(profile: Profile) -> Path:
@@ -53,30 +71,42 @@ def voice_dir(profile: Profile, voice_id: str) -> Path:
 
 
 def get_voice(profile: Profile, voice_id: str) -> VoiceProfile:
-    path = voice_dir(profile, voice_id) / "voice.json"
-    if not path.is_file():
+    folder = voice_dir(profile, voice_id)
+    if not (folder / "voice.json").is_file():
         raise NotFound(f"No voice {voice_id} in profile '{profile.name}'.", "List voices with: twin voice list")
-    return VoiceProfile.model_validate_json(path.read_text(encoding="utf-8"))
+    return _read(profile, folder, voices.default_voice(profile))
 
 
 def list_voices(profile: Profile) -> list[VoiceProfile]:
     base = voices_dir(profile)
     if not base.is_dir():
         return []
-    out = []
-    for d in sorted(base.iterdir()):
-        if (d / "voice.json").is_file() and not d.name.startswith("."):
-            out.append(VoiceProfile.model_validate_json((d / "voice.json").read_text(encoding="utf-8")))
-    return sorted(out, key=lambda v: v.created)
+    default = voices.default_voice(profile)
+    out = [
+        _read(profile, d, default)
+        for d in sorted(base.iterdir())
+        if (d / "voice.json").is_file() and not d.name.startswith(".")
+    ]
+    return sorted(out, key=lambda v: (v.created, v.id))
 
 
 def load_embedding(profile: Profile, voice_id: str) -> np.ndarray:
     return np.load(voice_dir(profile, voice_id) / EMBEDDING_FILE, allow_pickle=False)
 
 
-def delete_voice(profile: Profile, voice_id: str) -> None:
+def delete_voice(profile: Profile, voice_id: str) -> str | None:
+    """Delete a voice; returns the profile's default voice afterwards (another one when this was the
+    default, None when no voice is left)."""
     get_voice(profile, voice_id)
     shutil.rmtree(voice_dir(profile, voice_id))
+    return voices.forget_voice(profile, voice_id)
+
+
+def set_default(profile: Profile, voice_id: str) -> VoiceProfile:
+    """Make a voice the profile's default voice; returns it."""
+    get_voice(profile, voice_id)
+    voices.set_default_voice(profile, voice_id)
+    return get_voice(profile, voice_id)
 
 
 def update_voice_meta(
@@ -95,7 +125,7 @@ def update_voice_meta(
         voice.eval = eval
     if extra:
         voice.extra.update(extra)
-    write_text_atomic(voice_dir(profile, voice_id) / "voice.json", voice.model_dump_json(indent=2))
+    _write(voice_dir(profile, voice_id), voice)
     return voice
 
 
@@ -135,11 +165,12 @@ def create_voice(
         voice.id = vid
         voice.name = _check_voice_name(name) if name else f"{profile.name} voice"
         voice.speaker_backend = config.reference.speaker_backend
-        write_text_atomic(tmp / "voice.json", voice.model_dump_json(indent=2))
+        _write(tmp, voice)
         os.replace(tmp, final)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+    voice.default = voices.keep_default(profile) == vid  # the first voice becomes the default
     return voice
 
 

@@ -12,6 +12,19 @@ function say(id, text, isError = false) {
   const el = $(id);
   el.textContent = text;
   el.classList.toggle("error", isError);
+  delete el.dataset.auth;
+}
+
+// An error from api(); a missing or refused key is marked so that accepting a key clears it.
+function showError(id, e) {
+  say(id, e.message, true);
+  if (e.status === 401) $(id).dataset.auth = "1";
+}
+
+function needKey(id) {
+  if (apiKey) return false;
+  showError(id, Object.assign(new Error("Enter your API key above first."), { status: 401 }));
+  return true;
 }
 
 async function api(path, options = {}) {
@@ -44,17 +57,32 @@ async function useKey(key, remember) {
   if (remember) localStorage.setItem(STORE_KEY, apiKey); else localStorage.removeItem(STORE_KEY);
   $("key-input").value = "";
   $("key-forget").hidden = false;
+  for (const el of document.querySelectorAll("[data-auth]")) say(el.id, "");
   say("auth-status", "Key accepted.");
   document.body.classList.add("authed");
   refreshVoices();
   return true;
 }
 
+// Forget the key and everything shown with it: voices, engines, audio in the profile's voice.
 function forgetKey() {
   apiKey = "";
   sessionStorage.removeItem(STORE_KEY);
   localStorage.removeItem(STORE_KEY);
+  if (draftAbort) draftAbort.abort();
+  stopSpeech();
+  clearVoices();
+  $("engines-table").querySelector("tbody").replaceChildren();
+  for (const id of ["speak-audio", "test-audio"]) {
+    $(id).removeAttribute("src");
+    $(id).load();
+    if (objectUrls[id]) URL.revokeObjectURL(objectUrls[id]);
+    delete objectUrls[id];
+  }
+  $("speak-download").hidden = true;
+  for (const id of ["speak-status", "test-status", "upload-status", "engines-status", "draft-meta"]) say(id, "");
   $("key-forget").hidden = true;
+  document.body.classList.remove("authed");
   say("auth-status", "Key forgotten.");
 }
 
@@ -101,6 +129,7 @@ async function* sseEvents(res) {
 
 async function writeDraft(event) {
   event.preventDefault();
+  if (needKey("draft-meta")) return;
   const draft = $("draft");
   draft.value = "";
   draft.setAttribute("aria-busy", "true");
@@ -124,7 +153,7 @@ async function writeDraft(event) {
     }
   } catch (e) {
     if (e.name === "AbortError") say("draft-meta", "Stopped.");
-    else say("draft-meta", e.message, true);
+    else showError("draft-meta", e);
   } finally {
     draft.setAttribute("aria-busy", "false");
     $("draft-stop").hidden = true;
@@ -133,11 +162,12 @@ async function writeDraft(event) {
   }
 }
 
-function setAudio(audioId, blob, linkId, fmt) {
+// The finished file: into the player (unless it is already playing it, as with MP3 streams) and the link.
+function setAudio(audioId, blob, linkId, fmt, intoPlayer) {
   if (objectUrls[audioId]) URL.revokeObjectURL(objectUrls[audioId]);
   const url = URL.createObjectURL(blob);
   objectUrls[audioId] = url;
-  $(audioId).src = url;
+  if (intoPlayer) $(audioId).src = url;
   if (linkId) {
     const link = $(linkId);
     link.href = url;
@@ -147,51 +177,31 @@ function setAudio(audioId, blob, linkId, fmt) {
   }
 }
 
-async function speak(text, voiceId, fmt, audioId, statusId, linkId) {
+// Speak with the streaming route so sound starts with the first clause (see stream-audio.js).
+async function speak(text, voiceSelectId, fmt, audioId, statusId, linkId) {
+  if (needKey(statusId)) return;
   if (!text.trim()) { say(statusId, "Nothing to speak yet.", true); return; }
-  say(statusId, "Making speech…");
-  const body = { text, format: fmt };
-  if (voiceId) body.voice_id = voiceId;
+  const ctx = fmt === "wav" ? newSpeechContext() : (stopSpeech(), null);
+  const voice = $(voiceSelectId).value;
+  const label = voiceLabel(voice);
+  say(statusId, `Making speech in ${label}…`);
+  const body = { text, format: fmt, stream: true };
+  if (voice) body.voice_id = voice;
   try {
     const res = await api("/api/tts/clone", {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
     });
-    setAudio(audioId, await res.blob(), linkId, fmt);
-    say(statusId, "Ready. Press play.");
+    say(statusId, `Playing as it arrives, in ${label}…`);
+    const blob = await playSpeechStream(res, fmt, $(audioId), ctx);
+    setAudio(audioId, blob, linkId, fmt, speechPlayback.mode !== "mse");
+    if (speechPlayback.mode === "blob") $(audioId).play().catch(() => {});
+    say(statusId, `Spoken in ${label}. Press play to hear it again.`);
   } catch (e) {
-    say(statusId, e.message, true);
+    showError(statusId, e);
   }
 }
 
 // ---- voice ---------------------------------------------------------------------------------
-async function refreshVoices() {
-  if (!apiKey) return;
-  let voices = [];
-  try {
-    voices = (await (await api("/api/voice")).json()).voices;
-  } catch (e) {
-    say("upload-status", e.message, true);
-  }
-  const tbody = $("voices-table").querySelector("tbody");
-  tbody.replaceChildren();
-  for (const v of voices) {
-    const tr = document.createElement("tr");
-    const ready = v.quality && (v.quality.ready ?? v.quality.score);
-    for (const text of [v.name || v.voice_id, (v.duration_s || 0).toFixed(1) + " s",
-      (v.emotions || []).join(", ") || "—", ready === undefined ? "—" : String(ready)]) {
-      const td = document.createElement("td");
-      td.textContent = text;
-      tr.appendChild(td);
-    }
-    tbody.appendChild(tr);
-  }
-  for (const select of document.querySelectorAll(".voice-select")) {
-    const keep = select.value;
-    select.replaceChildren(new Option("Base voice", ""));
-    for (const v of voices) select.appendChild(new Option(v.name || v.voice_id, v.voice_id));
-    select.value = keep;
-  }
-}
 
 let recorded = null;
 let recorder = null;
@@ -242,6 +252,7 @@ function stopRecording() {
 
 async function uploadVoice(event) {
   event.preventDefault();
+  if (needKey("upload-status")) return;
   const file = $("upload-file").files[0];
   const form = new FormData();
   if (file) form.append("file", file, file.name);
@@ -253,12 +264,13 @@ async function uploadVoice(event) {
   $("upload-btn").disabled = true;
   try {
     const v = await (await api("/api/voice/upload", { method: "POST", body: form })).json();
-    say("upload-status", `Voice ${v.name || v.voice_id} ready (${v.duration_s.toFixed(1)} s of audio).`);
+    const note = v.default ? " It is your default voice." : "";
+    say("upload-status", `Voice ${v.name || v.voice_id} ready (${v.duration_s.toFixed(1)} s of audio).${note}`);
     recorded = null;
     $("upload-file").value = "";
     await refreshVoices();
   } catch (e) {
-    say("upload-status", e.message, true);
+    showError("upload-status", e);
   } finally {
     $("upload-btn").disabled = false;
   }
@@ -273,7 +285,7 @@ function probeText(e) {
 }
 
 async function refreshEngines() {
-  if (!apiKey) { say("engines-status", "Enter your key first.", true); return; }
+  if (needKey("engines-status")) return;
   try {
     const { engines } = await (await api("/api/engines")).json();
     const tbody = $("engines-table").querySelector("tbody");
@@ -290,7 +302,7 @@ async function refreshEngines() {
     }
     say("engines-status", `${engines.length} engines.`);
   } catch (e) {
-    say("engines-status", e.message, true);
+    showError("engines-status", e);
   }
 }
 
@@ -305,14 +317,14 @@ document.addEventListener("DOMContentLoaded", () => {
   $("tabs").addEventListener("keydown", tabKeys);
   $("write-form").addEventListener("submit", writeDraft);
   $("draft-stop").addEventListener("click", () => draftAbort && draftAbort.abort());
-  $("speak-btn").addEventListener("click", () => speak($("draft").value, $("speak-voice").value,
+  $("speak-btn").addEventListener("click", () => speak($("draft").value, "speak-voice",
     $("speak-format").value, "speak-audio", "speak-status", "speak-download"));
   $("upload-form").addEventListener("submit", uploadVoice);
   $("rec-start").addEventListener("click", startRecording);
   $("rec-stop").addEventListener("click", stopRecording);
   $("test-form").addEventListener("submit", (e) => {
     e.preventDefault();
-    speak($("test-text").value, $("test-voice").value, "wav", "test-audio", "test-status", null);
+    speak($("test-text").value, "test-voice", "wav", "test-audio", "test-status", null);
   });
   $("engines-refresh").addEventListener("click", refreshEngines);
   if (apiKey) useKey(apiKey, !!localStorage.getItem(STORE_KEY));

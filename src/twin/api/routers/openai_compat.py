@@ -1,121 +1,112 @@
 """OpenAI-compatible routes so existing tools (the openai SDK, Open WebUI, SillyTavern) can use the
-twin: /v1/chat/completions (with SSE streaming), /v1/audio/speech (voice = a voice id), /v1/models.
-Errors keep the twin error shape, which OpenAI clients read from the `error.message` field."""
+twin: /v1/models, /v1/chat/completions (with SSE streaming), /v1/audio/speech, /v1/audio/voices and
+/v1/audio/models. Errors keep the twin error shape, which OpenAI clients read from `error.message`;
+options twin cannot honour are refused with a 400 rather than ignored."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator
-from typing import Any
+import asyncio
 
 from fastapi import APIRouter
 from fastapi.responses import Response, StreamingResponse
 
+from twin.api import openai_chat, openai_speech
 from twin.api.deps import ProfileDep, StateDep
-from twin.api.routers.speech import speech_headers
-from twin.api.schemas import (
-    NOT_FOUND,
-    SSE_EVENT_SCHEMA,
-    UNAVAILABLE,
+from twin.api.openai_schemas import (
+    AudioModelList,
+    AudioVoiceList,
+    ChatCompletion,
     ChatCompletionRequest,
     ModelCard,
     ModelList,
     SpeechRequest,
 )
-from twin.api.services import check_voice_id
-from twin.api.sse import first_then_rest, guarded, sse
-from twin.ids import new_id
-from twin.providers.llm import ChatResult
+from twin.api.routers.speech import speech_headers
+from twin.api.schemas import BAD_REQUEST, NOT_FOUND, SSE_EVENT_SCHEMA, UNAVAILABLE, Responses
+from twin.api.sse import first_then_rest
+from twin.voice.synth.voices import choose_voice
 
 router = APIRouter(tags=["openai"])
 
-_CHAT_DOC = {
+
+_CHAT_DOC: Responses = {
     200: {
-        "content": {
-            "application/json": {"schema": {"type": "object"}},
-            "text/event-stream": {"schema": SSE_EVENT_SCHEMA},
-        },
-        "description": "A chat.completion object, or chat.completion.chunk events when stream is true.",
+        "model": ChatCompletion,
+        "content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}},
+        "description": "A chat.completion object, or chat.completion.chunk events (then [DONE]) when stream is true.",
     }
+}
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+_SPEECH_DOC: Responses = {
+    200: {"content": {media.split(";")[0]: _BINARY for media in openai_speech.MEDIA_TYPES.values()}}
 }
 
 
-def _chunk(cid: str, created: int, model: str, delta: dict[str, str], finish: str | None) -> dict[str, Any]:
-    return {
-        "id": cid,
-        "object": "chat.completion.chunk",
-        "created": created,
-        "model": model,
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-    }
-
-
-@router.post("/v1/chat/completions", responses={**_CHAT_DOC, **UNAVAILABLE}, summary="Chat (OpenAI-compatible)")
-async def chat_completions(body: ChatCompletionRequest, state: StateDep, profile: ProfileDep) -> Any:
-    messages = [m.model_dump() for m in body.messages]
-    max_tokens = body.max_completion_tokens or body.max_tokens
-    items = state.services.stream_chat(profile, messages, max_tokens, body.temperature)
-    cid, created = "chatcmpl-" + new_id().replace("-", ""), int(time.time())
+@router.post(
+    "/v1/chat/completions",
+    response_model=None,
+    responses={**_CHAT_DOC, **BAD_REQUEST, **UNAVAILABLE},
+    summary="Chat (OpenAI-compatible)",
+)
+async def chat_completions(
+    body: ChatCompletionRequest, state: StateDep, profile: ProfileDep
+) -> ChatCompletion | StreamingResponse:
+    messages = openai_chat.to_llm_messages(body.messages)
+    openai_chat.check_supported(body)
+    options = openai_chat.llm_options(body)
+    llm = state.services.llm(profile)
     if not body.stream:
-        final: ChatResult | None = None
-        async for item in items:
-            if isinstance(item, ChatResult):
-                final = item
-        assert final is not None
-        return {
-            "id": cid,
-            "object": "chat.completion",
-            "created": created,
-            "model": final.model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": final.text}, "finish_reason": "stop"}],
-            "usage": {
-                "prompt_tokens": final.usage.prompt_tokens,
-                "completion_tokens": final.usage.completion_tokens,
-                "total_tokens": final.usage.prompt_tokens + final.usage.completion_tokens,
-            },
-        }
-    _first, rest = await first_then_rest(items)
-
-    async def events() -> AsyncIterator[bytes]:
-        yield sse(_chunk(cid, created, body.model, {"role": "assistant", "content": ""}, None))
-        async for item in rest:
-            if isinstance(item, ChatResult):
-                yield sse(_chunk(cid, created, item.model, {}, "stop"))
-            else:
-                yield sse(_chunk(cid, created, body.model, {"content": item.text}, None))
-        yield sse("[DONE]")
-
+        return await openai_chat.complete(llm, messages, options, body.n)
+    _first, chunks = await first_then_rest(openai_chat.stream_chunks(llm, messages, options, body.n))
+    include_usage = bool(body.stream_options and body.stream_options.include_usage)
     return StreamingResponse(
-        guarded(events(), lambda e: sse({"error": e.to_dict()})),
+        openai_chat.sse_events(chunks, include_usage),
         media_type="text/event-stream",
-        headers={"X-Accel-Buffering": "no"},
+        headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"},
     )
 
 
 @router.post(
     "/v1/audio/speech",
     response_class=Response,
-    responses={
-        **NOT_FOUND,
-        **UNAVAILABLE,
-        200: {
-            "content": {
-                "audio/wav": {"schema": {"type": "string", "format": "binary"}},
-                "audio/mpeg": {"schema": {"type": "string", "format": "binary"}},
-            }
-        },
-    },
-    summary="Text to speech (OpenAI-compatible; voice = a voice id or 'default')",
+    responses={**_SPEECH_DOC, **BAD_REQUEST, **NOT_FOUND, **UNAVAILABLE},
+    summary="Text to speech (OpenAI-compatible)",
 )
 async def speech(body: SpeechRequest, state: StateDep, profile: ProfileDep) -> Response:
-    voice_id = None if body.voice == "alloy" else check_voice_id(body.voice)
-    emotion = body.instructions.strip().lower() if body.instructions else None
-    result = await state.services.synthesize(profile, body.input, voice_id, None, emotion, body.response_format)
-    media = "audio/wav" if body.response_format == "wav" else "audio/mpeg"
-    return Response(result.audio, media_type=media, headers=speech_headers(result))
+    """`voice` is a voice id, 'default', 'base', or an alias such as alloy (the default voice unless
+    `twin voice alias` maps it elsewhere). Headers say what spoke: X-Twin-Voice (a voice id or 'base'),
+    X-Twin-Engine, X-Twin-Emotion, and X-Twin-Notice when the base voice spoke although the profile has
+    voices of its own."""
+    if body.stream_format != "audio":
+        raise openai_chat.unsupported("stream_format 'sse' is not supported.", "Leave stream_format out.")
+    choice = await asyncio.to_thread(choose_voice, profile, body.voice, aliases=True)
+    emotion = await asyncio.to_thread(openai_speech.pick_emotion, profile, choice.voice_id, body.instructions)
+    result = await state.services.synthesizer(profile).asynthesize(
+        body.input,
+        voice_id=choice.label,
+        emotion=emotion,
+        fmt=openai_speech.synth_format(body.response_format),
+        engine=state.server.tts_engine or None,
+        speed=body.speed,
+    )
+    audio = await openai_speech.encode(result.audio, body.response_format)
+    headers = {**speech_headers(result), "X-Twin-Voice": choice.label, "X-Twin-Voice-Source": choice.source}
+    if choice.notice:
+        headers["X-Twin-Notice"] = choice.notice.encode("ascii", "replace").decode()
+    return Response(audio, media_type=openai_speech.MEDIA_TYPES[body.response_format], headers=headers)
+
+
+@router.get("/v1/audio/voices", response_model=AudioVoiceList, summary="Voices (OpenAI-compatible servers)")
+async def audio_voices(profile: ProfileDep) -> AudioVoiceList:
+    return AudioVoiceList(voices=await asyncio.to_thread(openai_speech.audio_voices, profile))
+
+
+@router.get("/v1/audio/models", response_model=AudioModelList, summary="Speech models (OpenAI-compatible servers)")
+async def audio_models() -> AudioModelList:
+    return AudioModelList(models=openai_speech.audio_models())
 
 
 @router.get("/v1/models", response_model=ModelList, summary="Models (OpenAI-compatible)")
 async def models(state: StateDep, profile: ProfileDep) -> ModelList:
-    names = await state.services.models(profile)
+    names = await state.services.llm(profile).list_models()
     return ModelList(data=[ModelCard(id=n) for n in dict.fromkeys(names)])

@@ -16,9 +16,18 @@ from fastapi import APIRouter, File, Form, Path, UploadFile
 from fastapi.responses import Response
 
 from twin.api.deps import ProfileDep, StateDep
-from twin.api.schemas import NAME_PATTERN, NOT_FOUND, TOO_LARGE, UNAVAILABLE, UNSUPPORTED, VoiceInfo, VoiceList
+from twin.api.schemas import (
+    NAME_PATTERN,
+    NOT_FOUND,
+    TOO_LARGE,
+    UNAVAILABLE,
+    UNSUPPORTED,
+    EmotionList,
+    VoiceInfo,
+    VoiceList,
+)
 from twin.api.services import check_voice_id
-from twin.errors import InvalidInput, TooLarge, TwinError
+from twin.errors import InvalidInput, NotFound, TooLarge, TwinError
 from twin.ids import check_name
 from twin.profiles import Profile
 from twin.voice.audio_io import probe
@@ -79,7 +88,7 @@ async def save_upload(upload: UploadFile, profile: Profile, limit: int) -> pathl
 
 def _voice_info(voice: VoiceProfile) -> VoiceInfo:
     """The API's view of a voice; the voice store's other fields go under `details`."""
-    details = voice.model_dump(exclude={"id", "name", "created", "duration_s", "quality"})
+    details = voice.model_dump(exclude={"id", "name", "created", "duration_s", "quality", "default", "trained"})
     return VoiceInfo(
         voice_id=voice.id,
         name=voice.name,
@@ -87,6 +96,8 @@ def _voice_info(voice: VoiceProfile) -> VoiceInfo:
         quality={} if voice.quality is None else {"score": voice.quality},
         emotions=sorted(voice.references),
         created=voice.created,
+        default=voice.default,
+        trained=voice.trained,
         details=details,
     )
 
@@ -122,6 +133,14 @@ async def list_voices(state: StateDep, profile: ProfileDep) -> VoiceList:
     return VoiceList(voices=[_voice_info(v) for v in await state.services.list_voices(profile)])
 
 
+@router.get("/api/voice/emotions", response_model=EmotionList, summary="Emotion tags of this profile")
+async def list_emotions(profile: ProfileDep) -> EmotionList:
+    """The emotions recordings can be tagged with (the profile's voice config, or the built-in list)."""
+    from twin.voice.config import load_voice_config
+
+    return EmotionList(emotions=list((await asyncio.to_thread(load_voice_config, profile)).emotions))
+
+
 @router.get("/api/voice/{voice_id}", response_model=VoiceInfo, responses=NOT_FOUND, summary="One voice")
 async def get_voice(voice_id: VoiceIdPath, state: StateDep, profile: ProfileDep) -> VoiceInfo:
     return _voice_info(await state.services.get_voice(profile, check_voice_id(voice_id) or "default"))
@@ -137,3 +156,20 @@ async def get_voice(voice_id: VoiceIdPath, state: StateDep, profile: ProfileDep)
 async def delete_voice(voice_id: VoiceIdPath, state: StateDep, profile: ProfileDep) -> Response:
     await state.services.delete_voice(profile, check_voice_id(voice_id) or "default")
     return Response(status_code=204)
+
+
+@router.post(
+    "/api/voice/{voice_id}/default",
+    response_model=VoiceInfo,
+    responses=NOT_FOUND,
+    summary="Make a voice the default",
+)
+async def set_default_voice(voice_id: VoiceIdPath, profile: ProfileDep) -> VoiceInfo:
+    """The default voice speaks whenever a request names no voice (or names 'default')."""
+    from twin.voice import profiles as voice_profiles
+
+    try:
+        voice = await asyncio.to_thread(voice_profiles.set_default, profile, voice_id)
+    except InvalidInput:  # an id the voice store could never have issued
+        raise NotFound(f"No voice '{voice_id}' in this profile.", "List voices with GET /api/voice.") from None
+    return _voice_info(voice)

@@ -22,4 +22,9 @@ def mount(app: FastAPI) -> None:
     def index() -> FileResponse:
         return FileResponse(root / "index.html", media_type="text/html")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        # Browsers ask for /favicon.ico whatever the page links; an SVG icon is served for it.
+        return FileResponse(root / "favicon.svg", media_type="image/svg+xml")
+
     app.mount("/ui", StaticFiles(directory=root), name="ui")
