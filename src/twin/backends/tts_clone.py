@@ -74,7 +74,7 @@ class CloneTTS(TTSBackend):
                 "The clone engine needs a voice with a reference clip or a trained converter.",
                 "Pick a voice (--voice), pass a reference clip, or use the piper engine.",
             )
-        key = (str(source), Path(source).stat().st_mtime)
+        key = (str(source), Path(source).stat().st_mtime_ns)
         with self._lock:
             if key not in self._converters:
                 if source != ref:
@@ -82,7 +82,7 @@ class CloneTTS(TTSBackend):
                 else:
                     from twin.voice.audio_io import load_audio
 
-                    audio, _ = load_audio(ref, sr=fs)
+                    audio, _ = load_audio(voice.reference_bytes or ref, sr=fs)
                     tgt = VoiceStats.from_features([world.analyze(audio, fs)])
                     self._converters[key] = ZeroShotConverter(self._calibrate(fs), tgt, self.strength)
             return self._converters[key]

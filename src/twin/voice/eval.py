@@ -97,11 +97,11 @@ def held_out_clips(profile: Profile, voice_id: str, limit: int = 8) -> list[Path
 
 
 def _embed_all(encoder: Any, paths: list[Path]) -> list[np.ndarray]:
-    from twin.voice.audio_io import load_audio
+    from twin.voice.storage import load_voice_audio
 
     out = []
     for path in paths:
-        audio, sr = load_audio(path, sr=16000)
+        audio, sr = load_voice_audio(path, sr=16000)
         out.append(encoder.embed(audio, sr))
     return out
 

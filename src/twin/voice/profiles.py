@@ -21,9 +21,10 @@ from twin.profiles import Profile, write_text_atomic
 from twin.providers import registry
 from twin.providers.speaker import cosine
 from twin.voice import library
-from twin.voice.audio_io import load_audio, save_wav
+from twin.voice.audio_io import load_audio
 from twin.voice.config import VoiceConfig, load_voice_config
 from twin.voice.prepare import steps
+from twin.voice.storage import copy_voice_file, load_voice_audio, load_voice_npy, save_voice_npy, save_voice_wav
 from twin.voice.synth import voices
 
 EMBEDDING_FILE = "embedding.npy"
@@ -91,7 +92,7 @@ def list_voices(profile: Profile) -> list[VoiceProfile]:
 
 
 def load_embedding(profile: Profile, voice_id: str) -> np.ndarray:
-    return np.load(voice_dir(profile, voice_id) / EMBEDDING_FILE, allow_pickle=False)
+    return load_voice_npy(voice_dir(profile, voice_id) / EMBEDDING_FILE)
 
 
 def delete_voice(profile: Profile, voice_id: str) -> str | None:
@@ -198,9 +199,9 @@ def _from_reference(
         )
     audio, _ = steps.normalize_loudness(audio, sr, cfg.loudness)
     rel = f"references/{emo}.wav"
-    save_wav(out / rel, audio, sr)
-    shutil.copyfile(out / rel, out / "reference.wav")
-    np.save(out / EMBEDDING_FILE, encoder.embed(audio, sr).astype(np.float32), allow_pickle=False)
+    save_voice_wav(out / rel, audio, sr)
+    copy_voice_file(out / rel, out / "reference.wav")
+    save_voice_npy(out / EMBEDDING_FILE, encoder.embed(audio, sr).astype(np.float32))
     return VoiceProfile(
         id="",
         name="",
@@ -241,7 +242,7 @@ def _from_library(profile: Profile, out: Path, config: VoiceConfig, encoder: Any
     sr = config.prepare.sample_rate
     for cs in by_emotion.values():
         for c in cs:
-            audio[c.id], _ = load_audio(c.abspath(profile), sr=sr, limits=config.limits)
+            audio[c.id], _ = load_voice_audio(c.abspath(profile), sr=sr, limits=config.limits)
             embs[c.id] = encoder.embed(audio[c.id], sr)
     centroid = np.mean(np.stack(list(embs.values())), axis=0)
     voice = VoiceProfile(id="", name="", created=_now(), source="library", sample_rate=sr)
@@ -252,16 +253,16 @@ def _from_library(profile: Profile, out: Path, config: VoiceConfig, encoder: Any
         gap = np.zeros(int(0.3 * sr), dtype=np.float32)
         joined = np.concatenate([x for c in picked for x in (audio[c.id], gap)][:-1])
         rel = f"references/{emo}.wav"
-        save_wav(out / rel, joined, sr)
+        save_voice_wav(out / rel, joined, sr)
         voice.references[emo] = rel
         voice.clips[emo] = [c.id for c in picked]
         chosen_embs += [embs[c.id] for c in picked]
         qualities += [c.quality for c in picked]
     main = "neutral" if "neutral" in voice.references else max(voice.references, key=lambda e: len(voice.clips[e]))
-    shutil.copyfile(out / voice.references[main], out / "reference.wav")
+    copy_voice_file(out / voice.references[main], out / "reference.wav")
     emb = np.mean(np.stack(chosen_embs), axis=0)
-    np.save(out / EMBEDDING_FILE, (emb / (np.linalg.norm(emb) or 1.0)).astype(np.float32), allow_pickle=False)
-    voice.duration_s = round(len(load_audio(out / "reference.wav")[0]) / sr, 2)
+    save_voice_npy(out / EMBEDDING_FILE, (emb / (np.linalg.norm(emb) or 1.0)).astype(np.float32))
+    voice.duration_s = round(len(load_voice_audio(out / "reference.wav")[0]) / sr, 2)
     voice.quality = round(float(np.mean(qualities)), 3)
     return voice
 

@@ -25,6 +25,7 @@ from twin.providers import registry
 from twin.providers.tts import TTSBackend, TTSOptions, VoiceSpec
 from twin.voice.clone import world
 from twin.voice.clone.trained import TrainedConverter
+from twin.voice.storage import read_voice_bytes
 from twin.voice.synth.voices import CONVERTER_DIR, voice_folder
 
 SPLIT = "split.json"
@@ -89,7 +90,9 @@ def split_utterances(utts: list[Utterance], reference_hashes: set[str]) -> tuple
     """(train, held_out); clips used for the references (by id or identical bytes) are never held out."""
     train, held = [], []
     for u in utts:
-        is_ref = u.clip_id in reference_hashes or hashlib.sha256(u.path.read_bytes()).hexdigest() in reference_hashes
+        is_ref = (
+            u.clip_id in reference_hashes or hashlib.sha256(read_voice_bytes(u.path)).hexdigest() in reference_hashes
+        )
         (held if is_held_out(u.clip_id) and not is_ref else train).append(u)
     return train, held
 
@@ -99,7 +102,7 @@ def reference_hashes(folder: Path) -> set[str]:
     from twin.voice.synth.voices import read_voice_meta
 
     refs = [folder / "reference.wav", *(folder / "references").glob("*.wav")]
-    found = {hashlib.sha256(p.read_bytes()).hexdigest() for p in refs if p.is_file()}
+    found = {hashlib.sha256(read_voice_bytes(p)).hexdigest() for p in refs if p.is_file()}
     clips = read_voice_meta(folder).get("clips") or {}
     if isinstance(clips, dict):
         found.update(str(c) for ids in clips.values() if isinstance(ids, list) for c in ids)
@@ -117,7 +120,7 @@ def train_voice(
     hold_out: bool = True,
 ) -> TrainReport:
     """hold_out=False trains on every clip (when the caller keeps its own evaluation set)."""
-    from twin.voice.audio_io import load_audio
+    from twin.voice.storage import load_voice_audio
 
     started = time.perf_counter()
     folder = voice_folder(profile, voice_id)
@@ -135,7 +138,7 @@ def train_voice(
     pairs, skipped = [], []
     for i, utt in enumerate(train):
         try:
-            owner, _ = load_audio(utt.path, sr=RATE)
+            owner, _ = load_voice_audio(utt.path, sr=RATE)
             pairs.append((world.analyze(base_audio(base, utt.transcript), RATE), world.analyze(owner, RATE)))
         except TwinError as exc:  # one bad clip never stops training
             skipped.append({"clip_id": utt.clip_id, "reason": exc.message})

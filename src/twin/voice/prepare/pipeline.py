@@ -22,11 +22,11 @@ from twin.providers import registry
 from twin.providers.vad import VADOptions, regions_from_probs
 from twin.store.db import connect
 from twin.voice import library
-from twin.voice.audio_io import load_audio, save_wav
 from twin.voice.config import PrepareConfig, VoiceConfig, load_voice_config
 from twin.voice.prepare import steps
 from twin.voice.prepare.segment import plan_utterances
 from twin.voice.quality import ClipMetrics, QualityResult, score_clip
+from twin.voice.storage import load_voice_audio, save_voice_wav
 
 Region = tuple[float, float]
 
@@ -183,7 +183,7 @@ def _transcribe(clips: list[PreparedClip], sr: int, cfg: PrepareConfig, engines:
 def _clip_row(profile: Profile, emotion: str, c: PreparedClip, sr: int) -> dict[str, Any]:
     cid = new_id()
     rel = library.clip_relpath(emotion, cid)
-    save_wav(profile.voice_dir / rel, c.audio, sr)
+    save_voice_wav(profile.voice_dir / rel, c.audio, sr)
     q = c.quality
     assert q is not None
     metrics = {k: v for k, v in vars(c.metrics).items() if k not in ("transcript",)}
@@ -233,7 +233,7 @@ def _prepare_source(
     entry: dict[str, Any] = {"source_id": src.id, "name": src.original_name, "emotion": src.emotion}
     written: list[str] = []
     try:
-        audio, sr = load_audio(library.source_path(profile, src), mono=False, limits=config.limits)
+        audio, sr = load_voice_audio(library.source_path(profile, src), mono=False, limits=config.limits)
         out = prepare_audio(audio, sr, config.prepare, engines, transcribe)
         rows = []
         for c in out.clips:

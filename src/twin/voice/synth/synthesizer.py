@@ -25,6 +25,7 @@ from twin.errors import InvalidInput, TwinError, Unavailable
 from twin.profiles import Profile
 from twin.providers.tts import FALLBACK_ERRORS, AudioChunk, TTSBackend, TTSOptions
 from twin.settings import Settings, load_settings
+from twin.voice.storage import VoiceStorage
 from twin.voice.synth import codec
 from twin.voice.synth.cache import AudioCache, cache_key
 from twin.voice.synth.chunking import Joiner, split_text
@@ -152,7 +153,9 @@ class Synthesizer:
         self.profile = profile
         self.settings = settings or load_settings()
         self.config = config or load_config(profile)
-        self.cache = AudioCache(profile.voice_dir / "cache" / "tts", self.config.cache_max_mb * 1024**2)
+        self.cache = AudioCache(
+            profile.voice_dir / "cache" / "tts", self.config.cache_max_mb * 1024**2, VoiceStorage(profile)
+        )
 
     # ---- request preparation -------------------------------------------------------------------
     def _prepare(

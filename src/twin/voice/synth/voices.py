@@ -24,6 +24,7 @@ from twin.errors import InvalidInput, NotFound
 from twin.ids import check_name
 from twin.profiles import Profile, write_text_atomic
 from twin.providers.tts import VoiceSpec
+from twin.voice.storage import VoiceStorage, opened_if_sealed
 
 CONVERTER_DIR = "converter"
 DEFAULTS_FILE = "defaults.json"
@@ -260,6 +261,7 @@ def resolve_voice(
         voice_id=voice_id,
         voice_dir=folder,
         reference_audio=ref,
+        reference_bytes=opened_if_sealed(ref),
         reference_text=ref_text,
         language=meta.get("language", language) or language,
     )
@@ -270,7 +272,7 @@ def resolve_reference(
     profile: Profile, audio: bytes | Path, text: str | None = None, language: str = "en"
 ) -> ResolvedVoice:
     """A one-off reference clip (upload or path): validated, normalized to WAV and stored by content."""
-    from twin.voice.audio_io import load_audio, save_wav
+    from twin.voice.audio_io import load_audio
 
     data = Path(audio).read_bytes() if isinstance(audio, Path) else bytes(audio)
     if not data:
@@ -279,6 +281,8 @@ def resolve_reference(
     path = profile.voice_dir / "cache" / "refs" / f"{digest}.wav"
     if not path.is_file():
         samples, sr = load_audio(data, sr=22050)
-        save_wav(path, samples, sr)
-    spec = VoiceSpec(reference_audio=path, reference_text=text, language=language)
+        VoiceStorage(profile).save_wav(path, samples, sr)
+    spec = VoiceSpec(
+        reference_audio=path, reference_bytes=opened_if_sealed(path), reference_text=text, language=language
+    )
     return ResolvedVoice(spec, hash=f"ref-{digest}")
