@@ -35,6 +35,8 @@ _MODULES = [
     "service",
     "tunnel",
     "detect",
+    "backup",
+    "doctor",
 ]
 
 _OVERVIEW = [
@@ -48,6 +50,8 @@ _OVERVIEW = [
     ("twin voice import/prepare/create", "build your voice library and a voice from your recordings"),
     ('twin speak "TEXT" --profile P', "speak text in your voice"),
     ("twin keys create --profile P", "an API key for the server and web UI"),
+    ("twin backup create --profile P --out F", "a verified copy of a profile (restore: twin backup restore F)"),
+    ("twin doctor", "is this install healthy and private? each finding says how to fix it"),
     ("twin service install", "keep the server running after crashes and reboots (launchd, systemd, tmux)"),
     ("twin tunnel config cloudflared|tailscale", "reach the API from outside through an outbound tunnel"),
 ]

@@ -225,3 +225,46 @@ def unwrap(wrapped: WrappedKey, unlock: Unlock) -> bytes:
         raise WrongKey(
             "Wrong passphrase (or keyring entry) for this profile's data key.", "Check the passphrase and retry."
         ) from None
+
+
+class SealingWriter:
+    """A write-only file object that seals what is written to `out`, segment by segment (for tarfile)."""
+
+    def __init__(self, key: bytes, out: BinaryIO, label: str) -> None:
+        self._aes, self._out, self._aad = _aesgcm(key), out, label.encode()
+        self._prefix = secrets.token_bytes(7)
+        self._buf = bytearray()
+        self._index = 0
+        out.write(MAGIC + key_id(key) + self._prefix)
+
+    def write(self, data: bytes) -> int:
+        self._buf += data
+        while len(self._buf) > SEGMENT:  # keep at least one byte back: the last segment is sealed on close
+            block, self._buf = bytes(self._buf[:SEGMENT]), self._buf[SEGMENT:]
+            self._out.write(self._aes.encrypt(_nonce(self._prefix, self._index, False), block, self._aad))
+            self._index += 1
+        return len(data)
+
+    def close(self) -> None:
+        self._out.write(self._aes.encrypt(_nonce(self._prefix, self._index, True), bytes(self._buf), self._aad))
+        self._buf.clear()
+
+
+class OpeningReader:
+    """A read-only file object over the opened segments of a sealed stream (for tarfile's stream mode)."""
+
+    def __init__(self, key: bytes, source: BinaryIO, label: str, name: str) -> None:
+        self._pieces = open_stream(key, source, label, name)
+        self._buf = b""
+
+    def read(self, n: int = -1) -> bytes:
+        while n < 0 or len(self._buf) < n:
+            piece = next(self._pieces, None)
+            if piece is None:
+                break
+            self._buf += piece
+        if n < 0:
+            out, self._buf = self._buf, b""
+        else:
+            out, self._buf = self._buf[:n], self._buf[n:]
+        return out
