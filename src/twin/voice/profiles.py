@@ -23,6 +23,7 @@ from twin.providers.speaker import cosine
 from twin.voice import library
 from twin.voice.audio_io import load_audio
 from twin.voice.config import VoiceConfig, load_voice_config
+from twin.voice.consent import Consent, ConsentRequest, decide
 from twin.voice.prepare import steps
 from twin.voice.storage import copy_voice_file, load_voice_audio, load_voice_npy, save_voice_npy, save_voice_wav
 from twin.voice.synth import voices
@@ -46,6 +47,7 @@ class VoiceProfile(BaseModel):
     extra: dict[str, Any] = Field(default_factory=dict)
     default: bool = Field(False, description="This is the profile's default voice (read from defaults.json).")
     trained: bool = Field(False, description="`twin voice train` has trained this voice's converter.")
+    consent: Consent | None = Field(None, description="Whose voice this is and on what basis it may be cloned.")
 
 
 # Filled in from the profile when a voice is read; never written to voice.json.
@@ -145,8 +147,10 @@ def create_voice(
     emotion: str | None = None,
     config: VoiceConfig | None = None,
     encoder: Any = None,
+    consent: ConsentRequest | Consent | None = None,
 ) -> VoiceProfile:
-    """Create a voice from the library or from one reference recording (path or bytes)."""
+    """Create a voice from the library or from one reference recording (path or bytes). A reference that
+    is not the owner's voice needs `consent` (ConsentRequired otherwise); a movie character passes its mark."""
     if from_library == (reference is not None):
         raise InvalidInput(
             "Give exactly one of --from-library or --reference FILE.",
@@ -163,6 +167,7 @@ def create_voice(
             voice = _from_library(profile, tmp, config, encoder, emotion)
         else:
             voice = _from_reference(tmp, reference, config, encoder, emotion)  # type: ignore[arg-type]
+        voice.consent = _consent(profile, from_library, tmp, consent)
         voice.id = vid
         voice.name = _check_voice_name(name) if name else f"{profile.name} voice"
         voice.speaker_backend = config.reference.speaker_backend
@@ -173,6 +178,14 @@ def create_voice(
             shutil.rmtree(tmp)
     voice.default = voices.keep_default(profile) == vid  # the first voice becomes the default
     return voice
+
+
+def _consent(profile: Profile, from_library: bool, folder: Path, given: ConsentRequest | Consent | None) -> Consent:
+    if isinstance(given, Consent):
+        return given
+    if from_library:
+        return Consent(kind="owner", basis="built from the owner's recordings in the voice library")
+    return decide(profile, load_voice_npy(folder / EMBEDDING_FILE), given)
 
 
 def _now() -> str:

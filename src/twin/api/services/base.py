@@ -10,6 +10,7 @@ from twin.api.services.admission import Gate
 from twin.profiles import Profile
 from twin.providers.llm import LLM, load_llm_config, open_llm
 from twin.settings import Settings
+from twin.voice.consent import Consent
 from twin.voice.synth import Synthesizer
 
 
@@ -20,6 +21,7 @@ class ServicesBase:
         self._lock = threading.Lock()
         self._llms: dict[tuple[str, str], LLM] = {}
         self._synths: dict[str, Synthesizer] = {}
+        self._consents: dict[str, Consent] = {}  # reference clip digest -> consent decision
         self.synthesis_gate = Gate(
             "speech", server.max_concurrent_synthesis, server.max_queued_synthesis, server.queue_wait_s
         )

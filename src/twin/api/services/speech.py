@@ -3,19 +3,37 @@ prompt → draft → speech pipeline of the speech stage."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import hashlib
 from collections.abc import AsyncIterator
+
+import numpy as np
 
 from twin.api.services.writing import WritingServices, llm_options
 from twin.errors import InvalidInput, TooLarge
 from twin.ids import check_name
 from twin.profiles import Profile
 from twin.voice.audio_io import probe
+from twin.voice.consent import Consent, ConsentRequest, decide, owner_embedding
 from twin.voice.synth import SpeechStream, SynthesisResult
 from twin.voice.synth.pipeline import PipelineEvent, VoiceChoice, speak_draft
 
 MAX_REFERENCE_BYTES = 20 * 1024**2
+
+
+def _reference_consent(profile: Profile, reference: bytes, request: ConsentRequest | None) -> Consent:
+    from twin.providers import registry
+    from twin.voice.audio_io import load_audio
+    from twin.voice.config import load_voice_config
+
+    if owner_embedding(profile) is None and request is None:
+        return decide(profile, np.zeros(1, np.float32), None)  # nothing enrolled to compare with
+    config = load_voice_config(profile)
+    audio, sr = load_audio(reference, sr=16000, limits=config.limits)
+    encoder = registry.create("speaker", config.reference.speaker_backend)
+    return decide(profile, encoder.embed(audio, sr), request)
 
 
 def decode_reference(data: str) -> bytes:
@@ -41,6 +59,20 @@ def check_voice_id(voice_id: str | None) -> str | None:
 class SpeechServices(WritingServices):
     def _engine(self) -> str | None:
         return self.server.tts_engine or None
+
+    async def reference_consent(self, profile: Profile, reference: bytes, request: ConsentRequest | None) -> Consent:
+        """Whether a one-off reference clip may be spoken with: the owner's voice, or consent given
+        (ConsentRequired otherwise). Decisions are remembered per clip for this process."""
+        digest = hashlib.sha256(str(profile.root).encode() + reference).hexdigest()
+        known = self._consents.get(digest)
+        if known is not None and (known.kind == "owner" or request is None or known.who == request.who):
+            return known
+        consent = await asyncio.to_thread(_reference_consent, profile, reference, request)
+        with self._lock:
+            self._consents[digest] = consent
+            while len(self._consents) > 256:
+                self._consents.pop(next(iter(self._consents)))
+        return consent
 
     async def synthesize(
         self, profile: Profile, text: str, voice_id: str | None, reference: bytes | None, emotion: str | None, fmt: str
