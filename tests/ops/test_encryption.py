@@ -15,10 +15,10 @@ from keyring.backend import KeyringBackend
 from typer.testing import CliRunner
 
 from twin.cli.main import app
+from twin.ids import new_id
 from twin.ops import crypto
 from twin.ops.crypto import Tampered, Unlock, WrongKey
 from twin.profiles import Profile, ProfileManager
-from twin.ids import new_id
 from twin.settings import load_settings
 from twin.voice import encryption, library
 from twin.voice.profiles import load_embedding

@@ -138,8 +138,12 @@ class VoiceStorage:
         out.parent.mkdir(parents=True, exist_ok=True)
         payload = self.sealed(out, data)
         tmp = out.with_name(f".{out.name}.tmp")
-        tmp.write_bytes(payload)
-        os.replace(tmp, out)
+        try:
+            tmp.write_bytes(payload)
+            os.replace(tmp, out)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         return out
 
     def is_sealed(self, path: Path) -> bool:
@@ -213,13 +217,17 @@ def stage_voice_file(src: Path, dst: Path) -> Path:
     store = storage_for(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(f".{dst.name}.tmp")
-    if store.encrypted and is_voice_data(store.profile, dst):
-        key, label = store.key_for(), store.label(dst)
-        with open(src, "rb") as fin, open(tmp, "wb") as fout:
-            for piece in crypto.seal_stream(key, fin, label):
-                fout.write(piece)
-    else:
-        shutil.copyfile(src, tmp)
+    try:
+        if store.encrypted and is_voice_data(store.profile, dst):
+            key, label = store.key_for(), store.label(dst)
+            with open(src, "rb") as fin, open(tmp, "wb") as fout:
+                for piece in crypto.seal_stream(key, fin, label):
+                    fout.write(piece)
+        else:
+            shutil.copyfile(src, tmp)
+    except BaseException:  # a full disk or an interrupt leaves no half copy behind
+        tmp.unlink(missing_ok=True)
+        raise
     return tmp
 
 
