@@ -190,8 +190,38 @@ def test_disk_full_during_voice_import_then_rerun(tiny_home: Path, tmp_path: Pat
 
 
 WORDS = tuple(
-    "trip plan train hotel dinner friday monday report budget call garden river coffee late early ticket "
-    "museum rain weekend birthday cake project deadline sister brother music concert beach mountain book".split()
+    [
+        "trip",
+        "plan",
+        "train",
+        "hotel",
+        "dinner",
+        "friday",
+        "monday",
+        "report",
+        "budget",
+        "call",
+        "garden",
+        "river",
+        "coffee",
+        "late",
+        "early",
+        "ticket",
+        "museum",
+        "rain",
+        "weekend",
+        "birthday",
+        "cake",
+        "project",
+        "deadline",
+        "sister",
+        "brother",
+        "music",
+        "concert",
+        "beach",
+        "mountain",
+        "book",
+    ]
 )
 
 

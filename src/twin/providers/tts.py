@@ -56,6 +56,7 @@ class VoiceSpec:
     # (the file on disk is sealed); engines that can only hand a server a path cannot serve such a voice.
     reference_bytes: bytes | None = None
     language: str = "en"
+    converter_dir: Path | None = None  # where a trained converter lives (engines with trained_voices)
 
     @property
     def is_base(self) -> bool:

@@ -73,7 +73,10 @@ def owner_embedding(profile: Profile) -> np.ndarray | None:
     embs = []
     for folder, meta in _voice_metas(profile):
         consent = meta.get("consent")
-        owner = meta.get("source") == "library" or (isinstance(consent, dict) and consent.get("kind") == "owner")
+        if isinstance(consent, dict):  # a character's library voice is not the owner's
+            owner = consent.get("kind") == "owner"
+        else:  # voices made before consent was recorded: the library holds the owner's recordings
+            owner = meta.get("source") == "library" and not meta.get("speaker")
         path = folder / str(meta.get("embedding") or "embedding.npy")
         if owner and path.is_file():
             embs.append(np.asarray(load_voice_npy(path), dtype=np.float32).reshape(-1))

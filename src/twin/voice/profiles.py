@@ -21,10 +21,10 @@ from twin.profiles import Profile, write_text_atomic
 from twin.providers import registry
 from twin.providers.speaker import cosine
 from twin.voice import library
-from twin.voice.audio_io import load_audio
 from twin.voice.config import VoiceConfig, load_voice_config
-from twin.voice.consent import Consent, ConsentRequest, decide
+from twin.voice.consent import Consent, ConsentRequest, character, decide
 from twin.voice.prepare import steps
+from twin.voice.reference import load_reference
 from twin.voice.storage import copy_voice_file, load_voice_audio, load_voice_npy, save_voice_npy, save_voice_wav
 from twin.voice.synth import voices
 
@@ -147,10 +147,14 @@ def create_voice(
     emotion: str | None = None,
     config: VoiceConfig | None = None,
     encoder: Any = None,
+    reference_name: str | None = None,
+    speaker: str | None = None,
     consent: ConsentRequest | Consent | None = None,
 ) -> VoiceProfile:
-    """Create a voice from the library or from one reference recording (path or bytes). A reference that
-    is not the owner's voice needs `consent` (ConsentRequired otherwise); a movie character passes its mark."""
+    """Create a voice from the library or from one reference recording (path or bytes); errors about the
+    recording call it `reference_name` (default: its file name). `speaker` picks whose library clips are
+    used: None is the owner, a name is a character's clips (from a media export). A reference that is not
+    the owner's voice needs `consent` (ConsentRequired otherwise); a character's voice is marked as one."""
     if from_library == (reference is not None):
         raise InvalidInput(
             "Give exactly one of --from-library or --reference FILE.",
@@ -164,10 +168,11 @@ def create_voice(
     tmp.mkdir(parents=True, exist_ok=True)
     try:
         if from_library:
-            voice = _from_library(profile, tmp, config, encoder, emotion)
+            voice = _from_library(profile, tmp, config, encoder, emotion, speaker)
         else:
-            voice = _from_reference(tmp, reference, config, encoder, emotion)  # type: ignore[arg-type]
-        voice.consent = _consent(profile, from_library, tmp, consent)
+            assert reference is not None
+            voice = _from_reference(tmp, reference, config, encoder, emotion, reference_name)
+        voice.consent = _consent(profile, from_library, tmp, consent, speaker)
         voice.id = vid
         voice.name = _check_voice_name(name) if name else f"{profile.name} voice"
         voice.speaker_backend = config.reference.speaker_backend
@@ -180,9 +185,13 @@ def create_voice(
     return voice
 
 
-def _consent(profile: Profile, from_library: bool, folder: Path, given: ConsentRequest | Consent | None) -> Consent:
+def _consent(
+    profile: Profile, from_library: bool, folder: Path, given: ConsentRequest | Consent | None, speaker: str | None
+) -> Consent:
     if isinstance(given, Consent):
         return given
+    if from_library and speaker:
+        return character(speaker, "media export")
     if from_library:
         return Consent(kind="owner", basis="built from the owner's recordings in the voice library")
     return decide(profile, load_voice_npy(folder / EMBEDDING_FILE), given)
@@ -193,11 +202,13 @@ def _now() -> str:
 
 
 def _from_reference(
-    out: Path, reference: Path | bytes, config: VoiceConfig, encoder: Any, emotion: str | None
+    out: Path, reference: Path | bytes, config: VoiceConfig, encoder: Any, emotion: str | None, name: str | None
 ) -> VoiceProfile:
+    """The best reference.max_s window of the recording, pauses shortened, loudness normalized."""
     cfg = config.prepare
     emo = check_name(emotion or "neutral", "emotion")
-    audio, sr = load_audio(reference, sr=cfg.sample_rate, limits=config.limits)
+    clip = load_reference(reference, config, sr=cfg.sample_rate, name=name)
+    audio, sr = clip.audio, clip.sample_rate
     speech = _speech_regions(audio, sr, config)
     if not speech:
         raise InvalidInput(
@@ -238,12 +249,16 @@ def _speech_regions(audio: np.ndarray, sr: int, config: VoiceConfig) -> list[tup
     )
 
 
-def _from_library(profile: Profile, out: Path, config: VoiceConfig, encoder: Any, only: str | None) -> VoiceProfile:
+def _from_library(
+    profile: Profile, out: Path, config: VoiceConfig, encoder: Any, only: str | None, speaker: str | None = None
+) -> VoiceProfile:
     ref = config.reference
-    clips = library.list_clips(profile, emotion=only, include_excluded=False)
+    clips = library.list_clips(profile, emotion=only, include_excluded=False, speaker=speaker)
     if not clips:
         raise NotFound(
-            "The voice library has no usable clips" + (f" for '{only}'." if only else "."),
+            "The voice library has no usable clips"
+            + (f" of {speaker}" if speaker else "")
+            + (f" for '{only}'." if only else "."),
             "Import recordings with `twin voice import` and run `twin voice prepare` first.",
         )
     by_emotion: dict[str, list[library.Clip]] = {}
@@ -255,7 +270,9 @@ def _from_library(profile: Profile, out: Path, config: VoiceConfig, encoder: Any
     sr = config.prepare.sample_rate
     for cs in by_emotion.values():
         for c in cs:
-            audio[c.id], _ = load_voice_audio(c.abspath(profile), sr=sr, limits=config.limits)
+            audio[c.id], _ = load_voice_audio(
+                c.abspath(profile), sr=sr, limits=config.limits, name=f"library clip {c.id}"
+            )
             embs[c.id] = encoder.embed(audio[c.id], sr)
     centroid = np.mean(np.stack(list(embs.values())), axis=0)
     voice = VoiceProfile(id="", name="", created=_now(), source="library", sample_rate=sr)

@@ -142,7 +142,7 @@ def write_plots(profile: Profile, status: dict[str, Any], config: VoiceConfig | 
         png = base / "clips" / f"{c.id}.png"
         if png.is_file():
             continue
-        audio, sr = load_voice_audio(c.abspath(profile), limits=config.limits)
+        audio, sr = load_voice_audio(c.abspath(profile), limits=config.limits, name=f"library clip {c.id}")
         plot_clip(audio, sr, png, f"{c.emotion} · q={c.quality:.2f} · {c.duration_s:.1f}s · {c.id[:8]}")
         drawn += 1
     known = {f"{c.id}.png" for c in clips}

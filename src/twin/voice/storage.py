@@ -155,8 +155,9 @@ class VoiceStorage:
         return self.read_bytes(path) if self.is_sealed(path) else Path(path)
 
     def load_audio(self, path: Path, **kwargs: object) -> tuple[np.ndarray, int]:
-        from twin.voice.audio_io import load_audio
+        from twin.audio.decode import load_audio
 
+        kwargs.setdefault("name", Path(path).name)  # a sealed file is decoded from bytes: keep its name
         return load_audio(self.source(path), **kwargs)  # type: ignore[arg-type]
 
     def save_wav(self, path: Path, audio: np.ndarray, sr: int) -> Path:

@@ -154,7 +154,7 @@ def detect(samples: np.ndarray, sample_rate: int = RATE) -> Detection:
     """Whether mono `samples` carry the mark (resampled to 22,050 Hz first)."""
     x = np.asarray(samples, dtype=np.float64).reshape(-1)
     if sample_rate != RATE and len(x):
-        from twin.voice.audio_io import resample
+        from twin.audio.resample import resample
 
         x = resample(x.astype(np.float32), sample_rate, RATE).astype(np.float64)
     hop = HOP // 2

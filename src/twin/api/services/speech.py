@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator
 import numpy as np
 
 from twin.api.services.writing import WritingServices, llm_options
+from twin.audio.probe import probe
 from twin.errors import InvalidInput, TooLarge
 from twin.ids import check_name
 from twin.profiles import Profile
-from twin.voice.audio_io import probe
 from twin.voice.consent import Consent, ConsentRequest, decide, owner_embedding
 from twin.voice.synth import SpeechStream, SynthesisResult
 from twin.voice.synth.pipeline import PipelineEvent, VoiceChoice, speak_draft
@@ -24,8 +24,8 @@ MAX_REFERENCE_BYTES = 20 * 1024**2
 
 
 def _reference_consent(profile: Profile, reference: bytes, request: ConsentRequest | None) -> Consent:
+    from twin.audio.decode import load_audio
     from twin.providers import registry
-    from twin.voice.audio_io import load_audio
     from twin.voice.config import load_voice_config
 
     if owner_embedding(profile) is None and request is None:

@@ -8,7 +8,7 @@ per-file error and going on when one fails."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,7 +75,7 @@ class PrepareOutput:
 
 
 @contextmanager
-def _timed(timings: dict[str, float], step: str):  # noqa: ANN202 - generator context manager
+def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
     t0 = time.perf_counter()
     try:
         yield
@@ -233,7 +233,8 @@ def _prepare_source(
     entry: dict[str, Any] = {"source_id": src.id, "name": src.original_name, "emotion": src.emotion}
     written: list[str] = []
     try:
-        audio, sr = load_voice_audio(library.source_path(profile, src), mono=False, limits=config.limits)
+        path = library.source_path(profile, src)
+        audio, sr = load_voice_audio(path, mono=False, limits=config.limits, name=src.original_name)
         out = prepare_audio(audio, sr, config.prepare, engines, transcribe)
         rows = []
         for c in out.clips:
