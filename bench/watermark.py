@@ -22,10 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from twin.backends.tts_piper import PiperTTS  # noqa: E402
 from twin.voice import watermark as wm  # noqa: E402
 
-WORDS = (
+_TEXT = (
     "the meeting moved to thursday so we have more time to finish the report honestly I think the second "
     "option is better but let us ask the team first can you send me the numbers before lunch nice one"
-).split()  # noqa: SIM905 - one readable line of words
+)
+WORDS = _TEXT.split()
 
 
 def mp3(x: np.ndarray, kbps: int) -> tuple[np.ndarray, int]:

@@ -189,10 +189,11 @@ def test_disk_full_during_voice_import_then_rerun(tiny_home: Path, tmp_path: Pat
     assert len(list((profile.voice_dir / "raw").rglob("*.wav"))) == len(files)
 
 
-WORDS = (
+_TEXT = (
     "trip plan train hotel dinner friday monday report budget call garden river coffee late early ticket "
     "museum rain weekend birthday cake project deadline sister brother music concert beach mountain book"
-).split()  # noqa: SIM905 - one readable line of words
+)
+WORDS = _TEXT.split()
 
 
 def _chat(path: Path, lines: int) -> Path:
