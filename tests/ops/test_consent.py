@@ -143,3 +143,23 @@ def test_api_upload_and_clone_need_consent_for_a_foreign_reference(profile: Prof
         log.close()
     assert any("one-off reference: consented of Priya" in r["route"] for r in consents)
     assert all(r["key_id"] for r in consents)
+
+
+def test_tts_server_needs_consent_for_a_foreign_reference(profile: Profile, clips: dict[str, Path]) -> None:
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from twin.api.tts_server import build_tts_app
+    from twin.keys import KeyStore
+
+    create_voice(profile, reference=clips["owner0"])
+    keys = KeyStore(load_settings())
+    auth = {"Authorization": f"Bearer {keys.create('me').secret}"}
+    keys.close()
+    with TestClient(build_tts_app(profile, settings=load_settings()), base_url="http://127.0.0.1") as client:
+        other = {"reference": ("priya.wav", clips["other"].read_bytes(), "audio/wav")}
+        refused = client.post("/tts", headers=auth, data={"text": "Hello."}, files=other)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "consent_required"
+        form = {"text": "Hello.", "consent_who": "Priya", "consent_statement": "Priya agreed in writing on 3 May."}
+        spoken = client.post("/tts", headers=auth, data=form, files=other)
+        assert spoken.status_code == 200, spoken.text

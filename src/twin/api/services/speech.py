@@ -23,7 +23,8 @@ from twin.voice.synth.pipeline import PipelineEvent, VoiceChoice, speak_draft
 MAX_REFERENCE_BYTES = 20 * 1024**2
 
 
-def _reference_consent(profile: Profile, reference: bytes, request: ConsentRequest | None) -> Consent:
+def reference_consent_for(profile: Profile, reference: bytes, request: ConsentRequest | None) -> Consent:
+    """Decide consent for a one-off reference clip (blocking: decodes and embeds it)."""
     from twin.audio.decode import load_audio
     from twin.providers import registry
     from twin.voice.config import load_voice_config
@@ -67,7 +68,7 @@ class SpeechServices(WritingServices):
         known = self._consents.get(digest)
         if known is not None and (known.kind == "owner" or request is None or known.who == request.who):
             return known
-        consent = await asyncio.to_thread(_reference_consent, profile, reference, request)
+        consent = await asyncio.to_thread(reference_consent_for, profile, reference, request)
         with self._lock:
             self._consents[digest] = consent
             while len(self._consents) > 256:
