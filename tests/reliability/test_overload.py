@@ -131,3 +131,33 @@ def test_api_sheds_with_503_and_retry_after(slow_app: tuple[object, str]) -> Non
         assert r.json()["error"]["code"] == "overloaded"
         assert 1 <= int(r.headers["Retry-After"]) <= 120
     assert all(r.content[:4] == b"RIFF" for r in ok)
+
+
+def test_cache_hits_are_served_while_the_queue_is_full(slow_app: tuple[object, str]) -> None:
+    app, secret = slow_app
+
+    async def main() -> tuple[list[int], int, int]:
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        headers = {"Authorization": f"Bearer {secret}"}
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1", headers=headers) as client:
+            engines.RELEASE.set()
+            warm = await client.post("/api/tts/clone", json={"text": "Cached already."}, timeout=60)
+            assert warm.status_code == 200
+            engines.RELEASE.clear()
+            busy = [
+                asyncio.ensure_future(client.post("/api/tts/clone", json={"text": f"New {i}."}, timeout=60))
+                for i in range(5)  # 2 running + 3 queued: the gate is full
+            ]
+            deadline = time.monotonic() + 30
+            while len(engines.STARTED) < 3 and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            hit = await client.post("/api/tts/clone", json={"text": "Cached already."}, timeout=10)
+            refused = await client.post("/api/tts/clone", json={"text": "One too many."}, timeout=10)
+            engines.RELEASE.set()
+            statuses = [r.status_code for r in await asyncio.gather(*busy)]
+            assert hit.headers["X-Cache"] == "hit"
+            return statuses, hit.status_code, refused.status_code
+
+    statuses, hit, refused = asyncio.run(main())
+    assert (hit, refused) == (200, 503)
+    assert statuses == [200] * 5

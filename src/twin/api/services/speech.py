@@ -78,12 +78,11 @@ class SpeechServices(WritingServices):
     async def synthesize(
         self, profile: Profile, text: str, voice_id: str | None, reference: bytes | None, emotion: str | None, fmt: str
     ) -> SynthesisResult:
-        synth = self.synthesizer(profile)
-        return await self.synthesis_gate.run(
-            lambda: synth.asynthesize(
-                text, voice_id=voice_id, reference_audio=reference, emotion=emotion, fmt=fmt, engine=self._engine()
-            )
-        )
+        synth, engine = self.synthesizer(profile), self._engine()
+        hit = await synth.cached(text, voice_id, reference, emotion, fmt, engine)
+        if hit is not None:  # served from the cache: nothing to queue for
+            return hit
+        return await self.synthesis_gate.run(lambda: synth.asynthesize(text, voice_id, reference, emotion, fmt, engine))
 
     async def open_speech(
         self, profile: Profile, text: str, voice_id: str | None, reference: bytes | None, emotion: str | None, fmt: str
@@ -93,6 +92,8 @@ class SpeechServices(WritingServices):
         speech = await self.synthesizer(profile).open_stream(
             text, voice_id=voice_id, reference_audio=reference, emotion=emotion, fmt=fmt, engine=self._engine()
         )
+        if speech.cache_hit:  # replayed from the cache: nothing to queue for
+            return speech
         chunks = aiter(speech)
         return speech.with_chunks(self.synthesis_gate.stream(lambda: chunks))
 

@@ -372,6 +372,24 @@ class Synthesizer:
         )
         return await asyncio.wrap_future(submit(self._synthesize_in_loop(req)))
 
+    async def cached(
+        self,
+        text: str,
+        voice_id: str | None = None,
+        reference_audio: bytes | Path | None = None,
+        emotion: str | None = None,
+        fmt: str = "wav",
+        engine: str | None = None,
+        speed: float = 1.0,
+        language: str = "en",
+    ) -> SynthesisResult | None:
+        """The cached result of this request, or None: lets a server answer hits without queueing them."""
+        req = await asyncio.to_thread(
+            self._prepare, text, voice_id, reference_audio, emotion, fmt, engine, speed, language
+        )
+        hit, _, _ = await asyncio.to_thread(self._cached, req)
+        return hit
+
     async def stream_audio(
         self,
         text: str,
