@@ -8,7 +8,7 @@ DURATION seconds, each looping over a mix of:
   clone-miss   POST /api/tts/clone with a new text each time (real synthesis)
   chat         POST /v1/chat/completions (fake LLM)
 A 503 is a deliberate shed by admission control: the client waits its Retry-After and goes on.
-The server's RSS is sampled every 2 s; "warm" is the sample at the end of the warm-up (the first 10 %).
+The server's RSS is sampled every 2 s; "warm" is the sample at the end of the warm-up (--warmup, 60 s).
 
 The peer, in the same run, is the same server with admission control effectively off (capacity and
 queue of 10,000): what the server did before it had bounded queues.
@@ -117,7 +117,7 @@ async def sample_rss(pid: int, stop: float, samples: list[tuple[float, float]], 
         await asyncio.sleep(2.0)
 
 
-async def soak(base: str, key: str, pid: int, duration: float, clients: int) -> dict[str, object]:
+async def soak(base: str, key: str, pid: int, duration: float, clients: int, warmup: float) -> dict[str, object]:
     out: dict[str, dict[str, list[float] | int]] = defaultdict(lambda: {"lat": [], "shed": 0, "errors": 0})
     t0 = time.monotonic()
     stop = t0 + duration
@@ -127,7 +127,7 @@ async def soak(base: str, key: str, pid: int, duration: float, clients: int) -> 
         sample_rss(pid, stop, samples, t0), *(client(base, key, stop, counter, out) for _ in range(clients))
     )
     samples.append((time.monotonic() - t0, rss_mb(pid)))
-    warm = next((mb for t, mb in samples if t >= 0.1 * duration), samples[-1][1])
+    warm = next((mb for t, mb in samples if t >= min(warmup, duration / 3)), samples[-1][1])
     rows = {}
     for kind in KINDS:
         lat = list(out[kind]["lat"])  # type: ignore[arg-type]
@@ -149,7 +149,9 @@ async def soak(base: str, key: str, pid: int, duration: float, clients: int) -> 
     }
 
 
-def run_server(label: str, env_extra: dict[str, str], duration: float, clients: int) -> dict[str, object]:
+def run_server(
+    label: str, env_extra: dict[str, str], duration: float, clients: int, warmup: float
+) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="twin-soak-") as tmp:
         home = Path(tmp)
         key = setup(home)
@@ -168,7 +170,7 @@ def run_server(label: str, env_extra: dict[str, str], duration: float, clients: 
             httpx.post(
                 base + "/api/tts/clone", json={"text": "Warm up."}, headers=headers, timeout=300, trust_env=False
             )
-            result = asyncio.run(soak(base, key, proc.pid, duration, clients))
+            result = asyncio.run(soak(base, key, proc.pid, duration, clients, warmup))
         finally:
             proc.terminate()
             proc.wait(30)
@@ -195,6 +197,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=600.0, help="seconds per configuration")
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--warmup", type=float, default=60.0, help="seconds before the 'after warm-up' RSS sample")
     parser.add_argument("--json", type=Path, default=Path(__file__).parent / "results" / "soak.json")
     parser.add_argument("--no-peer", action="store_true", help="skip the run without admission control")
     args = parser.parse_args()
@@ -207,10 +210,10 @@ def main() -> None:
             "TWIN_SERVER_MAX_QUEUED_GENERATION": "10000",
         }
         configs.append(("peer: no admission", unbounded))
-    results = [run_server(label, extra, args.duration, args.clients) for label, extra in configs]
+    results = [run_server(label, extra, args.duration, args.clients, args.warmup) for label, extra in configs]
     print(table(results))
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"duration_s": args.duration, "clients": args.clients, "cpus": os.cpu_count()}
+    meta = {"duration_s": args.duration, "clients": args.clients, "warmup_s": args.warmup, "cpus": os.cpu_count()}
     args.json.write_text(json.dumps({**meta, "results": results}, indent=2) + "\n")
     print(f"wrote {args.json}")
 
