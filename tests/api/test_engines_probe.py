@@ -70,6 +70,9 @@ def test_an_answering_engine_with_errors_is_reachable_but_not_ok(env: Env) -> No
 
 
 def test_warm_means_loaded(env: Env) -> None:
+    from twin.voice.synth.engine_loop import reset_backends
+
+    reset_backends()  # backends stay warm for the whole process: start from none loaded
     assert _by_name(env)[("tts", "piper")]["warm"] is False
     assert env.client.post("/api/tts/clone", headers=env.auth(), json={"text": "Warm up."}).status_code == 200
     assert _by_name(env)[("tts", "piper")]["warm"] is True

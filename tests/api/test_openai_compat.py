@@ -100,7 +100,7 @@ def test_n_choices_plain_and_streamed(env: Env) -> None:
     body = _chat(env, n=3).json()
     assert [c["index"] for c in body["choices"]] == [0, 1, 2]
     assert {c["message"]["content"] for c in body["choices"]} == {"one two three four"}
-    assert body["usage"]["completion_tokens"] == 12 and body["usage"]["prompt_tokens"] == 4
+    assert body["usage"]["completion_tokens"] == 12 and body["usage"]["prompt_tokens"] == 11  # as counted above
     chunks = _events(env, n=2)
     texts: dict[int, str] = {}
     for c in chunks:

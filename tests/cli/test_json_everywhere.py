@@ -23,6 +23,8 @@ NO_JSON = {"serve"}
 # Arguments per command (after the command path); "{tmp}" is a scratch folder. Commands not listed get
 # "-p me" when they take --profile and "x" for each required argument — an error is one JSON document too.
 ARGS: dict[str, list[str]] = {
+    "backup create": ["-p", "me", "--out", "{tmp}/me.twinbak"],
+    "conversation export": ["x", "-p", "me", "--out", "{tmp}/conversation.json"],
     "ingest": [str(CHAT), "-p", "me"],
     "dataset build": ["-p", "me", "--force"],
     "dataset review": ["-p", "me", "--limit", "1"],
@@ -32,6 +34,9 @@ ARGS: dict[str, list[str]] = {
     "media persona": ["x", "-p", "me", "--character", "Ann"],
     "media run": ["x", "-p", "me", "--character", "Ann"],
     "media train-voice": ["x", "-p", "me", "--character", "Ann"],
+    "memory edit": ["x", "-p", "me", "--text", "I live in Leeds."],
+    "memory export": ["-p", "me", "--out", "{tmp}/memories.jsonl"],
+    "persona export": ["x", "-p", "me", "--out", "{tmp}/card.png"],
     "messages export": ["-p", "me", "--out", "{tmp}/messages.jsonl"],
     "model add": ["{tmp}/missing.gguf", "-p", "me"],
     "model use": ["--base", "-p", "me"],

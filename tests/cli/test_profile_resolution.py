@@ -34,7 +34,13 @@ def _takes_profile(cmd: Any) -> bool:
     return any("--profile" in getattr(p, "opts", []) for p in cmd.params)
 
 
-PROFILE_COMMANDS = [path for path, cmd in _commands(typer.main.get_command(app), []) if _takes_profile(cmd)]
+# Commands whose --profile names the profile they create (a restore never writes into an existing one).
+CREATES_PROFILE = {"backup restore"}
+PROFILE_COMMANDS = [
+    path
+    for path, cmd in _commands(typer.main.get_command(app), [])
+    if _takes_profile(cmd) and " ".join(path) not in CREATES_PROFILE
+]
 # Values for required parameters that are valid on their own, so the command gets as far as the profile.
 _VALUES = {"key_id": new_id(), "voice_id": new_id(), "name": "xtts", "run": "run1", "aliases": "me@example.com"}
 

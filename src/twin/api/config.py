@@ -32,3 +32,8 @@ class ServerSettings(BaseSettings):
     llm_model: str = Field("", description="Model name passed to the LLM backend ('' = backend default).")
     tts_engine: str = Field("", description="TTS engine for speech ('' = the synthesizer's default).")
     audit: bool = Field(True, description="Record an audit log entry for every API request.")
+    max_concurrent_synthesis: int = Field(2, ge=1, description="Syntheses run at once (each uses every core).")
+    max_queued_synthesis: int = Field(32, ge=0, description="Syntheses waiting beyond those; more get 503.")
+    max_concurrent_generation: int = Field(2, ge=1, description="Drafts and chat replies generated at once.")
+    max_queued_generation: int = Field(32, ge=0, description="Generations waiting beyond those; more get 503.")
+    queue_wait_s: float = Field(60.0, gt=0, description="Longest a request waits for its turn before a 503.")

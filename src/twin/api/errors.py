@@ -50,8 +50,11 @@ def error_response(exc: TwinError, status: int, extra: dict[str, Any] | None = N
     body: dict[str, Any] = {"error": exc.to_dict()}
     if extra:
         body["error"].update(extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, headers=headers)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    retry_after = getattr(exc, "retry_after_s", None)
+    if status == 503 and isinstance(retry_after, int):  # admission control: when to come back
+        headers["Retry-After"] = str(retry_after)
+    return JSONResponse(body, status_code=status, headers=headers or None)
 
 
 def configure_global_exception_handlers(app: FastAPI) -> None:

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from twin.voice.consent import ConsentRequest
+
 
 class ErrorBody(BaseModel):
     code: str
@@ -86,6 +88,9 @@ class CloneRequest(BaseModel):
     reference_audio: str | None = Field(
         None, description="Base64 WAV/MP3/FLAC/OGG reference clip, instead of voice_id."
     )
+    consent: ConsentRequest | None = Field(
+        None, description="Needed when reference_audio is not the owner's voice: who it is and how they agreed."
+    )
     emotion: str | None = Field(None, max_length=32)
     format: AudioFormat = "wav"
     stream: bool = Field(False, description="Send audio with chunked transfer as it is made.")
@@ -97,6 +102,9 @@ class PipelineRequest(BaseModel):
     style_reference: str | None = Field(None, max_length=MAX_PROMPT)
     voice_id: str | None = Field(None, pattern=NAME_PATTERN)
     reference_audio: str | None = None
+    consent: ConsentRequest | None = Field(
+        None, description="Needed when reference_audio is not the owner's voice: who it is and how they agreed."
+    )
     emotion: str | None = Field(None, max_length=32)
     format: AudioFormat = "wav"
     max_tokens: int | None = Field(None, ge=1, le=4096)

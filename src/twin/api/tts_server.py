@@ -12,9 +12,10 @@ one twin can use another's server."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -26,11 +27,15 @@ from starlette.datastructures import UploadFile
 from twin.api.config import ServerSettings
 from twin.api.errors import RenderUnexpected, configure_global_exception_handlers
 from twin.api.security import BodyLimit, HostOriginGuard, KeyGuard, SecurityHeaders
+from twin.api.services.admission import Gate
+from twin.api.services.speech import reference_consent_for
 from twin.api.sse import AudioStreamResponse, first_then_rest
 from twin.errors import InvalidInput, TooLarge, Unauthorized, UnsupportedFormat
 from twin.keys import ApiKey, KeyStore
+from twin.ops.audit import AuditLog
 from twin.profiles import Profile
 from twin.settings import Settings, load_settings
+from twin.voice.consent import consent_request
 from twin.voice.synth import codec
 from twin.voice.synth.synthesizer import Synthesizer
 
@@ -49,6 +54,8 @@ class TTSRequest(BaseModel):
     speed: float = Field(1.0, ge=0.5, le=2.0)
     language: str = "en"
     stream: bool = False
+    consent_who: str | None = Field(None, max_length=120, description="Whose voice the reference is, if not yours.")
+    consent_statement: str | None = Field(None, max_length=1000, description="How and when they agreed.")
 
 
 def _reference(b64: str | None) -> bytes | None:
@@ -118,17 +125,20 @@ def build_tts_app(
     server = server or ServerSettings()
     synth = synthesizer or Synthesizer(profile, settings)
     keys = KeyStore(settings)
+    audit = AuditLog(settings)
+    gate = Gate("speech", server.max_concurrent_synthesis, server.max_queued_synthesis, server.queue_wait_s)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         keys.close()
+        audit.close()
 
     app = FastAPI(
         title="twin TTS server", version="1", openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan
     )
     configure_global_exception_handlers(app)
-    _routes(app, synth)
+    _routes(app, synth, gate, _consent_check(profile, audit))
     app.add_middleware(
         BodyLimit, max_body=server.max_body_bytes, max_upload=server.max_upload_bytes, upload_paths=("/tts",)
     )
@@ -139,7 +149,21 @@ def build_tts_app(
     return app
 
 
-def _routes(app: FastAPI, synth: Synthesizer) -> None:
+def _consent_check(profile: Profile, audit: AuditLog) -> Callable[[bytes, TTSRequest], Awaitable[None]]:
+    """A reference that is not the owner's voice needs consent; a consented one is audited."""
+
+    async def check(ref: bytes, body: TTSRequest) -> None:
+        request = consent_request(body.consent_who, body.consent_statement)
+        decision = await asyncio.to_thread(reference_consent_for, profile, ref, request)
+        if decision.kind != "owner":
+            await asyncio.to_thread(audit.record_consent, profile, None, decision)
+
+    return check
+
+
+def _routes(
+    app: FastAPI, synth: Synthesizer, gate: Gate, check: Callable[[bytes, TTSRequest], Awaitable[None]]
+) -> None:
     @app.get("/health")
     async def health() -> dict[str, Any]:
         return {"status": "ok"}
@@ -150,12 +174,16 @@ def _routes(app: FastAPI, synth: Synthesizer) -> None:
         if ref is not None and len(ref) > MAX_REFERENCE_BYTES:
             raise TooLarge("The reference clip is larger than 20 MB.", "Send 3-30 s of speech.")
         fmt = codec.check_format(body.format)
+        if ref is not None:
+            await check(ref, body)
         args = (body.text, body.voice_id, ref, body.emotion, fmt, body.engine, body.speed, body.language)
         if body.stream:
             speech = await synth.open_stream(*args)
+            chunks = aiter(speech)
+            speech.with_chunks(gate.stream(lambda: chunks))
             _first, rest = await first_then_rest(speech)
             return AudioStreamResponse(rest, media_type=speech.media_type, headers={"X-TTS-Engine": speech.engine})
-        res = await synth.asynthesize(*args)
+        res = await gate.run(lambda: synth.asynthesize(*args))
         headers = {
             "X-TTS-Engine": res.engine,
             "X-TTS-Duration": f"{res.duration_s:.3f}",

@@ -115,16 +115,17 @@ class CloneTTS(TTSBackend):
                 "The clone engine needs a voice with a reference clip or a trained converter.",
                 "Pick a voice (--voice), pass a reference clip, or use the piper engine.",
             )
-        key = (str(source), Path(source).stat().st_mtime)
+        key = (str(source), Path(source).stat().st_mtime_ns)
         with self._lock:
             if key not in self._converters:
-                self._converters[key] = self._build(source, trained, fs)
+                self._converters[key] = self._build(source, trained, fs, voice.reference_bytes)
             return self._converters[key]
 
-    def _build(self, source: Path, trained: Path | None, fs: int) -> Converter:
+    def _build(self, source: Path, trained: Path | None, fs: int, opened: bytes | None = None) -> Converter:
         if source == trained:
             return TrainedConverter.load(trained.parent)
-        audio, _ = load_audio(source, sr=fs, max_s=MAX_REFERENCE_S, name="the voice's reference clip")
+        clip = opened if opened is not None else source  # an encrypted profile's clip comes opened in memory
+        audio, _ = load_audio(clip, sr=fs, max_s=MAX_REFERENCE_S, name="the voice's reference clip")
         tgt = VoiceStats.from_features([world.analyze(audio, fs)])
         return ZeroShotConverter(self._calibrate(fs), tgt, self.strength)
 

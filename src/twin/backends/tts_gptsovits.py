@@ -21,13 +21,14 @@ class GPTSoVITSTTS(HTTPTTSBackend):
     capabilities = TTSCapabilities(streaming=True, zero_shot=True, emotions=True, sample_rate=32000)
 
     def payload(self, text: str, voice: VoiceSpec, options: TTSOptions) -> dict[str, object]:
-        if voice.reference_audio is None:
+        ref = voice.reference_path_for("GPT-SoVITS")
+        if ref is None:
             raise InvalidInput("GPT-SoVITS needs a reference clip.", "Pick a voice with a reference clip.")
         lang = options.language or voice.language
         return {
             "text": text,
             "text_lang": lang,
-            "ref_audio_path": str(voice.reference_audio.resolve()),
+            "ref_audio_path": str(ref.resolve()),
             "prompt_text": voice.reference_text or "",
             "prompt_lang": voice.language or lang,
             "top_k": int(self.settings.get("top_k", 15)),

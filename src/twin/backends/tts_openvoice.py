@@ -25,7 +25,7 @@ class OpenVoiceTTS(HTTPTTSBackend):
     async def synthesize(self, text: str, voice: VoiceSpec, options: TTSOptions) -> AsyncIterator[AudioChunk]:
         if voice.reference_audio is None:
             raise InvalidInput("OpenVoice needs a reference clip to clone.", "Pick a voice with a reference clip.")
-        ref = voice.reference_audio.read_bytes()
+        ref = voice.reference_bytes or voice.reference_audio.read_bytes()
         fields = {"text": text, "language": options.language, "speed": str(options.speed)}
         if self.settings.get("multipart"):
             files = {"reference": (voice.reference_audio.name, ref, "audio/wav")}

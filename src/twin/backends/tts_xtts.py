@@ -21,7 +21,8 @@ class XTTSTTS(HTTPTTSBackend):
     capabilities = TTSCapabilities(streaming=True, zero_shot=True, emotions=True, sample_rate=24000)
 
     def payload(self, text: str, voice: VoiceSpec, options: TTSOptions) -> dict[str, str]:
-        speaker = str(voice.reference_audio.resolve()) if voice.reference_audio else self.settings.get("speaker")
+        ref = voice.reference_path_for("XTTS")
+        speaker = str(ref.resolve()) if ref else self.settings.get("speaker")
         if not speaker:
             raise InvalidInput(
                 "XTTS needs a reference clip or a speaker name.",

@@ -12,7 +12,7 @@ import typer
 
 from twin.chat.service import ChatService, TurnResult
 from twin.cli.common import JsonOpt, ProfileOpt, console, emit_json, err_console, handle_errors, resolve_profile
-from twin.errors import TwinError
+from twin.errors import InvalidInput, TwinError
 from twin.providers.llm import LLMOptions, TextDelta, open_llm
 
 HELP = "/memory [QUERY] shows what I remember · /forget ID deletes a memory · /new starts over · /quit leaves"
@@ -77,6 +77,10 @@ def chat(
 ) -> None:
     """Chat with your twin or another persona; it remembers what you tell it."""
     prof = resolve_profile(profile)
+    if json_out and message is None:
+        raise InvalidInput(
+            "--json runs one turn: say what to send with --message.", 'twin chat --message "Hello" --json'
+        )
     llm = open_llm(prof, backend=backend, model=model) if (backend or model) else None
     svc = ChatService(prof, llm=llm)
     opts = LLMOptions(max_tokens=max_tokens)

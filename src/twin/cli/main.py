@@ -39,6 +39,11 @@ _MODULES = [
     "conversation",
     "memory",
     "chat",
+    "service",
+    "tunnel",
+    "detect",
+    "backup",
+    "doctor",
 ]
 
 _OVERVIEW = [
@@ -58,6 +63,10 @@ _OVERVIEW = [
     ('twin speak "TEXT" --profile P', "speak text in your voice"),
     ("twin media run FILM -c NAME --sample-at S", "a film character's clips, voice and persona (twin media --help)"),
     ("twin keys create --profile P", "an API key for the server and web UI"),
+    ("twin backup create --profile P --out F", "a verified copy of a profile (restore: twin backup restore F)"),
+    ("twin doctor", "is this install healthy and private? each finding says how to fix it"),
+    ("twin service install", "keep the server running after crashes and reboots (launchd, systemd, tmux)"),
+    ("twin tunnel config cloudflared|tailscale", "reach the API from outside through an outbound tunnel"),
 ]
 
 

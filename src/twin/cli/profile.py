@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.table import Table
 
-from twin.cli.common import JsonOpt, ProfileOpt, console, emit_json, handle_errors, manager, resolve_profile
+from twin.cli.common import JsonOpt, ProfileOpt, console, emit_json, handle_errors, is_tty, manager, resolve_profile
 from twin.errors import InvalidInput
 from twin.ingest.identity import apply_identity, identity_from_aliases
 from twin.keys import KeyStore
 from twin.store.db import connect
+
+if TYPE_CHECKING:
+    from twin.ops.crypto import Unlock
+    from twin.profiles import Profile
+    from twin.voice.encryption import Progress
 
 profile_app = typer.Typer(help="Create, list and delete profiles; set who you are.", no_args_is_help=True)
 
@@ -114,3 +119,100 @@ def set_me(
         emit_json({"identity": identity.model_dump(), "mine": mine})
     else:
         console.print(f"Identity set; {mine} message(s) are now marked as yours.")
+
+
+PassphraseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--passphrase",
+        help="Derive the key from a passphrase (asked for, or TWIN_PASSPHRASE) instead of the OS keyring.",
+    ),
+]
+
+
+def _passphrase(ask: bool, prompt: str = "Passphrase", confirm: bool = False) -> str | None:
+    """TWIN_PASSPHRASE, else (with `ask`) a hidden prompt on a terminal, else None (the keyring)."""
+    import os
+
+    from twin.voice.storage import PASSPHRASE_ENV
+
+    value = os.environ.get(PASSPHRASE_ENV)
+    if value or not ask:
+        return value or None
+    if not is_tty():
+        raise InvalidInput("A passphrase is needed.", f"Set {PASSPHRASE_ENV} or run this on a terminal.")
+    return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
+
+
+def _unlock_for(p: Profile) -> Unlock:
+    from twin.ops.crypto import Unlock
+    from twin.voice.storage import load_state
+
+    state = load_state(p)
+    uses_passphrase = state is not None and state.current.source == "passphrase"
+    return Unlock(passphrase=_passphrase(uses_passphrase))
+
+
+def _report(action: str, p: Profile, progress: Progress, json_out: bool) -> None:
+    data = {"profile": p.name, "action": action, **progress.to_dict()}
+    if json_out:
+        emit_json(data)
+    else:
+        counts = ", ".join(f"{v} {k}" for k, v in data.items() if isinstance(v, int))
+        console.print(f"Profile [bold]{p.name}[/bold]: {action} voice files ({counts}).")
+
+
+@profile_app.command("encrypt")
+@handle_errors
+def encrypt(profile: ProfileOpt = None, passphrase: PassphraseOpt = False, json_out: JsonOpt = False) -> None:
+    """Encrypt the profile's voice data at rest (recordings, clips, references, embeddings, caches)."""
+    from twin.ops.crypto import Unlock
+    from twin.voice.encryption import encrypt_profile
+    from twin.voice.storage import load_state
+
+    p = resolve_profile(profile)
+    state = load_state(p)
+    source: Literal["keyring", "passphrase"] = "passphrase" if passphrase else "keyring"
+    if state is not None:  # resuming an interrupted run: unlock the key it made
+        unlock, source = _unlock_for(p), state.current.source
+    else:
+        unlock = Unlock(passphrase=_passphrase(passphrase, "New passphrase", confirm=True))
+    _report("encrypted", p, encrypt_profile(p, source, unlock), json_out)
+
+
+@profile_app.command("decrypt")
+@handle_errors
+def decrypt(profile: ProfileOpt = None, json_out: JsonOpt = False) -> None:
+    """Store the profile's voice data as plain files again and forget its key."""
+    from twin.voice.encryption import decrypt_profile
+
+    p = resolve_profile(profile)
+    _report("decrypted", p, decrypt_profile(p, _unlock_for(p)), json_out)
+
+
+@profile_app.command("rotate-key")
+@handle_errors
+def rotate_key(
+    profile: ProfileOpt = None,
+    new_passphrase: Annotated[
+        bool, typer.Option("--new-passphrase", help="Wrap the new key with a new passphrase (asked for).")
+    ] = False,
+    keyring: Annotated[bool, typer.Option("--keyring", help="Keep the new key in the OS keyring.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Re-encrypt every voice file with a fresh key (nothing is lost if it is interrupted: run it again)."""
+    from twin.ops.crypto import Unlock
+    from twin.voice.encryption import rotate_key as rotate
+
+    p = resolve_profile(profile)
+    unlock = _unlock_for(p)
+    source: Literal["keyring", "passphrase"] | None = None
+    new_unlock: Unlock | None = None
+    if new_passphrase:
+        if not is_tty():
+            raise InvalidInput("--new-passphrase asks for the passphrase on a terminal.", "Run it on a terminal.")
+        source = "passphrase"
+        new_unlock = Unlock(passphrase=str(typer.prompt("New passphrase", hide_input=True, confirmation_prompt=True)))
+    elif keyring:
+        source = "keyring"
+    _report("re-keyed", p, rotate(p, unlock, source, new_unlock), json_out)

@@ -11,7 +11,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from twin.cli.common import JsonOpt, ProfileOpt, console, emit_json, err_console, handle_errors, is_tty, resolve_profile
+from twin.cli.common import (
+    JsonOpt,
+    ProfileOpt,
+    console,
+    emit_json,
+    err_console,
+    handle_errors,
+    is_tty,
+    resolve_profile,
+    settings,
+)
 from twin.errors import InvalidInput
 
 voice_app = typer.Typer(
@@ -167,13 +177,29 @@ def create_cmd(
     emotion: Annotated[
         str | None, typer.Option("--emotion", help="Only this emotion (library) or the reference's emotion.")
     ] = None,
+    consent_who: Annotated[
+        str | None, typer.Option("--consent-who", help="Whose voice the reference is, when it is not yours.")
+    ] = None,
+    consent: Annotated[
+        str | None, typer.Option("--consent", help="How and when they agreed to have their voice cloned.")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Create a voice profile (reference clips and a speaker embedding); prints its id."""
+    """Create a voice profile (reference clips and a speaker embedding); prints its id. A reference that
+    is not your own voice needs --consent-who and --consent (recorded in the voice and the audit log)."""
+    from twin.ops.audit import AuditLog
+    from twin.voice.consent import consent_request
     from twin.voice.profiles import create_voice
 
     p = resolve_profile(profile)
-    v = create_voice(p, name=name, from_library=from_library, reference=reference, emotion=emotion)
+    request = consent_request(consent_who, consent)
+    v = create_voice(p, name=name, from_library=from_library, reference=reference, emotion=emotion, consent=request)
+    if v.consent is not None:
+        audit = AuditLog(settings())
+        try:
+            audit.record_consent(p, v.id, v.consent)
+        finally:
+            audit.close()
     if json_out:
         emit_json(v.model_dump())
     else:

@@ -5,7 +5,6 @@ selection as the owner's voice, the trained converter, and the similarity evalua
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from twin.media.export import Clip
 from twin.media.progress import ProgressFn, silent
 from twin.media.project import Project, slug
 from twin.store.db import connect
+from twin.voice.storage import copy_voice_file
 
 MIN_VOICE_S = 20.0  # the least clean speech a character voice is built from
 GOOD_VOICE_S = 60.0
@@ -80,7 +80,7 @@ def _add_clip(conn: Any, profile: Any, source_id: str, clip: Clip, project_id: s
     rel = library.clip_relpath("neutral", cid)
     dest = profile.voice_dir / rel
     dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(clip.file or "", dest)
+    copy_voice_file(Path(clip.file or ""), dest)  # sealed when the profile is encrypted
     library.replace_clips(
         conn,
         profile,

@@ -12,11 +12,15 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from twin.ops.process import private_dir, private_file
 from twin.profiles import Profile
 from twin.settings import Settings
 from twin.store.db import connect
+
+if TYPE_CHECKING:
+    from twin.voice.consent import Consent
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,15 @@ class AuditLog:
                 ),
             )
             conn.commit()
+
+    def record_consent(
+        self, profile: Profile, voice_id: str | None, consent: Consent, key_id: str | None = None
+    ) -> None:
+        """A voice made (or a reference spoken with) on someone's consent, or marked as a character."""
+        who = f" of {consent.who}" if consent.who else ""
+        target = f"voice {voice_id}" if voice_id else "one-off reference"
+        route = f"consent: {target}: {consent.kind}{who}: {consent.statement or consent.source or consent.basis}"
+        self.record(profile, AuditEvent(key_id, None, "CONSENT", route, 201), 0.0)
 
     def recent(self, profile: Profile | None, limit: int = 100) -> list[dict[str, object]]:
         with self._lock:

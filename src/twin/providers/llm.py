@@ -175,21 +175,15 @@ class LLM(TracksLoading, ABC):
     def __init__(self, model: str, context_window: int | None = None) -> None:
         self.model = model
         self._context_window = context_window
-        self._ready = False
 
     async def load(self) -> None:  # noqa: B027 - optional hook
         """Load weights or check the server; called once before the first request by stream_chat."""
 
     async def ensure_loaded(self) -> None:
-        """Run load() once; afterwards `loaded` is True."""
-        if not self._ready:
+        """Run load() once; afterwards `loaded` is True (also for a backend with nothing to load)."""
+        if not self.loaded:
             await self.load()
-            self._ready = True
-
-    @property
-    def loaded(self) -> bool:
-        """True once the model is loaded (or the server was checked) and requests run without setup."""
-        return self._ready
+            self._provider_loaded = True
 
     @property
     def context_window(self) -> int:

@@ -52,12 +52,25 @@ class VoiceSpec:
     voice_dir: Path | None = None  # profile.voice_dir/profiles/<voice_id>
     reference_audio: Path | None = None  # the clip to clone from (per-emotion when one exists)
     reference_text: str | None = None  # transcript of reference_audio (GPT-SoVITS needs it)
+    # The clip's audio, opened in memory, when the profile stores it encrypted: engines must use these bytes
+    # (the file on disk is sealed); engines that can only hand a server a path cannot serve such a voice.
+    reference_bytes: bytes | None = None
     language: str = "en"
     converter_dir: Path | None = None  # where a trained converter lives (engines with trained_voices)
 
     @property
     def is_base(self) -> bool:
         return self.voice_id is None and self.reference_audio is None
+
+    def reference_path_for(self, engine: str) -> Path | None:
+        """The clip's path for an engine server that reads it from disk; Unavailable (so the synthesizer
+        falls back) when the clip is stored encrypted, since such a server cannot open it."""
+        if self.reference_bytes is not None:
+            raise Unavailable(
+                f"{engine} reads the reference clip from disk, and this profile stores it encrypted.",
+                "Use an engine that receives the audio in the request (openvoice, clone), or decrypt the profile.",
+            )
+        return self.reference_audio
 
 
 class TTSOptions(BaseModel):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 from importlib import resources
 
+from twin.errors import TwinError
 from twin.ops.process import private_dir, private_file
 from twin.profiles import Profile
 
@@ -39,8 +40,24 @@ def connect(profile: Profile) -> sqlite3.Connection:
     private_dir(profile.root)
     conn = sqlite3.connect(private_file(profile.db_path), timeout=30, check_same_thread=False)
     conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    migrate(conn)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        migrate(conn)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        if isinstance(exc, sqlite3.OperationalError):  # locked, disk full, I/O: not damage
+            raise
+        raise DatabaseCorrupt(
+            f"The database of profile '{profile.name}' is damaged ({exc}).",
+            "Run `twin doctor`: it names your latest backup (twin backup restore FILE --profile NEW).",
+        ) from None
     return conn
+
+
+class DatabaseCorrupt(TwinError):
+    """The profile's SQLite file cannot be used (not a database, malformed)."""
+
+    code = "database_corrupt"
+    http_status = 500

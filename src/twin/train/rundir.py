@@ -105,5 +105,11 @@ class RunDir:
     def latest_checkpoint(self) -> Path | None:
         if not self.checkpoints.is_dir():
             return None
-        found = [p for p in self.checkpoints.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
+        # A checkpoint is complete once its trainer_state.json exists (the Trainer writes it last): one cut
+        # short by a full disk or a kill has weights but no state, and resuming from it would fail.
+        found = [
+            p
+            for p in self.checkpoints.glob("checkpoint-*")
+            if p.name.split("-")[-1].isdigit() and (p / "trainer_state.json").is_file()
+        ]
         return max(found, key=lambda p: int(p.name.split("-")[-1]), default=None)

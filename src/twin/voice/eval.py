@@ -22,12 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from twin.audio.decode import decode_bytes, load_audio
+from twin.audio.decode import decode_bytes
 from twin.errors import InvalidInput, MissingDependency, TwinError
 from twin.profiles import Profile, write_text_atomic
 from twin.providers import registry
 from twin.providers.speaker import SpeakerEncoder
 from twin.providers.stt import STT, STTOptions
+from twin.voice.storage import load_voice_audio
 from twin.voice.synth.synthesizer import Synthesizer
 from twin.voice.synth.voices import CONVERTER_DIR, voice_folder
 
@@ -75,7 +76,7 @@ class Scorer:
                 "Import and prepare more recordings (`twin voice prepare`) and try again.",
             )
         self.encoder, self.stt = encoder, stt
-        self.owner = [encoder.embed(*load_audio(p, sr=16000, name="a library clip")) for p in owner_clips]
+        self.owner = [encoder.embed(*load_voice_audio(p, sr=16000, name="a library clip")) for p in owner_clips]
 
     def similarity(self, samples: np.ndarray, sr: int) -> float:
         emb = self.encoder.embed(samples, sr)

@@ -9,7 +9,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -23,6 +22,7 @@ from twin.ids import check_id, check_name, new_id
 from twin.profiles import Profile
 from twin.store.db import connect
 from twin.voice.config import VoiceConfig, load_voice_config
+from twin.voice.storage import stage_voice_file
 
 
 def raw_dir(profile: Profile) -> Path:
@@ -157,8 +157,7 @@ def import_one(
         rel = Path("raw") / emo / f"{digest[:12]}-{_safe_filename(path.name)}"
         dest = profile.voice_dir / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.tmp")
-        shutil.copyfile(path, tmp)
+        tmp = stage_voice_file(path, dest)
         os.chmod(tmp, 0o400)
         os.replace(tmp, dest)
         conn.execute(

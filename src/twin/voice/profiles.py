@@ -15,8 +15,6 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from twin.audio.decode import load_audio
-from twin.audio.encode import save_wav
 from twin.errors import InvalidInput, NotFound
 from twin.ids import check_id, check_name, new_id
 from twin.profiles import Profile, write_text_atomic
@@ -24,8 +22,10 @@ from twin.providers import registry
 from twin.providers.speaker import cosine
 from twin.voice import library
 from twin.voice.config import VoiceConfig, load_voice_config
+from twin.voice.consent import Consent, ConsentRequest, character, decide
 from twin.voice.prepare import steps
 from twin.voice.reference import load_reference
+from twin.voice.storage import copy_voice_file, load_voice_audio, load_voice_npy, save_voice_npy, save_voice_wav
 from twin.voice.synth import voices
 
 EMBEDDING_FILE = "embedding.npy"
@@ -47,6 +47,7 @@ class VoiceProfile(BaseModel):
     extra: dict[str, Any] = Field(default_factory=dict)
     default: bool = Field(False, description="This is the profile's default voice (read from defaults.json).")
     trained: bool = Field(False, description="`twin voice train` has trained this voice's converter.")
+    consent: Consent | None = Field(None, description="Whose voice this is and on what basis it may be cloned.")
 
 
 # Filled in from the profile when a voice is read; never written to voice.json.
@@ -93,7 +94,7 @@ def list_voices(profile: Profile) -> list[VoiceProfile]:
 
 
 def load_embedding(profile: Profile, voice_id: str) -> np.ndarray:
-    return np.load(voice_dir(profile, voice_id) / EMBEDDING_FILE, allow_pickle=False)
+    return load_voice_npy(voice_dir(profile, voice_id) / EMBEDDING_FILE)
 
 
 def delete_voice(profile: Profile, voice_id: str) -> str | None:
@@ -148,10 +149,12 @@ def create_voice(
     encoder: Any = None,
     reference_name: str | None = None,
     speaker: str | None = None,
+    consent: ConsentRequest | Consent | None = None,
 ) -> VoiceProfile:
     """Create a voice from the library or from one reference recording (path or bytes); errors about the
     recording call it `reference_name` (default: its file name). `speaker` picks whose library clips are
-    used: None is the owner, a name is a character's clips (from a media export)."""
+    used: None is the owner, a name is a character's clips (from a media export). A reference that is not
+    the owner's voice needs `consent` (ConsentRequired otherwise); a character's voice is marked as one."""
     if from_library == (reference is not None):
         raise InvalidInput(
             "Give exactly one of --from-library or --reference FILE.",
@@ -169,6 +172,7 @@ def create_voice(
         else:
             assert reference is not None
             voice = _from_reference(tmp, reference, config, encoder, emotion, reference_name)
+        voice.consent = _consent(profile, from_library, tmp, consent, speaker)
         voice.id = vid
         voice.name = _check_voice_name(name) if name else f"{profile.name} voice"
         voice.speaker_backend = config.reference.speaker_backend
@@ -179,6 +183,18 @@ def create_voice(
             shutil.rmtree(tmp)
     voice.default = voices.keep_default(profile) == vid  # the first voice becomes the default
     return voice
+
+
+def _consent(
+    profile: Profile, from_library: bool, folder: Path, given: ConsentRequest | Consent | None, speaker: str | None
+) -> Consent:
+    if isinstance(given, Consent):
+        return given
+    if from_library and speaker:
+        return character(speaker, "media export")
+    if from_library:
+        return Consent(kind="owner", basis="built from the owner's recordings in the voice library")
+    return decide(profile, load_voice_npy(folder / EMBEDDING_FILE), given)
 
 
 def _now() -> str:
@@ -207,9 +223,9 @@ def _from_reference(
         )
     audio, _ = steps.normalize_loudness(audio, sr, cfg.loudness)
     rel = f"references/{emo}.wav"
-    save_wav(out / rel, audio, sr)
-    shutil.copyfile(out / rel, out / "reference.wav")
-    np.save(out / EMBEDDING_FILE, encoder.embed(audio, sr).astype(np.float32), allow_pickle=False)
+    save_voice_wav(out / rel, audio, sr)
+    copy_voice_file(out / rel, out / "reference.wav")
+    save_voice_npy(out / EMBEDDING_FILE, encoder.embed(audio, sr).astype(np.float32))
     return VoiceProfile(
         id="",
         name="",
@@ -254,7 +270,9 @@ def _from_library(
     sr = config.prepare.sample_rate
     for cs in by_emotion.values():
         for c in cs:
-            audio[c.id], _ = load_audio(c.abspath(profile), sr=sr, limits=config.limits, name=f"library clip {c.id}")
+            audio[c.id], _ = load_voice_audio(
+                c.abspath(profile), sr=sr, limits=config.limits, name=f"library clip {c.id}"
+            )
             embs[c.id] = encoder.embed(audio[c.id], sr)
     centroid = np.mean(np.stack(list(embs.values())), axis=0)
     voice = VoiceProfile(id="", name="", created=_now(), source="library", sample_rate=sr)
@@ -265,16 +283,16 @@ def _from_library(
         gap = np.zeros(int(0.3 * sr), dtype=np.float32)
         joined = np.concatenate([x for c in picked for x in (audio[c.id], gap)][:-1])
         rel = f"references/{emo}.wav"
-        save_wav(out / rel, joined, sr)
+        save_voice_wav(out / rel, joined, sr)
         voice.references[emo] = rel
         voice.clips[emo] = [c.id for c in picked]
         chosen_embs += [embs[c.id] for c in picked]
         qualities += [c.quality for c in picked]
     main = "neutral" if "neutral" in voice.references else max(voice.references, key=lambda e: len(voice.clips[e]))
-    shutil.copyfile(out / voice.references[main], out / "reference.wav")
+    copy_voice_file(out / voice.references[main], out / "reference.wav")
     emb = np.mean(np.stack(chosen_embs), axis=0)
-    np.save(out / EMBEDDING_FILE, (emb / (np.linalg.norm(emb) or 1.0)).astype(np.float32), allow_pickle=False)
-    voice.duration_s = round(len(load_audio(out / "reference.wav")[0]) / sr, 2)
+    save_voice_npy(out / EMBEDDING_FILE, (emb / (np.linalg.norm(emb) or 1.0)).astype(np.float32))
+    voice.duration_s = round(len(load_voice_audio(out / "reference.wav")[0]) / sr, 2)
     voice.quality = round(float(np.mean(qualities)), 3)
     return voice
 

@@ -5,6 +5,7 @@ asked for has no reference in the voice)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 from collections.abc import AsyncIterator
@@ -13,7 +14,7 @@ from typing import Any, Protocol
 from fastapi import APIRouter
 from fastapi.responses import Response, StreamingResponse
 
-from twin.api.deps import ProfileDep, StateDep
+from twin.api.deps import AppState, Principal, PrincipalDep, StateDep
 from twin.api.schemas import (
     NOT_FOUND,
     TOO_LARGE,
@@ -30,6 +31,7 @@ from twin.api.services import check_voice_id, decode_reference
 from twin.api.sse import AudioStreamResponse, first_then_rest, guarded, ndjson
 from twin.errors import InvalidInput
 from twin.providers.llm import TextDelta
+from twin.voice.consent import ConsentRequest
 from twin.voice.synth import SynthesisResult
 from twin.voice.synth.pipeline import AudioPiece, PipelineEvent, SpokenDraft, VoiceChoice
 
@@ -116,11 +118,24 @@ def _voice_args(voice_id: str | None, reference_audio: str | None) -> tuple[str 
     return check_voice_id(voice_id), None
 
 
+async def _checked_reference(
+    state: AppState, principal: Principal, ref: bytes | None, consent: ConsentRequest | None
+) -> None:
+    """A reference clip that is not the owner's voice needs consent; a consented one is audited."""
+    if ref is None:
+        return
+    decision = await state.services.reference_consent(principal.profile, ref, consent)
+    if decision.kind != "owner":
+        await asyncio.to_thread(state.audit.record_consent, principal.profile, None, decision, principal.key.id)
+
+
 @router.post(
     "/api/tts/clone", response_class=Response, summary="Speak text in a voice", responses={**_AUDIO_DOC, **_ERRORS}
 )
-async def clone(body: CloneRequest, state: StateDep, profile: ProfileDep) -> Response:
+async def clone(body: CloneRequest, state: StateDep, principal: PrincipalDep) -> Response:
+    profile = principal.profile
     voice_id, ref = _voice_args(body.voice_id, body.reference_audio)
+    await _checked_reference(state, principal, ref, body.consent)
     media = MEDIA[body.format]
     if not body.stream:
         result = await state.services.synthesize(profile, body.text, voice_id, ref, body.emotion, body.format)
@@ -144,8 +159,10 @@ async def clone(body: CloneRequest, state: StateDep, profile: ProfileDep) -> Res
     summary="Prompt → draft → speech",
     responses={**_NDJSON_DOC, **_ERRORS},
 )
-async def pipeline(body: PipelineRequest, state: StateDep, profile: ProfileDep) -> Any:
+async def pipeline(body: PipelineRequest, state: StateDep, principal: PrincipalDep) -> Any:
+    profile = principal.profile
     voice_id, ref = _voice_args(body.voice_id, body.reference_audio)
+    await _checked_reference(state, principal, ref, body.consent)
     voice = VoiceChoice(voice_id=voice_id, reference_audio=ref, emotion=body.emotion, fmt=body.format)
     events = state.services.speak_draft(
         profile, body.prompt, body.style_reference, voice, body.max_tokens, body.temperature

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Path, UploadFile
 from fastapi.responses import Response
 
-from twin.api.deps import ProfileDep, StateDep
+from twin.api.deps import PrincipalDep, ProfileDep, StateDep
 from twin.api.schemas import (
     NAME_PATTERN,
     NOT_FOUND,
@@ -31,6 +31,7 @@ from twin.audio.probe import probe
 from twin.errors import InvalidInput, NotFound, TooLarge, TwinError
 from twin.ids import check_name
 from twin.profiles import Profile
+from twin.voice.consent import consent_request
 from twin.voice.profiles import VoiceProfile
 
 router = APIRouter(tags=["voice"])
@@ -111,16 +112,26 @@ def _voice_info(voice: VoiceProfile) -> VoiceInfo:
 )
 async def upload_voice(
     state: StateDep,
-    profile: ProfileDep,
+    principal: PrincipalDep,
     file: Annotated[UploadFile, File(description="WAV, FLAC, OGG or MP3 recording of the owner's voice.")],
     emotion: Annotated[str | None, Form(pattern=EMOTION_RE, description="Emotion tag, e.g. neutral, happy.")] = None,
     name: Annotated[str | None, Form(pattern=NAME_PATTERN, description="A name for the voice.")] = None,
+    consent_who: Annotated[
+        str | None, Form(max_length=120, description="Whose voice it is, when it is not the owner's.")
+    ] = None,
+    consent_statement: Annotated[
+        str | None, Form(max_length=1000, description="How and when they agreed to have their voice cloned.")
+    ] = None,
 ) -> VoiceInfo:
+    profile = principal.profile
     if name:
         check_name(name, "voice name")
+    consent = consent_request(consent_who, consent_statement)
     path = await save_upload(file, profile, state.server.max_upload_bytes)
     try:
-        voice = await state.services.create_voice(profile, path, name or None, emotion)
+        voice = await state.services.create_voice(profile, path, name or None, emotion, consent)
+        if voice.consent is not None:
+            await asyncio.to_thread(state.audit.record_consent, profile, voice.id, voice.consent, principal.key.id)
     except TwinError as exc:
         raise renamed(exc, path, shown_name(file.filename)) from None
     finally:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import threading
 
 from twin.api.config import ServerSettings
+from twin.api.services.admission import Gate
 from twin.profiles import Profile
 from twin.providers.llm import LLM, load_llm_config, open_llm
 from twin.settings import Settings
+from twin.voice.consent import Consent
 from twin.voice.synth import Synthesizer
 
 
@@ -19,6 +21,13 @@ class ServicesBase:
         self._lock = threading.Lock()
         self._llms: dict[tuple[str, str], LLM] = {}
         self._synths: dict[str, Synthesizer] = {}
+        self._consents: dict[str, Consent] = {}  # reference clip digest -> consent decision
+        self.synthesis_gate = Gate(
+            "speech", server.max_concurrent_synthesis, server.max_queued_synthesis, server.queue_wait_s
+        )
+        self.generation_gate = Gate(
+            "generation", server.max_concurrent_generation, server.max_queued_generation, server.queue_wait_s
+        )
 
     def _llm_overrides(self) -> dict[str, str | None]:
         return {"backend": self.server.llm_backend or None, "model": self.server.llm_model or None}

@@ -11,6 +11,7 @@ from twin.api.services.base import ServicesBase
 from twin.errors import InvalidInput, NotFound
 from twin.profiles import Profile
 from twin.voice import profiles as voice_profiles
+from twin.voice.consent import ConsentRequest
 from twin.voice.profiles import VoiceProfile
 
 T = TypeVar("T")
@@ -26,10 +27,16 @@ def _in_store(fn: Callable[[Profile, str], T], profile: Profile, voice_id: str) 
 
 class VoiceServices(ServicesBase):
     async def create_voice(
-        self, profile: Profile, reference: Path, name: str | None, emotion: str | None
+        self,
+        profile: Profile,
+        reference: Path,
+        name: str | None,
+        emotion: str | None,
+        consent: ConsentRequest | None = None,
     ) -> VoiceProfile:
+        """A voice from an uploaded reference; one that is not the owner's needs `consent`."""
         return await asyncio.to_thread(
-            voice_profiles.create_voice, profile, name=name, reference=reference, emotion=emotion
+            voice_profiles.create_voice, profile, name=name, reference=reference, emotion=emotion, consent=consent
         )
 
     async def list_voices(self, profile: Profile) -> list[VoiceProfile]:

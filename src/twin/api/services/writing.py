@@ -33,7 +33,9 @@ class WritingServices(ServicesBase):
         max_tokens: int | None,
         temperature: float | None,
     ) -> Draft:
-        return await self.writer(profile).draft(prompt, style_reference, **llm_options(max_tokens, temperature))
+        writer = self.writer(profile)
+        options = llm_options(max_tokens, temperature)
+        return await self.generation_gate.run(lambda: writer.draft(prompt, style_reference, **options))
 
     def stream_draft(
         self,
@@ -45,7 +47,8 @@ class WritingServices(ServicesBase):
     ) -> AsyncIterator[TextDelta | Draft]:
         """Clean text deltas, then one Draft."""
         options = llm_options(max_tokens, temperature)
-        return self.writer(profile).stream_draft(prompt, style_reference, **options)
+        writer = self.writer(profile)
+        return self.generation_gate.stream(lambda: writer.stream_draft(prompt, style_reference, **options))
 
     def stream_chat(
         self,
@@ -56,7 +59,8 @@ class WritingServices(ServicesBase):
     ) -> AsyncIterator[TextDelta | ChatResult]:
         """Text deltas, then one ChatResult with usage and timings."""
         options = LLMOptions.model_validate(llm_options(max_tokens, temperature))
-        return self.llm(profile).stream_chat(messages, options)
+        llm = self.llm(profile)
+        return self.generation_gate.stream(lambda: llm.stream_chat(messages, options))
 
     async def models(self, profile: Profile) -> list[str]:
         return list(await self.llm(profile).list_models())

@@ -20,7 +20,6 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from twin.audio.decode import load_audio
 from twin.errors import InvalidInput, TwinError
 from twin.profiles import Profile
 from twin.providers import registry
@@ -28,6 +27,7 @@ from twin.providers.tts import TTSBackend, VoiceSpec
 from twin.voice.clone.contract import FittedConverter, TrainableEngine
 from twin.voice.clone.gate import GateReport, base_readings, judge, score_voice
 from twin.voice.config import VoiceConfig, load_voice_config
+from twin.voice.storage import load_voice_audio, read_voice_bytes
 from twin.voice.synth.voices import CONVERTER_DIR, read_voice_meta, voice_folder
 
 SPLIT = "split.json"
@@ -83,7 +83,9 @@ def split_utterances(utts: list[Utterance], reference_hashes: set[str]) -> tuple
     train: list[Utterance] = []
     held: list[Utterance] = []
     for u in utts:
-        is_ref = u.clip_id in reference_hashes or hashlib.sha256(u.path.read_bytes()).hexdigest() in reference_hashes
+        is_ref = (
+            u.clip_id in reference_hashes or hashlib.sha256(read_voice_bytes(u.path)).hexdigest() in reference_hashes
+        )
         (held if is_held_out(u.clip_id) and not is_ref else train).append(u)
     return train, held
 
@@ -91,7 +93,7 @@ def split_utterances(utts: list[Utterance], reference_hashes: set[str]) -> tuple
 def reference_hashes(folder: Path) -> set[str]:
     """Digests of the voice's reference clips plus the library clip ids voice.json says they came from."""
     refs = [folder / "reference.wav", *(folder / "references").glob("*.wav")]
-    found = {hashlib.sha256(p.read_bytes()).hexdigest() for p in refs if p.is_file()}
+    found = {hashlib.sha256(read_voice_bytes(p)).hexdigest() for p in refs if p.is_file()}
     clips = read_voice_meta(folder).get("clips") or {}
     if isinstance(clips, dict):
         found.update(str(c) for ids in clips.values() if isinstance(ids, list) for c in ids)
@@ -116,7 +118,7 @@ def _fit(
     skipped = []
     for i, utt in enumerate(train):
         try:
-            owner, _ = load_audio(utt.path, sr=RATE, name=f"clip {utt.clip_id}")
+            owner, _ = load_voice_audio(utt.path, sr=RATE, name=f"clip {utt.clip_id}")
             trainer.add(engine.base_reading(utt.transcript), owner)
         except TwinError as exc:  # one bad clip never stops training
             skipped.append({"clip_id": utt.clip_id, "reason": exc.message})

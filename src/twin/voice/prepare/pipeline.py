@@ -15,8 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from twin.audio.decode import load_audio
-from twin.audio.encode import save_wav
 from twin.errors import TwinError
 from twin.ids import new_id
 from twin.profiles import Profile
@@ -28,6 +26,7 @@ from twin.voice.config import PrepareConfig, VoiceConfig, load_voice_config
 from twin.voice.prepare import steps
 from twin.voice.prepare.segment import plan_utterances
 from twin.voice.quality import ClipMetrics, QualityResult, score_clip
+from twin.voice.storage import load_voice_audio, save_voice_wav
 
 Region = tuple[float, float]
 
@@ -184,7 +183,7 @@ def _transcribe(clips: list[PreparedClip], sr: int, cfg: PrepareConfig, engines:
 def _clip_row(profile: Profile, emotion: str, c: PreparedClip, sr: int) -> dict[str, Any]:
     cid = new_id()
     rel = library.clip_relpath(emotion, cid)
-    save_wav(profile.voice_dir / rel, c.audio, sr)
+    save_voice_wav(profile.voice_dir / rel, c.audio, sr)
     q = c.quality
     assert q is not None
     metrics = {k: v for k, v in vars(c.metrics).items() if k not in ("transcript",)}
@@ -235,7 +234,7 @@ def _prepare_source(
     written: list[str] = []
     try:
         path = library.source_path(profile, src)
-        audio, sr = load_audio(path, mono=False, limits=config.limits, name=src.original_name)
+        audio, sr = load_voice_audio(path, mono=False, limits=config.limits, name=src.original_name)
         out = prepare_audio(audio, sr, config.prepare, engines, transcribe)
         rows = []
         for c in out.clips:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from twin.ids import check_name
+from twin.voice.storage import VoiceStorage
 
 
 def cache_key(engine_id: str, voice_hash: str, text: str, options: dict[str, Any], fmt: str) -> str:
@@ -35,8 +36,9 @@ class CacheEntry:
 
 
 class AudioCache:
-    def __init__(self, root: Path, max_bytes: int = 256 * 1024**2) -> None:
+    def __init__(self, root: Path, max_bytes: int = 256 * 1024**2, storage: VoiceStorage | None = None) -> None:
         self.root = Path(root)
+        self.storage = storage  # seals entries when the profile is encrypted
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
 
@@ -47,7 +49,7 @@ class AudioCache:
         path = self._dir(voice) / f"{key}.{fmt}"
         with self._lock:
             try:
-                audio = path.read_bytes()
+                audio = self.storage.read_bytes(path) if self.storage else path.read_bytes()
                 meta = json.loads((path.with_suffix(".json")).read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 return None
@@ -60,7 +62,7 @@ class AudioCache:
         folder.mkdir(parents=True, exist_ok=True)
         with self._lock:
             tmp = folder / f".{key}.{fmt}.tmp"
-            tmp.write_bytes(audio)
+            tmp.write_bytes(audio if self.storage is None else self.storage.sealed(folder / f"{key}.{fmt}", audio))
             (folder / f"{key}.json").write_text(json.dumps(meta), encoding="utf-8")
             os.replace(tmp, folder / f"{key}.{fmt}")
             self._evict()

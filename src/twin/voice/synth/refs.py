@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from twin.audio.encode import save_wav
 from twin.audio.source import Source
+from twin.voice.storage import save_voice_wav
 
 _VERSION = b"ref-v2"
 _LOCK = threading.Lock()
@@ -54,7 +54,7 @@ class ReferenceCache:
 
     def put(self, digest: str, audio: np.ndarray, sr: int) -> Path:
         """Store the clip, then evict older clips until the cache fits (the new clip always stays)."""
-        path = save_wav(self.path(digest), audio, sr)
+        path = save_voice_wav(self.path(digest), audio, sr)  # sealed when the profile is encrypted
         with _LOCK:
             self._evict(keep=path)
         return path

@@ -25,6 +25,7 @@ from twin.errors import InvalidInput, TwinError, Unavailable
 from twin.profiles import Profile
 from twin.providers.tts import FALLBACK_ERRORS, AudioChunk, TTSBackend, TTSOptions
 from twin.settings import Settings, load_settings
+from twin.voice.storage import VoiceStorage
 from twin.voice.synth import codec
 from twin.voice.synth.cache import AudioCache, cache_key
 from twin.voice.synth.chunking import Joiner, split_text
@@ -32,6 +33,7 @@ from twin.voice.synth.config import TTSConfig, load_config
 from twin.voice.synth.engine_loop import INFLIGHT, get_backend, in_engine_loop, submit
 from twin.voice.synth.normalize import normalize_text
 from twin.voice.synth.voices import ResolvedVoice, resolve_reference, resolve_voice
+from twin.voice.watermark import WATERMARK_ID, Watermarker
 
 _DONE = object()
 NEEDS_REFERENCE = ("clone", "openvoice", "gptsovits")
@@ -135,6 +137,11 @@ class SpeechStream:
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._chunks.__aiter__()
 
+    def with_chunks(self, chunks: AsyncIterator[bytes]) -> SpeechStream:
+        """This stream's description over other chunks (the same audio, e.g. behind an admission gate)."""
+        self._chunks = chunks
+        return self
+
 
 async def _replay(audio: bytes) -> AsyncIterator[bytes]:
     for i in range(0, len(audio), 16384):
@@ -146,7 +153,9 @@ class Synthesizer:
         self.profile = profile
         self.settings = settings or load_settings()
         self.config = config or load_config(profile)
-        self.cache = AudioCache(profile.voice_dir / "cache" / "tts", self.config.cache_max_mb * 1024**2)
+        self.cache = AudioCache(
+            profile.voice_dir / "cache" / "tts", self.config.cache_max_mb * 1024**2, VoiceStorage(profile)
+        )
 
     # ---- request preparation -------------------------------------------------------------------
     def _prepare(
@@ -184,7 +193,7 @@ class Synthesizer:
         return get_backend(name, **self.config.kwargs_for(name))
 
     def _key(self, req: _Request, backend: TTSBackend) -> str:
-        opts = req.options.model_dump()
+        opts = {**req.options.model_dump(), "watermark": WATERMARK_ID}
         return cache_key(backend.engine_id, req.voice.hash, req.text, opts, req.fmt)
 
     def _first_usable(self, req: _Request) -> TTSBackend | None:
@@ -196,9 +205,10 @@ class Synthesizer:
 
     # ---- chunk generation with fallback --------------------------------------------------------
     async def _pcm(self, req: _Request, run: _Run) -> AsyncIterator[np.ndarray]:
-        """22,050 Hz float32 pieces, joined with crossfades, falling back engine by engine."""
+        """22,050 Hz float32 pieces, joined with crossfades, watermarked, falling back engine by engine."""
         pieces = split_text(req.text)
         joiner = Joiner(codec.OUTPUT_RATE)
+        marker = Watermarker()
         position = 0
         for piece in pieces:
             while True:
@@ -219,7 +229,7 @@ class Synthesizer:
                 try:
                     started = False
                     async for chunk in self._engine_chunks(backend, piece, req):
-                        out = joiner.push(chunk, continues=started)
+                        out = marker.feed(joiner.push(chunk, continues=started))
                         started = started or len(chunk) > 0
                         if len(out):
                             yield self._emit(out, run)
@@ -231,7 +241,7 @@ class Synthesizer:
                     run.fallbacks.append({"engine": name, "reason": exc.message})
                     position += 1
             run.chunks += 1
-        tail = joiner.flush()
+        tail = np.concatenate([marker.feed(joiner.flush()), marker.flush()])
         if len(tail):
             yield self._emit(tail, run)
 
@@ -361,6 +371,24 @@ class Synthesizer:
             self._prepare, text, voice_id, reference_audio, emotion, fmt, engine, speed, language
         )
         return await asyncio.wrap_future(submit(self._synthesize_in_loop(req)))
+
+    async def cached(
+        self,
+        text: str,
+        voice_id: str | None = None,
+        reference_audio: bytes | Path | None = None,
+        emotion: str | None = None,
+        fmt: str = "wav",
+        engine: str | None = None,
+        speed: float = 1.0,
+        language: str = "en",
+    ) -> SynthesisResult | None:
+        """The cached result of this request, or None: lets a server answer hits without queueing them."""
+        req = await asyncio.to_thread(
+            self._prepare, text, voice_id, reference_audio, emotion, fmt, engine, speed, language
+        )
+        hit, _, _ = await asyncio.to_thread(self._cached, req)
+        return hit
 
     async def stream_audio(
         self,

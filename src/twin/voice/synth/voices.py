@@ -25,6 +25,7 @@ from twin.errors import InvalidInput, NotFound
 from twin.ids import check_name
 from twin.profiles import Profile, write_text_atomic
 from twin.providers.tts import VoiceSpec
+from twin.voice.storage import opened_if_sealed
 
 CONVERTER_DIR = "converter"
 DEFAULTS_FILE = "defaults.json"
@@ -263,6 +264,7 @@ def resolve_voice(
         voice_id=voice_id,
         voice_dir=folder,
         reference_audio=ref,
+        reference_bytes=opened_if_sealed(ref),
         reference_text=ref_text,
         language=meta.get("language", language) or language,
         converter_dir=converter if converter.is_dir() else None,
@@ -292,5 +294,7 @@ def resolve_reference(
     if path is None:
         clip = load_reference(audio, config, sr=REFERENCE_RATE, name=name)
         path = cache.put(digest, clip.audio, clip.sample_rate)
-    spec = VoiceSpec(reference_audio=path, reference_text=text, language=language)
+    spec = VoiceSpec(
+        reference_audio=path, reference_bytes=opened_if_sealed(path), reference_text=text, language=language
+    )
     return ResolvedVoice(spec, hash=f"ref-{digest}")
