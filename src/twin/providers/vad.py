@@ -187,6 +187,11 @@ class VADStream:
             events.append(VADEvent("end", self._stop))
             self._speaking, self._paused, self._onset = False, False, None
 
+    def retune(self, options: VADOptions) -> None:
+        """New threshold and silences from now on."""
+        self.options = options
+        self._low = max(options.threshold - 0.15, 0.01)
+
     def reset(self) -> None:
         """Forget the current speech state (the audio clock keeps running)."""
         self._onset, self._speaking, self._paused, self._stop = None, False, False, None

@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 
 import numpy as np
+from pydantic import ValidationError
 
 from twin.audio.pcm import PCM16Framer, from_pcm16
 from twin.audio.resample import StreamResampler
@@ -77,6 +78,7 @@ class VoiceSession:
         self.state = State.LISTENING
         self.transitions: list[tuple[float, State]] = []
         self.hello: Hello | None = None
+        self.mode = "auto"
         self.mic: MicQueue | None = None
         self.runner = TurnRunner(self)
         self.turn: Turn | None = None  # the turn being answered, or whose speech may still be playing
@@ -111,14 +113,9 @@ class VoiceSession:
             raise InvalidInput("The session has already started.", "Send hello once.", code="bad_request:hello")
         rate = check_rate(hello.sample_rate)
         cfg = self.config
-        options = VADOptions(
-            threshold=cfg.vad_threshold,
-            min_speech_s=cfg.min_speech_s,
-            min_silence_s=cfg.min_silence_s,
-            end_of_turn_s=cfg.end_of_turn_s,
-        )
-        self._vad = await asyncio.to_thread(self.engines.vad.listen, options)
+        self._vad = await asyncio.to_thread(self.engines.vad.listen, self._vad_options())
         self.hello = hello
+        self.mode = hello.mode
         self._framer = PCM16Framer(max(1, int(rate * FRAME_S)))
         self._resampler = StreamResampler(rate, RATE)
         self.mic = MicQueue(int(rate * 2 * cfg.mic_queue_s))
@@ -134,6 +131,45 @@ class VoiceSession:
         )
         self.emit(ready)
         return ready
+
+    def _vad_options(self) -> VADOptions:
+        cfg = self.config
+        return VADOptions(
+            threshold=cfg.vad_threshold,
+            min_speech_s=cfg.min_speech_s,
+            min_silence_s=cfg.min_silence_s,
+            end_of_turn_s=cfg.end_of_turn_s,
+        )
+
+    def set_turn_detection(
+        self,
+        auto: bool,
+        auto_respond: bool,
+        threshold: float | None = None,
+        end_of_turn_s: float | None = None,
+        pre_roll_s: float | None = None,
+    ) -> None:
+        """Switch between server turn detection and client-ended turns, and retune the VAD."""
+        self.mode = "auto" if auto else "push_to_talk"
+        self.auto_respond = auto_respond
+        changes = {"vad_threshold": threshold, "end_of_turn_s": end_of_turn_s, "pre_roll_s": pre_roll_s}
+        update = {k: v for k, v in changes.items() if v is not None}
+        if update:
+            try:
+                self.config = RealtimeConfig.model_validate({**self.config.model_dump(), **update})
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                raise InvalidInput(
+                    f"Bad turn detection setting: {first['loc'][0]}: {first['msg']}.",
+                    "Use a threshold between 0 and 1 and a silence of 100-5000 ms.",
+                    code="bad_request:invalid_value",
+                ) from None
+        if self._vad is not None:
+            self._vad.retune(self._vad_options())
+
+    def clear(self) -> None:
+        """Drop the audio of the utterance in progress."""
+        self._discard_utterance()
 
     async def close(self) -> None:
         """Stop everything: the turn (its reply cut to what was heard), the mic task, pending work."""
@@ -248,7 +284,7 @@ class VoiceSession:
         self._remember(x)
         if self._stt is not None:
             self._stt.append(x)
-        elif self.hello is not None and self.hello.mode == "push_to_talk" and self.state == State.LISTENING:
+        elif self.mode == "push_to_talk" and self.state == State.LISTENING:
             self._begin_utterance(self.clock.mic_s - len(x) / RATE, announce=False)
         assert self._vad is not None
         for event in self._vad.feed(x):
@@ -285,7 +321,7 @@ class VoiceSession:
             self._echo_suspect = False
             if self._stt is not None and self._announced:
                 self.emit(SpeechStopped(at_ms=int(event.at_s * 1000)))
-                if self.hello is not None and self.hello.mode == "auto":
+                if self.mode == "auto":
                     self._finish_utterance(event.at_s + min(0.1, self.config.min_silence_s))
 
     def _interruptible(self) -> bool:
