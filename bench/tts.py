@@ -81,7 +81,7 @@ OWNERS = ["en-us+f3", "en-us+m7", "en-gb+f2", "en-gb-scotland+m3"]
 def espeak(text: str, voice: str) -> np.ndarray:
     import soundfile as sf
 
-    from twin.voice.audio_io import resample
+    from twin.audio.resample import resample
 
     out = subprocess.run(["espeak-ng", "-v", voice, "--stdout", text], capture_output=True, check=True).stdout
     audio, sr = sf.read(io.BytesIO(out), dtype="float32")
@@ -110,9 +110,10 @@ def latency(synth, engine: str, voice: str | None) -> dict[str, float]:
 
 
 def similarity_for(owner: str, profile, encoder) -> dict[str, float]:
-    from twin.voice.audio_io import save_wav
+    from twin.audio.decode import decode_bytes
+    from twin.audio.encode import save_wav
     from twin.voice.clone.training import Utterance, train_voice
-    from twin.voice.synth import Synthesizer, codec
+    from twin.voice.synth import Synthesizer
 
     tag = owner.replace("+", "-").replace("_", "-").lower()
     ref = espeak(REFERENCE, owner)
@@ -125,7 +126,7 @@ def similarity_for(owner: str, profile, encoder) -> dict[str, float]:
         path = save_wav(profile.voice_dir / "clean" / tag / f"{i}.wav", espeak(text, owner), 22050)
         utts.append(Utterance(f"{tag}-{i}", path, text))
     start = time.perf_counter()
-    report = train_voice(profile, f"tr-{tag}", utterances=utts, components=8, hold_out=False)
+    report = train_voice(profile, f"tr-{tag}", utterances=utts, components=8, hold_out=False, gate=False)
     train_s = time.perf_counter() - start
     held = [encoder.embed(espeak(t, owner), 22050) for t in HELD_OUT]
 
@@ -136,9 +137,9 @@ def similarity_for(owner: str, profile, encoder) -> dict[str, float]:
     synth = Synthesizer(profile)
     rows: dict[str, list[float]] = {"base": [], "zero_shot": [], "trained": [], "owner": []}
     for text in TEST:
-        rows["base"].append(score(*codec.decode(synth.synthesize(text, engine="piper").audio)))
-        rows["zero_shot"].append(score(*codec.decode(synth.synthesize(text, voice_id=f"zs-{tag}").audio)))
-        rows["trained"].append(score(*codec.decode(synth.synthesize(text, voice_id=f"tr-{tag}").audio)))
+        rows["base"].append(score(*decode_bytes(synth.synthesize(text, engine="piper").audio)))
+        rows["zero_shot"].append(score(*decode_bytes(synth.synthesize(text, voice_id=f"zs-{tag}").audio)))
+        rows["trained"].append(score(*decode_bytes(synth.synthesize(text, voice_id=f"tr-{tag}").audio)))
         rows["owner"].append(score(espeak(text, owner)))
     out = {k: round(statistics.fmean(v), 4) for k, v in rows.items()}
     out.update(train_s=round(train_s, 1), trained_on=report.trained_on, frames=report.frames)

@@ -32,7 +32,8 @@ if hasattr(os, "sched_setaffinity"):
 import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
-from twin.voice.audio_io import load_audio, resample  # noqa: E402
+from twin.audio.decode import load_audio  # noqa: E402
+from twin.audio.resample import resample  # noqa: E402
 from twin.voice.config import PrepareConfig  # noqa: E402
 from twin.voice.prepare import Engines, prepare_audio  # noqa: E402
 

@@ -13,11 +13,11 @@ from speech import tts_helpers
 from speech.conftest import make_voice, tone
 from twin.api.config import ServerSettings
 from twin.api.tts_server import build_tts_app
+from twin.audio.encode import save_wav
 from twin.keys import KeyStore
 from twin.profiles import Profile, ProfileManager
 from twin.providers import registry
 from twin.settings import load_settings
-from twin.voice.audio_io import save_wav
 from twin.voice.synth.config import TTSConfig, save_config
 from twin.voice.synth.engine_loop import reset_backends
 

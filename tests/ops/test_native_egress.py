@@ -19,8 +19,8 @@ import pytest
 
 from twin.api.demo import demo_dir
 from twin.keys import KeyStore
+from twin.offline_env import OFFLINE_ENV
 from twin.ops.egress_trace import EgressReport, TracedProcess, strace_usable, trace_command
-from twin.ops.offline_env import OFFLINE_ENV
 from twin.profiles import ProfileManager
 from twin.settings import load_settings
 

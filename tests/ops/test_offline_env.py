@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from twin.ops.offline_env import OFFLINE_ENV
+from twin.offline_env import OFFLINE_ENV
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 

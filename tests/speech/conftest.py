@@ -41,7 +41,7 @@ def make_voice(
     emotions: dict[str, np.ndarray] | None = None,
     meta: dict | None = None,
 ) -> Path:
-    from twin.voice.audio_io import save_wav
+    from twin.audio.encode import save_wav
 
     folder = profile.voice_dir / "profiles" / voice_id
     folder.mkdir(parents=True, exist_ok=True)

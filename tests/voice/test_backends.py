@@ -64,7 +64,7 @@ def test_vad_finds_speech_not_silence(say, name: str) -> None:
 
 
 def test_silero_streaming_matches_batch(say) -> None:
-    from twin.voice.audio_io import resample
+    from twin.audio.resample import resample
 
     vad = registry.create("vad", "silero")
     x16 = resample(say(SENTENCES[2]), SR, 16000)

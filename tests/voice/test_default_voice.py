@@ -27,7 +27,7 @@ def _run(*args: str, ok: bool = True) -> dict:
 @pytest.fixture
 def two_voices(profile: Profile, say: Callable[..., np.ndarray]) -> tuple[str, str]:
     """Two uploads, as a user makes them: `twin voice create --reference` twice."""
-    from twin.voice.audio_io import save_wav
+    from twin.audio.encode import save_wav
 
     ids = []
     for i, name in enumerate(("First", "Second")):

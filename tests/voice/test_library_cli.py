@@ -121,8 +121,8 @@ def _voices(profile, recordings: Path) -> None:
 
 
 def test_reference_upload_bytes_and_bad_reference(profile, say) -> None:
+    from twin.audio.encode import save_wav
     from twin.errors import InvalidInput
-    from twin.voice.audio_io import save_wav
     from twin.voice.profiles import create_voice, get_voice, list_voices, load_embedding, update_voice_meta
 
     path = save_wav(profile.root / "up.wav", build_recording(say, SENTENCES[:3], pause_s=1.0).audio, SR)
@@ -152,4 +152,5 @@ def test_prepare_failure_is_per_file(profile, fast_config, recordings: Path, mon
     status = {r["emotion"]: r["status"] for r in report}
     assert status == {"happy": "ok", "sad": "error"}
     assert library.list_clips(profile, emotion="happy")
-    assert library.list_sources(profile, pending_only=True)[0].prepare_error
+    error = json.loads(library.list_sources(profile, pending_only=True)[0].prepare_error or "{}")
+    assert error["message"].startswith("take2.flac: ")  # the user's name for it, not the stored copy's

@@ -84,11 +84,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def configure_routers(app: FastAPI) -> None:
     from twin.api import ws
-    from twin.api.routers import docs, engines, health, openai_compat, speech, voice, web, writing
+    from twin.api.routers import docs, engines, health, media, openai_compat, speech, voice, web, writing
 
     app.include_router(health.router)
     app.include_router(ws.router)  # WebSockets check the key themselves (authenticate_websocket)
-    for module in (engines, writing, voice, speech, openai_compat):
+    for module in (engines, writing, voice, speech, openai_compat, media):
         app.include_router(module.router, dependencies=[Depends(require_key)], responses=AUTH_RESPONSES)
 
     @app.get("/api/openapi.json", include_in_schema=False, dependencies=[Depends(require_key)])

@@ -30,7 +30,7 @@ class RNNoiseDenoiser(Denoiser):
         self._lib = rnnoise
 
     def denoise(self, audio: np.ndarray, sr: int) -> np.ndarray:
-        from twin.voice.audio_io import resample
+        from twin.audio.resample import resample
 
         self.load()
         rn = self._lib

@@ -60,19 +60,21 @@ def _parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, str], di
     msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
         f"Content-Type: {content_type}\r\n\r\n".encode() + body
     )
-    form, files = {}, {}
+    form: dict[str, str] = {}
+    files: dict[str, bytes] = {}
     for part in msg.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True) or b""
+        name = str(part.get_param("name", header="content-disposition") or "")
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
         if part.get_filename():
-            files[name] = payload
+            files[name] = data
         else:
-            form[name] = payload.decode("utf-8")
+            form[name] = data.decode("utf-8")
     return form, files
 
 
 class FakeHandler(BaseHTTPRequestHandler):
-    server: FakeServer  # type: ignore[assignment]
+    server: FakeServer
     protocol_version = "HTTP/1.1"
 
     def log_message(self, *args: Any) -> None:  # keep test output quiet

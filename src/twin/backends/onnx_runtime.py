@@ -12,7 +12,7 @@ import threading
 from types import ModuleType
 
 from twin.errors import MissingDependency
-from twin.ops.offline_env import apply_offline_env
+from twin.offline_env import apply_offline_env
 
 log = logging.getLogger("twin.backends.onnx")
 _LOCK = threading.Lock()

@@ -15,7 +15,8 @@ class ResemblyzerEncoder(SpeakerEncoder):
     name = "resemblyzer"
     dim = 256
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 0) -> None:
+        self.threads = threads  # torch intra-op threads; 0 keeps torch's default (one short LSTM runs best on 1)
         self._encoder: Any = None
         self._lock = threading.Lock()
 
@@ -26,12 +27,16 @@ class ResemblyzerEncoder(SpeakerEncoder):
             from resemblyzer import VoiceEncoder
         except ImportError:
             raise MissingDependency.for_extra("Speaker embedding", "voice", "resemblyzer") from None
+        if self.threads:
+            import torch
+
+            torch.set_num_threads(self.threads)
         self._encoder = VoiceEncoder("cpu", verbose=False)
 
     def embed(self, audio: np.ndarray, sr: int) -> np.ndarray:
         from resemblyzer import preprocess_wav
 
-        from twin.voice.audio_io import resample
+        from twin.audio.resample import resample
 
         self.load()
         x = resample(np.asarray(audio, dtype=np.float32), sr, 16000)

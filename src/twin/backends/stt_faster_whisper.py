@@ -18,9 +18,10 @@ import numpy as np
 
 from twin.backends.onnx_runtime import onnxruntime
 from twin.errors import InvalidInput, MissingDependency, NotFound
-from twin.providers.stt import STT, Segment, STTCapabilities, STTOptions, Transcript
+from twin.providers.stt import STT, Segment, STTCapabilities, STTOptions, Transcript, Word
 
 _FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # faster-whisper's own fallback schedule
 
 
 def _package_dir(module: str, sub: str) -> Path | None:
@@ -88,8 +89,15 @@ class FasterWhisperSTT(STT):
     capabilities = STTCapabilities(languages=("en",), word_timestamps=True)
 
     def __init__(
-        self, model: str = "auto", cache_dir: Path | None = None, threads: int = 0, compute_type: str = "int8"
+        self,
+        model: str = "auto",
+        cache_dir: Path | None = None,
+        threads: int = 0,
+        compute_type: str = "int8",
+        temperature_fallback: bool = True,
     ) -> None:
+        """temperature_fallback=False decodes greedily only (no resampling at higher temperatures when a
+        segment looks repetitive): the same audio always gives the same text, as a measurement needs."""
         if cache_dir is None:
             from twin.settings import load_settings
 
@@ -98,6 +106,7 @@ class FasterWhisperSTT(STT):
         self.cache_dir = Path(cache_dir)
         self.threads = threads
         self.compute_type = compute_type
+        self.temperature_fallback = temperature_fallback
         self._model: Any = None
         self._lock = threading.Lock()
         self.model_path: Path | None = None
@@ -128,7 +137,7 @@ class FasterWhisperSTT(STT):
             )
 
     def transcribe(self, audio: np.ndarray, sr: int, options: STTOptions | None = None) -> Transcript:
-        from twin.voice.audio_io import resample
+        from twin.audio.resample import resample
 
         self.load()
         opt = options or STTOptions()
@@ -143,6 +152,7 @@ class FasterWhisperSTT(STT):
                 initial_prompt=opt.prompt,
                 condition_on_previous_text=False,
                 vad_filter=False,
+                temperature=TEMPERATURES if self.temperature_fallback else 0.0,
             )
             segs = list(segs)
         out = [
@@ -151,6 +161,11 @@ class FasterWhisperSTT(STT):
                 float(s.end),
                 s.text.strip(),
                 min(1.0, math.exp(s.avg_logprob)) * (1.0 - float(s.no_speech_prob)),
+                tuple(
+                    Word(float(w.start), float(w.end), w.word.strip(), float(w.probability))
+                    for w in (s.words or [])
+                    if w.word.strip()
+                ),
             )
             for s in segs
         ]

@@ -14,8 +14,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import numpy as np
 
+from twin.audio.channels import to_mono
+from twin.audio.pcm import from_pcm16
 from twin.errors import InvalidInput, Timeout, TwinError, Unauthorized, Unavailable
 from twin.providers.tts import AudioChunk, TTSBackend
 
@@ -63,8 +64,7 @@ class PCMStream:
         if not usable:
             return None
         pcm, self._buf = self._buf[:usable], self._buf[usable:]
-        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
-        return AudioChunk(samples.reshape(-1, self.channels).mean(axis=1), self.sample_rate)
+        return AudioChunk(to_mono(from_pcm16(pcm, self.channels)), self.sample_rate)
 
 
 class HTTPTTSBackend(TTSBackend):
@@ -139,11 +139,10 @@ class HTTPTTSBackend(TTSBackend):
         except httpx.HTTPError as exc:
             raise self._wrap(exc) from None
 
-    @staticmethod
-    def _decode(resp: httpx.Response) -> AudioChunk:
-        from twin.voice.synth.codec import decode
+    def _decode(self, resp: httpx.Response) -> AudioChunk:
+        from twin.audio.decode import decode_bytes
 
-        samples, sr = decode(resp.content)
+        samples, sr = decode_bytes(resp.content, name=f"The {self.name} engine's reply")
         return AudioChunk(samples, sr)
 
     async def health(self) -> bool:

@@ -53,15 +53,25 @@ class PiperTTS(TTSBackend):
     capabilities = TTSCapabilities(streaming=True, sample_rate=22050)
 
     def __init__(
-        self, model: str | Path | None = None, config: str | Path | None = None, speaker_id: int | None = None
+        self,
+        model: str | Path | None = None,
+        config: str | Path | None = None,
+        speaker_id: int | None = None,
+        noise_scale: float | None = None,
+        noise_w_scale: float | None = None,
     ) -> None:
+        """noise_scale / noise_w_scale: how much random variation VITS samples into the voice and the
+        phoneme lengths (None: the voice's own defaults; 0 makes every reading of a text identical)."""
         super().__init__()
         self.model = Path(model) if model else None
         self.config = Path(config) if config else None
         self.speaker_id = speaker_id
+        self.noise_scale, self.noise_w_scale = noise_scale, noise_w_scale
         self._voice: Any = None
         if self.model:
             self.version = f"1:{self.model.name}"
+        if noise_scale is not None or noise_w_scale is not None:
+            self.version += f":noise={noise_scale},{noise_w_scale}"
 
     def load(self) -> None:
         if self._voice is None:
@@ -72,7 +82,12 @@ class PiperTTS(TTSBackend):
         self.load()
         from piper import SynthesisConfig
 
-        cfg = SynthesisConfig(speaker_id=self.speaker_id, length_scale=1.0 / speed)
+        cfg = SynthesisConfig(
+            speaker_id=self.speaker_id,
+            length_scale=1.0 / speed,
+            noise_scale=self.noise_scale,
+            noise_w_scale=self.noise_w_scale,
+        )
         out = []
         for ch in self._voice.synthesize(text, syn_config=cfg):
             out.append(AudioChunk(np.asarray(ch.audio_float_array, dtype=np.float32), int(ch.sample_rate)))

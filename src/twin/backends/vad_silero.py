@@ -80,7 +80,7 @@ class SileroVAD(VAD):
     stream = prob_stream  # the probabilities alone; listen() gives speech events
 
     def speech_probs(self, audio: np.ndarray, sr: int) -> tuple[np.ndarray, float]:
-        from twin.voice.audio_io import resample
+        from twin.audio.resample import resample
 
         self.load()
         x = resample(np.asarray(audio, dtype=np.float32), sr, 16000)

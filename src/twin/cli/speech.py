@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,12 +16,15 @@ from twin.cli.common import (
     emit_json,
     err_console,
     handle_errors,
+    is_tty,
     resolve_profile,
     settings,
 )
 from twin.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from twin.voice.clone.gate import GateReport
+    from twin.voice.clone.training import TrainReport
     from twin.voice.engines import EngineManager
 
 VoiceOpt = Annotated[str | None, typer.Option("--voice", "-v", help="Voice id (default: the profile's voice).")]
@@ -42,6 +47,13 @@ def speak(
     engine: Annotated[str | None, typer.Option("--engine", help="Force one engine (no fallback).")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output file (default: speech.<format>).")] = None,
     base: Annotated[bool, typer.Option("--base", help="Use the plain base voice, not a clone.")] = False,
+    reference: Annotated[
+        Path | None,
+        typer.Option(
+            "--reference",
+            help="Clone from this recording instead of a saved voice (the best 30 s of speech is used).",
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Speak TEXT in the profile's voice and write an audio file."""
@@ -49,18 +61,26 @@ def speak(
     from twin.voice.synth.voices import BASE_VOICE, choose_voice
 
     prof = resolve_profile(profile)
-    choice = choose_voice(prof, BASE_VOICE if base else voice)
-    res = Synthesizer(prof, settings()).synthesize(text, voice_id=choice.label, emotion=emotion, fmt=fmt, engine=engine)
+    if reference is not None and (voice or base):
+        raise InvalidInput("Give --reference, --voice or --base, not several.", "Pick one way to choose the voice.")
+    choice = choose_voice(prof, BASE_VOICE if base or reference is not None else voice)
+    voice_id = None if reference is not None else choice.label
+    res = Synthesizer(prof, settings()).synthesize(
+        text, voice_id=voice_id, reference_audio=reference, emotion=emotion, fmt=fmt, engine=engine
+    )
     path = out or Path(f"speech.{res.fmt}")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(res.audio)
-    meta = {**res.meta(), "out": str(path), "voice_id": choice.voice_id, "voice": choice.source}
-    meta["notice"] = choice.notice
+    meta = {**res.meta(), "out": str(path), "reference": str(reference) if reference else None}
+    if reference is None:
+        meta.update(voice_id=choice.voice_id, voice=choice.source, notice=choice.notice)
+    else:
+        meta.update(voice_id=None, voice="reference", notice=None)
     meta.pop("text", None)
     if json_out:
         emit_json(meta)
         return
-    if choice.notice:
+    if choice.notice and reference is None:
         err_console.print(f"[yellow]notice:[/yellow] {choice.notice}", highlight=False)
     console.print(
         f"Wrote {path} — {res.duration_s:.2f} s by [bold]{res.engine}[/bold] "
@@ -166,23 +186,82 @@ def voice_train(
     profile: ProfileOpt = None,
     voice: VoiceOpt = None,
     max_clips: Annotated[int, typer.Option("--max-clips", help="Most clips to train on.")] = 150,
+    force: Annotated[
+        bool, typer.Option("--force", help="Make the new converter active even when it makes the voice worse.")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Train the embedded clone's converter on the prepared, transcribed library (CPU, minutes)."""
+    """Train the embedded clone's converter on the prepared, transcribed library (CPU, minutes).
+
+    The new converter is compared with the voice as it is now; it becomes active only when it is not
+    harder to understand and not less like you (on a terminal you are asked; --force accepts it)."""
     from twin.voice.clone.training import train_voice
 
     prof = resolve_profile(profile)
     voice_id = _voice(prof, voice)
     if not voice_id:
         raise InvalidInput("No voice given and the profile has no default voice.", "Pass --voice VOICE_ID.")
-    report = train_voice(prof, voice_id, max_utterances=max_clips)
+    report = train_voice(
+        prof, voice_id, max_utterances=max_clips, progress=_train_progress(json_out), accept=_accept(force, json_out)
+    )
     if json_out:
         emit_json(report.to_dict())
-        return
+    else:
+        _print_train(report)
+    if not report.activated:
+        raise typer.Exit(1)
+
+
+def _train_progress(json_out: bool) -> Callable[[int, int], None] | None:
+    if json_out:
+        return None
+
+    def show(i: int, n: int) -> None:
+        if i == n or i % 10 == 0:
+            err_console.print(f"[dim]read {i}/{n} clips…[/dim]", highlight=False)
+
+    return show
+
+
+def _accept(force: bool, json_out: bool) -> Callable[[GateReport], bool]:
+    """--force accepts a converter that failed the checks; otherwise a person at a terminal is asked."""
+
+    def decide(report: GateReport) -> bool:
+        if force:
+            return True
+        if json_out or not is_tty() or not sys.stdin.isatty():
+            return False
+        for check in report.checks:
+            mark = "[green]ok[/green]" if check.passed else "[red]failed[/red]"
+            err_console.print(f"{check.name}: {check.message} — {mark}", highlight=False)
+        return typer.confirm("The new converter makes the voice worse. Use it anyway?", default=False, err=True)
+
+    return decide
+
+
+def _print_train(report: TrainReport) -> None:
     console.print(
-        f"Trained {voice_id} on {report.trained_on} clips ({report.frames} aligned frames, "
-        f"{report.components} components) in {report.seconds:.0f} s; {report.held_out} held out."
+        f"Trained {report.voice_id} on {report.trained_on} clips ({report.frames} aligned frames, "
+        f"{report.components} components) in {report.seconds:.0f} s; {report.held_out} held out.",
+        highlight=False,
     )
+    gate = report.gate or {}
+    for check in gate.get("checks", []):
+        mark = "ok" if check["passed"] else "FAILED"
+        console.print(f"  {check['name']}: {check['message']} — {mark}", highlight=False)
+    if gate:
+        console.print(f"  (compared with {gate['compared_with']})", highlight=False)
+    for line in gate.get("advice", []):
+        console.print(f"[yellow]advice:[/yellow] {line}", highlight=False)
+    if not report.activated:
+        console.print(
+            "[red]Not made active:[/red] the voice keeps its current sound. "
+            "Run `twin voice train --force` to use the new converter anyway."
+        )
+    elif report.forced:
+        console.print("[yellow]Made active although it failed the checks (--force).[/yellow]")
+    else:
+        console.print("The new converter is active.")
 
 
 @handle_errors

@@ -11,7 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
-from twin.ops.offline_env import apply_offline_env
+from twin.offline_env import apply_offline_env
 
 PRIVATE_UMASK = 0o077
 PRIVATE_DIR = 0o700

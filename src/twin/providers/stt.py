@@ -34,11 +34,20 @@ class STTOptions(BaseModel):
 
 
 @dataclass(frozen=True)
+class Word:
+    start: float
+    end: float
+    text: str
+    probability: float = 0.0
+
+
+@dataclass(frozen=True)
 class Segment:
     start: float
     end: float
     text: str
     confidence: float = 0.0  # 0-1, from the model's token probabilities
+    words: tuple[Word, ...] = ()  # filled when word_timestamps was asked for and the backend supports it
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ class VoiceSpec:
     reference_audio: Path | None = None  # the clip to clone from (per-emotion when one exists)
     reference_text: str | None = None  # transcript of reference_audio (GPT-SoVITS needs it)
     language: str = "en"
+    converter_dir: Path | None = None  # where a trained converter lives (engines with trained_voices)
 
     @property
     def is_base(self) -> bool:

@@ -5,11 +5,13 @@ rejected so a typo never silently falls back to a default."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field
 
+from twin.audio.probe import AudioLimits
 from twin.errors import InvalidInput
 from twin.profiles import Profile, write_text_atomic
-from twin.voice.audio_io import AudioLimits
 
 DEFAULT_EMOTIONS = [
     "neutral",
@@ -109,9 +111,36 @@ class PrepareConfig(_Strict):
 
 class ReferenceConfig(_Strict):
     min_s: float = Field(10.0, gt=0, description="Shortest reference assembled from the library, in seconds.")
-    max_s: float = Field(30.0, gt=0, description="Longest reference, in seconds.")
+    max_s: float = Field(
+        30.0,
+        gt=0,
+        description="Longest reference, in seconds; of a longer recording the part with most speech is used.",
+    )
+    max_input_s: float = Field(
+        600.0, gt=0, description="Longest recording accepted as a reference, in seconds; longer ones are refused."
+    )
+    cache_max_mb: float = Field(
+        64.0, ge=0, description="Size bound of the cache of trimmed one-off reference clips (voice/cache/refs), in MB."
+    )
     candidates: int = Field(12, ge=1, description="Best clips per emotion considered (embedded) for a reference.")
     speaker_backend: str = Field("resemblyzer", description="Speaker-embedding backend name.")
+
+
+class TrainConfig(_Strict):
+    """What `twin voice train` requires of a new converter before making it the voice's active one."""
+
+    max_wer_increase: float = Field(
+        0.10, ge=0, le=1, description="Most the word error rate may rise over the current voice's (0.10 = 10 points)."
+    )
+    max_similarity_drop: float = Field(
+        0.02, ge=0, le=1, description="Most the speaker similarity to your held-out clips may fall."
+    )
+    min_similarity: float = Field(
+        0.75, ge=0, le=1, description="Similarity under which the report says the voice is not yet close to yours."
+    )
+    stt_model: str = Field(
+        "auto", description="Whisper model measuring intelligibility: 'auto', 'base', 'tiny.en' or a local folder."
+    )
 
 
 class VoiceConfig(_Strict):
@@ -123,9 +152,10 @@ class VoiceConfig(_Strict):
     limits: AudioLimits = Field(default_factory=AudioLimits)
     prepare: PrepareConfig = Field(default_factory=PrepareConfig)
     reference: ReferenceConfig = Field(default_factory=ReferenceConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
 
 
-def config_path(profile: Profile):  # noqa: ANN201 - Path
+def config_path(profile: Profile) -> Path:
     return profile.voice_dir / "config.json"
 
 

@@ -3,15 +3,15 @@
 - speaker similarity: cosine of speaker embeddings (the "speaker" provider, resemblyzer) between speech
   synthesized in the voice and held-out owner clips that were neither references nor training data;
   the plain base voice is scored the same way as a baseline;
-- intelligibility: word error rate of the embedded STT's transcript against the input text (jiwer when it
-  is installed, else the word-level Levenshtein distance below, which is the same definition);
+- intelligibility: word error rate (jiwer) of the embedded STT's transcript against the spoken text;
 - real-time factor and first-audio time as measured by the synthesizer.
-Results are written to the voice folder (eval.json) and, when the voice library offers it, into the
-voice's metadata; a voice under the similarity threshold is flagged.
+Results are written to the voice folder (eval.json) and into the voice's metadata; a voice under the
+similarity threshold is flagged. `Scorer` is shared with the training gate (voice.clone.gate).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import statistics
@@ -22,10 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from twin.errors import InvalidInput
+from twin.audio.decode import decode_bytes, load_audio
+from twin.errors import InvalidInput, MissingDependency, TwinError
 from twin.profiles import Profile, write_text_atomic
 from twin.providers import registry
-from twin.voice.synth import codec
+from twin.providers.speaker import SpeakerEncoder
+from twin.providers.stt import STT, STTOptions
 from twin.voice.synth.synthesizer import Synthesizer
 from twin.voice.synth.voices import CONVERTER_DIR, voice_folder
 
@@ -42,23 +44,49 @@ def _words(text: str) -> list[str]:
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:
-    """(substitutions + deletions + insertions) / reference words."""
-    ref, hyp = _words(reference), _words(hypothesis)
+    """(substitutions + deletions + insertions) / reference words, on lower-cased words without punctuation."""
     try:
         import jiwer
-
-        return float(jiwer.wer(" ".join(ref), " ".join(hyp))) if ref else float(bool(hyp))
     except ImportError:
-        pass
+        raise MissingDependency.for_extra("Word error rate", "voice", "jiwer") from None
+    ref, hyp = _words(reference), _words(hypothesis)
     if not ref:
         return float(bool(hyp))
-    prev = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        cur = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
-        prev = cur
-    return prev[-1] / len(ref)
+    if not hyp:
+        return 1.0
+    return float(jiwer.wer(" ".join(ref), " ".join(hyp)))
+
+
+@dataclass
+class SpeechScore:
+    similarity: float
+    wer: float | None = None
+    transcript: str | None = None
+
+
+class Scorer:
+    """Scores synthesized speech against the owner: speaker similarity to their clips, and the word error
+    rate of what the STT hears (when an STT is given)."""
+
+    def __init__(self, encoder: SpeakerEncoder, owner_clips: list[Path], stt: STT | None = None) -> None:
+        if not owner_clips:
+            raise InvalidInput(
+                "There are no owner clips to compare the voice against.",
+                "Import and prepare more recordings (`twin voice prepare`) and try again.",
+            )
+        self.encoder, self.stt = encoder, stt
+        self.owner = [encoder.embed(*load_audio(p, sr=16000, name="a library clip")) for p in owner_clips]
+
+    def similarity(self, samples: np.ndarray, sr: int) -> float:
+        emb = self.encoder.embed(samples, sr)
+        return float(np.mean([float(emb @ o) for o in self.owner]))
+
+    def score(self, text: str, samples: np.ndarray, sr: int) -> SpeechScore:
+        out = SpeechScore(self.similarity(samples, sr))
+        if self.stt is not None:
+            out.transcript = self.stt.transcribe(samples, sr, STTOptions(language="en")).text
+            out.wer = word_error_rate(text, out.transcript)
+        return out
 
 
 @dataclass
@@ -83,11 +111,11 @@ class EvalReport:
 def held_out_clips(profile: Profile, voice_id: str, limit: int = 8) -> list[Path]:
     """Owner clips unseen by the voice: the trained converter's held-out split, else library clips that
     are not byte-identical to a reference clip."""
-    from twin.voice.clone.training import library_utterances, reference_hashes, split_utterances
+    from twin.voice.clone.training import SPLIT, library_utterances, reference_hashes, split_utterances
 
     folder = voice_folder(profile, voice_id)
     utts = library_utterances(profile)
-    split_path = folder / CONVERTER_DIR / "split.json"
+    split_path = folder / CONVERTER_DIR / SPLIT
     if split_path.is_file():
         held_ids = set(json.loads(split_path.read_text(encoding="utf-8")).get("held_out", []))
         held = [u for u in utts if u.clip_id in held_ids]
@@ -96,20 +124,21 @@ def held_out_clips(profile: Profile, voice_id: str, limit: int = 8) -> list[Path
     return [u.path for u in held][:limit]
 
 
-def _embed_all(encoder: Any, paths: list[Path]) -> list[np.ndarray]:
-    from twin.voice.audio_io import load_audio
+@dataclass
+class _Row:
+    text: str
+    engine: str
+    similarity: float
+    base_similarity: float
+    rtf: float
+    first_audio_s: float
+    cache_hit: bool
+    transcript: str | None = None
+    wer: float | None = None
 
-    out = []
-    for path in paths:
-        audio, sr = load_audio(path, sr=16000)
-        out.append(encoder.embed(audio, sr))
-    return out
 
-
-def _similarity(encoder: Any, audio: bytes, owner: list[np.ndarray]) -> float:
-    samples, sr = codec.decode(audio)
-    emb = encoder.embed(samples, sr)
-    return float(np.mean([float(emb @ o) for o in owner]))
+def _mean(values: list[float]) -> float:
+    return round(statistics.fmean(values), 4) if values else 0.0
 
 
 def evaluate_voice(
@@ -126,61 +155,42 @@ def evaluate_voice(
             f"Voice '{voice_id}' has no held-out owner clips to compare against.",
             "Import and prepare more recordings (`twin voice prepare`) and try again.",
         )
-    encoder = registry.create("speaker", "resemblyzer")
-    owner = _embed_all(encoder, owner_paths)
     stt = registry.create("stt", "faster_whisper") if use_stt else None
+    scorer = Scorer(registry.create("speaker", "resemblyzer"), owner_paths, stt)
     synth = Synthesizer(profile)
     rows = []
     for text in texts or EVAL_TEXTS:
         res = synth.synthesize(text, voice_id=voice_id, engine=engine)
         base = synth.synthesize(text, engine="piper")
-        row = {
-            "text": text,
-            "engine": res.engine,
-            "similarity": _similarity(encoder, res.audio, owner),
-            "base_similarity": _similarity(encoder, base.audio, owner),
-            "rtf": res.rtf,
-            "first_audio_s": res.first_audio_s,
-            "cache_hit": res.cache_hit,
-        }
-        if stt is not None:
-            samples, sr = codec.decode(res.audio)
-            row["transcript"] = stt.transcribe(samples, sr).text
-            row["wer"] = word_error_rate(res.text, row["transcript"])
+        score = scorer.score(res.text, *decode_bytes(res.audio))
+        base_sim = scorer.similarity(*decode_bytes(base.audio))
+        row = _Row(text, res.engine, score.similarity, base_sim, res.rtf, res.first_audio_s, res.cache_hit)
+        row.transcript, row.wer = score.transcript, score.wer
         rows.append(row)
-    wers = [r["wer"] for r in rows if "wer" in r]
-    sim = statistics.fmean(r["similarity"] for r in rows)
+    wers = [r.wer for r in rows if r.wer is not None]
+    sim = _mean([r.similarity for r in rows])
     report = EvalReport(
         voice_id=voice_id,
-        engine=rows[0]["engine"],
-        similarity=round(sim, 4),
-        base_similarity=round(statistics.fmean(r["base_similarity"] for r in rows), 4),
-        wer=round(statistics.fmean(wers), 4) if wers else None,
-        rtf=round(
-            statistics.fmean(r["rtf"] for r in rows if not r["cache_hit"])
-            if any(not r["cache_hit"] for r in rows)
-            else 0.0,
-            4,
-        ),
-        first_audio_s=round(statistics.fmean(r["first_audio_s"] for r in rows), 4),
+        engine=rows[0].engine,
+        similarity=sim,
+        base_similarity=_mean([r.base_similarity for r in rows]),
+        wer=_mean(wers) if wers else None,
+        rtf=_mean([r.rtf for r in rows if not r.cache_hit]),
+        first_audio_s=_mean([r.first_audio_s for r in rows]),
         held_out_clips=len(owner_paths),
         flagged=sim < SIMILARITY_THRESHOLD,
         evaluated_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        details=rows,
+        details=[asdict(r) for r in rows],
     )
     store_report(profile, voice_id, report)
     return report
 
 
 def store_report(profile: Profile, voice_id: str, report: EvalReport) -> None:
+    from twin.voice.profiles import update_voice_meta
+
     folder = voice_folder(profile, voice_id)
     write_text_atomic(folder / "eval.json", json.dumps(report.to_dict(), indent=2))
     summary = {k: v for k, v in report.to_dict().items() if k != "details"}
-    try:
-        from twin.voice import profiles as voice_profiles
-
-        update = getattr(voice_profiles, "update_voice_meta", None)
-    except ImportError:
-        update = None
-    if update is not None:
-        update(profile, voice_id, eval=summary)
+    with contextlib.suppress(TwinError, ValueError):  # a hand-made voice folder: eval.json is all there is
+        update_voice_meta(profile, voice_id, eval=summary)

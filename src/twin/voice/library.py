@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from twin.audio.probe import AUDIO_SUFFIXES, AudioInfo, probe
 from twin.errors import InvalidInput, NotFound, TwinError
 from twin.ids import check_id, check_name, new_id
 from twin.profiles import Profile
 from twin.store.db import connect
-from twin.voice.audio_io import AUDIO_SUFFIXES, AudioInfo, probe
 from twin.voice.config import VoiceConfig, load_voice_config
 
 
@@ -66,6 +66,7 @@ class Source:
     prepared_at: str | None
     prepare_error: str | None
     warnings: str
+    speaker: str | None = None  # None: the owner; else the character whose voice this is
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -87,6 +88,7 @@ class Clip:
     metrics: dict[str, Any]
     excluded: bool
     created_at: str
+    speaker: str | None = None  # None: the owner; else the character whose voice this is
 
     def abspath(self, profile: Profile) -> Path:
         return profile.voice_dir / self.path
@@ -228,11 +230,13 @@ def _clip(row: sqlite3.Row) -> Clip:
     return Clip(**d)
 
 
-def list_clips(profile: Profile, emotion: str | None = None, include_excluded: bool = True) -> list[Clip]:
-    """Clips, best quality first."""
+def list_clips(
+    profile: Profile, emotion: str | None = None, include_excluded: bool = True, speaker: str | None = None
+) -> list[Clip]:
+    """Clips of one speaker (default the owner), best quality first."""
     conn = connect(profile)
     try:
-        sql, args = "SELECT * FROM voice_clips WHERE 1=1", []
+        sql, args = "SELECT * FROM voice_clips WHERE speaker IS ?", [speaker]
         if emotion:
             sql += " AND emotion = ?"
             args.append(emotion)
@@ -262,13 +266,15 @@ def clip_relpath(emotion: str, clip_id: str) -> str:
 def replace_clips(conn: sqlite3.Connection, profile: Profile, source_id: str, clips: list[dict[str, Any]]) -> None:
     """Swap a source's clips for new ones (rows and files) and mark it prepared, in one transaction."""
     old = [r["path"] for r in conn.execute("SELECT path FROM voice_clips WHERE source_id = ?", (source_id,))]
+    row = conn.execute("SELECT speaker FROM voice_sources WHERE id = ?", (source_id,)).fetchone()
+    speaker = row["speaker"] if row else None  # clips are always the voice of their recording
     with conn:
         conn.execute("DELETE FROM voice_clips WHERE source_id = ?", (source_id,))
         for c in clips:
             conn.execute(
                 "INSERT INTO voice_clips (id, source_id, emotion, path, start_s, end_s, duration_s, transcript,"
-                " confidence, quality, reasons, metrics, excluded, created_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " confidence, quality, reasons, metrics, excluded, created_at, speaker)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     c["id"],
                     source_id,
@@ -284,6 +290,7 @@ def replace_clips(conn: sqlite3.Connection, profile: Profile, source_id: str, cl
                     json.dumps(c.get("metrics", {})),
                     int(c["excluded"]),
                     now_iso(),
+                    speaker,
                 ),
             )
         conn.execute(

@@ -15,15 +15,17 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
+from twin.audio.decode import load_audio
+from twin.audio.encode import save_wav
 from twin.errors import InvalidInput, NotFound
 from twin.ids import check_id, check_name, new_id
 from twin.profiles import Profile, write_text_atomic
 from twin.providers import registry
 from twin.providers.speaker import cosine
 from twin.voice import library
-from twin.voice.audio_io import load_audio, save_wav
 from twin.voice.config import VoiceConfig, load_voice_config
 from twin.voice.prepare import steps
+from twin.voice.reference import load_reference
 from twin.voice.synth import voices
 
 EMBEDDING_FILE = "embedding.npy"
@@ -144,8 +146,12 @@ def create_voice(
     emotion: str | None = None,
     config: VoiceConfig | None = None,
     encoder: Any = None,
+    reference_name: str | None = None,
+    speaker: str | None = None,
 ) -> VoiceProfile:
-    """Create a voice from the library or from one reference recording (path or bytes)."""
+    """Create a voice from the library or from one reference recording (path or bytes); errors about the
+    recording call it `reference_name` (default: its file name). `speaker` picks whose library clips are
+    used: None is the owner, a name is a character's clips (from a media export)."""
     if from_library == (reference is not None):
         raise InvalidInput(
             "Give exactly one of --from-library or --reference FILE.",
@@ -159,9 +165,10 @@ def create_voice(
     tmp.mkdir(parents=True, exist_ok=True)
     try:
         if from_library:
-            voice = _from_library(profile, tmp, config, encoder, emotion)
+            voice = _from_library(profile, tmp, config, encoder, emotion, speaker)
         else:
-            voice = _from_reference(tmp, reference, config, encoder, emotion)  # type: ignore[arg-type]
+            assert reference is not None
+            voice = _from_reference(tmp, reference, config, encoder, emotion, reference_name)
         voice.id = vid
         voice.name = _check_voice_name(name) if name else f"{profile.name} voice"
         voice.speaker_backend = config.reference.speaker_backend
@@ -179,11 +186,13 @@ def _now() -> str:
 
 
 def _from_reference(
-    out: Path, reference: Path | bytes, config: VoiceConfig, encoder: Any, emotion: str | None
+    out: Path, reference: Path | bytes, config: VoiceConfig, encoder: Any, emotion: str | None, name: str | None
 ) -> VoiceProfile:
+    """The best reference.max_s window of the recording, pauses shortened, loudness normalized."""
     cfg = config.prepare
     emo = check_name(emotion or "neutral", "emotion")
-    audio, sr = load_audio(reference, sr=cfg.sample_rate, limits=config.limits)
+    clip = load_reference(reference, config, sr=cfg.sample_rate, name=name)
+    audio, sr = clip.audio, clip.sample_rate
     speech = _speech_regions(audio, sr, config)
     if not speech:
         raise InvalidInput(
@@ -224,12 +233,16 @@ def _speech_regions(audio: np.ndarray, sr: int, config: VoiceConfig) -> list[tup
     )
 
 
-def _from_library(profile: Profile, out: Path, config: VoiceConfig, encoder: Any, only: str | None) -> VoiceProfile:
+def _from_library(
+    profile: Profile, out: Path, config: VoiceConfig, encoder: Any, only: str | None, speaker: str | None = None
+) -> VoiceProfile:
     ref = config.reference
-    clips = library.list_clips(profile, emotion=only, include_excluded=False)
+    clips = library.list_clips(profile, emotion=only, include_excluded=False, speaker=speaker)
     if not clips:
         raise NotFound(
-            "The voice library has no usable clips" + (f" for '{only}'." if only else "."),
+            "The voice library has no usable clips"
+            + (f" of {speaker}" if speaker else "")
+            + (f" for '{only}'." if only else "."),
             "Import recordings with `twin voice import` and run `twin voice prepare` first.",
         )
     by_emotion: dict[str, list[library.Clip]] = {}
@@ -241,7 +254,7 @@ def _from_library(profile: Profile, out: Path, config: VoiceConfig, encoder: Any
     sr = config.prepare.sample_rate
     for cs in by_emotion.values():
         for c in cs:
-            audio[c.id], _ = load_audio(c.abspath(profile), sr=sr, limits=config.limits)
+            audio[c.id], _ = load_audio(c.abspath(profile), sr=sr, limits=config.limits, name=f"library clip {c.id}")
             embs[c.id] = encoder.embed(audio[c.id], sr)
     centroid = np.mean(np.stack(list(embs.values())), axis=0)
     voice = VoiceProfile(id="", name="", created=_now(), source="library", sample_rate=sr)

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
+from twin.audio.decode import load_audio
 from twin.errors import MissingDependency
 from twin.profiles import Profile
 from twin.voice import library
-from twin.voice.audio_io import load_audio
 from twin.voice.config import VoiceConfig, load_voice_config
 
 
@@ -142,7 +142,7 @@ def write_plots(profile: Profile, status: dict[str, Any], config: VoiceConfig | 
         png = base / "clips" / f"{c.id}.png"
         if png.is_file():
             continue
-        audio, sr = load_audio(c.abspath(profile), limits=config.limits)
+        audio, sr = load_audio(c.abspath(profile), limits=config.limits, name=f"library clip {c.id}")
         plot_clip(audio, sr, png, f"{c.emotion} · q={c.quality:.2f} · {c.duration_s:.1f}s · {c.id[:8]}")
         drawn += 1
     known = {f"{c.id}.png" for c in clips}

@@ -27,10 +27,10 @@ from twin.api.schemas import (
     VoiceList,
 )
 from twin.api.services import check_voice_id
+from twin.audio.probe import probe
 from twin.errors import InvalidInput, NotFound, TooLarge, TwinError
 from twin.ids import check_name
 from twin.profiles import Profile
-from twin.voice.audio_io import probe
 from twin.voice.profiles import VoiceProfile
 
 router = APIRouter(tags=["voice"])

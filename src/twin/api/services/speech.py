@@ -8,10 +8,10 @@ import binascii
 from collections.abc import AsyncIterator
 
 from twin.api.services.writing import WritingServices, llm_options
+from twin.audio.probe import probe
 from twin.errors import InvalidInput, TooLarge
 from twin.ids import check_name
 from twin.profiles import Profile
-from twin.voice.audio_io import probe
 from twin.voice.synth import SpeechStream, SynthesisResult
 from twin.voice.synth.pipeline import PipelineEvent, VoiceChoice, speak_draft
 

@@ -8,13 +8,15 @@ per-file error and going on when one fails."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from twin.audio.decode import load_audio
+from twin.audio.encode import save_wav
 from twin.errors import TwinError
 from twin.ids import new_id
 from twin.profiles import Profile
@@ -22,7 +24,6 @@ from twin.providers import registry
 from twin.providers.vad import VADOptions, regions_from_probs
 from twin.store.db import connect
 from twin.voice import library
-from twin.voice.audio_io import load_audio, save_wav
 from twin.voice.config import PrepareConfig, VoiceConfig, load_voice_config
 from twin.voice.prepare import steps
 from twin.voice.prepare.segment import plan_utterances
@@ -75,7 +76,7 @@ class PrepareOutput:
 
 
 @contextmanager
-def _timed(timings: dict[str, float], step: str):  # noqa: ANN202 - generator context manager
+def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
     t0 = time.perf_counter()
     try:
         yield
@@ -233,7 +234,8 @@ def _prepare_source(
     entry: dict[str, Any] = {"source_id": src.id, "name": src.original_name, "emotion": src.emotion}
     written: list[str] = []
     try:
-        audio, sr = load_audio(library.source_path(profile, src), mono=False, limits=config.limits)
+        path = library.source_path(profile, src)
+        audio, sr = load_audio(path, mono=False, limits=config.limits, name=src.original_name)
         out = prepare_audio(audio, sr, config.prepare, engines, transcribe)
         rows = []
         for c in out.clips:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from twin.errors import MissingDependency
-from twin.voice.audio_io import resample
+from twin.audio import channels, loudness
+from twin.audio.resample import resample
 from twin.voice.config import BreathConfig, ClippingConfig, LoudnessConfig, SilenceConfig
 
 Region = tuple[float, float]
@@ -16,13 +16,7 @@ FRAME_S = 0.02
 
 def to_mono(audio: np.ndarray) -> np.ndarray:
     """Average the channels of (n, channels) audio; (n,) passes through."""
-    a = np.asarray(audio, dtype=np.float32)
-    if a.ndim == 1:
-        return a
-    out = a[:, 0].copy()  # column sums: much faster than a strided mean(axis=1) over 2 channels
-    for c in range(1, a.shape[1]):
-        out += a[:, c]
-    return out / np.float32(a.shape[1])
+    return channels.to_mono(audio)
 
 
 def resample_to(audio: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
@@ -30,28 +24,15 @@ def resample_to(audio: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
 
 
 def measure_loudness(audio: np.ndarray, sr: int) -> float:
-    """Integrated loudness in LUFS (ITU-R BS.1770 via pyloudnorm); -inf for silence or < 0.4 s."""
-    try:
-        import pyloudnorm
-    except ImportError:
-        raise MissingDependency.for_extra("Loudness normalization", "voice", "pyloudnorm") from None
-    if len(audio) < int(0.4 * sr) + 1:
-        return float("-inf")
-    return float(pyloudnorm.Meter(sr).integrated_loudness(np.asarray(audio, dtype=np.float64)))
+    """Integrated loudness in LUFS (ITU-R BS.1770); -inf for silence or < 0.4 s."""
+    return loudness.measure_loudness(audio, sr)
 
 
 def normalize_loudness(audio: np.ndarray, sr: int, cfg: LoudnessConfig) -> tuple[np.ndarray, float]:
     """Gain to reach cfg.target_lufs, reduced when the peak would pass cfg.peak_dbfs; returns (audio, gain_db)."""
     if not cfg.enabled:
         return audio, 0.0
-    lufs = measure_loudness(audio, sr)
-    if not np.isfinite(lufs):
-        return audio, 0.0
-    gain_db = cfg.target_lufs - lufs
-    peak = float(np.max(np.abs(audio))) if len(audio) else 0.0
-    if peak > 0:
-        gain_db = min(gain_db, cfg.peak_dbfs - 20 * np.log10(peak))
-    return (audio * np.float32(10 ** (gain_db / 20))).astype(np.float32), float(gain_db)
+    return loudness.normalize_loudness(audio, sr, cfg.target_lufs, cfg.peak_dbfs)
 
 
 def frame_db(audio: np.ndarray, sr: int, frame_s: float = FRAME_S) -> np.ndarray:

@@ -75,16 +75,22 @@ def crossfade_concat(
 
 
 class Joiner:
-    """Streaming form of crossfade_concat: holds back each piece's last `fade_ms` to blend with the next."""
+    """Streaming form of crossfade_concat: holds back each piece's last `fade_ms` to blend with the next.
+
+    `continues=True` marks audio that follows the previous push without a break (the next chunk of the
+    same engine stream): it is appended as is, only the start of a new piece is crossfaded."""
 
     def __init__(self, sample_rate: int, fade_ms: float = 12.0) -> None:
         self.fade = int(sample_rate * fade_ms / 1000)
         self._tail = np.zeros(0, dtype=np.float32)
 
-    def push(self, piece: np.ndarray) -> np.ndarray:
+    def push(self, piece: np.ndarray, continues: bool = False) -> np.ndarray:
         piece = np.asarray(piece, dtype=np.float32)
         if not len(piece):
             return np.zeros(0, dtype=np.float32)
+        if continues:
+            piece = np.concatenate([self._tail, piece])
+            self._tail = np.zeros(0, dtype=np.float32)
         n = min(self.fade, len(self._tail), len(piece))
         if n:
             t = np.linspace(0.0, np.pi / 2, n, dtype=np.float32)

@@ -217,8 +217,10 @@ class Synthesizer:
                     position += 1
                     continue
                 try:
+                    started = False
                     async for chunk in self._engine_chunks(backend, piece, req):
-                        out = joiner.push(chunk)
+                        out = joiner.push(chunk, continues=started)
+                        started = started or len(chunk) > 0
                         if len(out):
                             yield self._emit(out, run)
                     if name not in run.engines:
@@ -234,9 +236,17 @@ class Synthesizer:
             yield self._emit(tail, run)
 
     async def _engine_chunks(self, backend: TTSBackend, text: str, req: _Request) -> AsyncIterator[np.ndarray]:
+        """The engine's chunks for one piece at OUTPUT_RATE, resampled as one continuous stream."""
         await asyncio.to_thread(backend.load)
+        out: codec.OutputStream | None = None
         async for chunk in backend.synthesize(text, req.voice.spec, req.options):
-            yield codec.to_output(chunk.samples, chunk.sample_rate)
+            if out is not None and out.sample_rate != chunk.sample_rate:
+                yield out.flush()
+                out = None
+            out = out or codec.OutputStream(chunk.sample_rate)
+            yield out.push(chunk.samples)
+        if out is not None:
+            yield out.flush()
         backend.mark_usable()
 
     @staticmethod

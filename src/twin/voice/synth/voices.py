@@ -2,7 +2,8 @@
 
 Reads the voice library's on-disk layout: `profile.voice_dir/profiles/<voice_id>/` with voice.json,
 reference.wav, references/<emotion>.wav and (after `twin voice train`) converter/. An uploaded reference
-clip is stored content-addressed under `voice_dir/cache/refs/` so path-based engines can read it.
+clip is trimmed and stored content-addressed under `voice_dir/cache/refs/` (bounded, see synth/refs.py)
+so path-based engines can read it.
 
 No voice id (or "default") means the profile's default voice: the one chosen with `twin voice default`,
 else the first voice made. "base" means the engine's plain base voice. The default and the aliases
@@ -34,6 +35,7 @@ BASE_VOICE = "base"
 OPENAI_VOICES = (
     "alloy", "ash", "ballad", "cedar", "coral", "echo", "fable", "marin", "nova", "onyx", "sage", "shimmer", "verse",
 )  # fmt: skip
+REFERENCE_RATE = 22050
 
 
 def voices_root(profile: Profile) -> Path:
@@ -256,29 +258,39 @@ def resolve_voice(
     if used:
         ref_text = (meta.get("reference_texts") or {}).get(used, ref_text)
     tracked = [folder / "reference.wav", *(folder / "references").glob("*.wav"), *(folder / CONVERTER_DIR).glob("*")]
+    converter = folder / CONVERTER_DIR
     spec = VoiceSpec(
         voice_id=voice_id,
         voice_dir=folder,
         reference_audio=ref,
         reference_text=ref_text,
         language=meta.get("language", language) or language,
+        converter_dir=converter if converter.is_dir() else None,
     )
     return ResolvedVoice(spec, hash=_hash_files(tracked), emotion_used=used, meta=meta)
 
 
 def resolve_reference(
-    profile: Profile, audio: bytes | Path, text: str | None = None, language: str = "en"
+    profile: Profile, audio: bytes | Path, text: str | None = None, language: str = "en", name: str | None = None
 ) -> ResolvedVoice:
-    """A one-off reference clip (upload or path): validated, normalized to WAV and stored by content."""
-    from twin.voice.audio_io import load_audio, save_wav
+    """A one-off reference clip (upload or path): refused from its header when longer than the voice
+    config's reference.max_input_s, else trimmed to the reference.max_s window with the most speech and
+    stored by content in the bounded reference cache. `name` is how errors refer to it."""
+    from twin.voice.config import load_voice_config
+    from twin.voice.reference import check_reference, load_reference
+    from twin.voice.synth.refs import ReferenceCache, content_digest
 
-    data = Path(audio).read_bytes() if isinstance(audio, Path) else bytes(audio)
-    if not data:
-        raise InvalidInput("The reference audio is empty.", "Send a WAV/MP3 clip of 3-30 s of speech.")
-    digest = hashlib.sha256(data).hexdigest()[:32]
-    path = profile.voice_dir / "cache" / "refs" / f"{digest}.wav"
-    if not path.is_file():
-        samples, sr = load_audio(data, sr=22050)
-        save_wav(path, samples, sr)
+    if isinstance(audio, bytes | bytearray) and not audio:
+        raise InvalidInput("The reference audio is empty.", "Send a WAV/MP3 clip of 10-30 s of speech.")
+    config = load_voice_config(profile)
+    check_reference(audio, config, name)
+    ref = config.reference
+    settings = f"{ref.max_s}|{config.prepare.vad.backend}|{config.prepare.vad.threshold}|{REFERENCE_RATE}"
+    digest = content_digest(audio, settings)
+    cache = ReferenceCache(profile.voice_dir / "cache" / "refs", int(ref.cache_max_mb * 1024**2))
+    path = cache.get(digest)
+    if path is None:
+        clip = load_reference(audio, config, sr=REFERENCE_RATE, name=name)
+        path = cache.put(digest, clip.audio, clip.sample_rate)
     spec = VoiceSpec(reference_audio=path, reference_text=text, language=language)
     return ResolvedVoice(spec, hash=f"ref-{digest}")

@@ -13,9 +13,11 @@ import pytest
 import soundfile as sf
 from tests.voice.conftest import tone
 
+from twin.audio import decode, deps
+from twin.audio.decode import load_audio
+from twin.audio.encode import save_wav
+from twin.audio.probe import AudioLimits, probe
 from twin.errors import InvalidInput, MissingDependency, NotFound, ParseError, TooLarge, TwinError, UnsupportedFormat
-from twin.voice import audio_io
-from twin.voice.audio_io import AudioLimits, load_audio, probe, save_wav
 
 
 def _wav(path: Path, seconds: float = 1.0, sr: int = 16000, channels: int = 1) -> Path:
@@ -105,7 +107,7 @@ def test_limits_checked_from_header_before_decoding(tmp_path: Path, monkeypatch:
     def no_decode(*_a: object, **_k: object) -> None:
         raise AssertionError("decoded despite the header being over the limits")
 
-    monkeypatch.setattr(audio_io, "_decode", no_decode)
+    monkeypatch.setattr(decode, "_native_blocks", no_decode)
     with pytest.raises(TooLarge, match="longer than"):
         load_audio(path, limits=AudioLimits(max_duration_s=2.0))
     with pytest.raises(TooLarge, match="bytes"):
@@ -119,7 +121,7 @@ def test_limits_checked_from_header_before_decoding(tmp_path: Path, monkeypatch:
 def test_m4a_without_ffmpeg_names_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "a.m4a"
     path.write_bytes(b"\x00\x00\x00\x20ftypM4A \x00\x00\x02\x00" + b"\x00" * 200)
-    monkeypatch.setattr(audio_io.shutil, "which", lambda _name: None)
+    monkeypatch.setattr(deps.shutil, "which", lambda _name: None)
     with pytest.raises(MissingDependency) as err:
         probe(path)
     assert "ffmpeg" in err.value.message and "install" in err.value.hint.lower()

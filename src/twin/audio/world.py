@@ -1,4 +1,4 @@
-"""WORLD analysis–synthesis (pyworld-prebuilt, imported as `pyworld`) and the features the converters use.
+"""WORLD analysis–synthesis (pyworld-prebuilt, imported as `pyworld`) and the features voice conversion uses.
 
 A frame every 5 ms: F0 (DIO + StoneMask), the smooth spectral envelope (CheapTrick) and aperiodicity
 (D4C). The envelope is compressed to `N_MCEP` coded mel-cepstral coefficients (WORLD's own coding) for
@@ -8,6 +8,7 @@ statistics, alignment and mapping; coefficient 0 carries loudness and is kept fr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
@@ -17,7 +18,7 @@ FRAME_MS = 5.0
 N_MCEP = 36
 
 
-def _pw():  # noqa: ANN202 - module object
+def _pw() -> ModuleType:
     try:
         import pyworld
     except ImportError:
@@ -37,7 +38,12 @@ class Features:
         return self.f0 > 0
 
     def mcep(self, n: int = N_MCEP) -> np.ndarray:
-        return _pw().code_spectral_envelope(self.sp, self.fs, n)
+        return code_envelope(self.sp, self.fs, n)
+
+
+def code_envelope(sp: np.ndarray, fs: int, n: int = N_MCEP) -> np.ndarray:
+    """Spectral envelopes (T, bins) as `n` coded mel-cepstral coefficients per frame."""
+    return _pw().code_spectral_envelope(np.ascontiguousarray(sp, dtype=np.float64), fs, n)
 
 
 def analyze(x: np.ndarray, fs: int) -> Features:
@@ -74,11 +80,23 @@ def speech_frames(feats: Features, floor_db: float = 40.0) -> np.ndarray:
 
 
 def logf0_stats(f0: np.ndarray) -> tuple[float, float]:
+    """Centre and spread of log-F0 over voiced frames: (median, 1.4826 x median absolute deviation).
+
+    For a Gaussian these equal mean and standard deviation; unlike them they ignore DIO's octave
+    errors (frames read at half or double the pitch), which otherwise drag the mean and inflate the
+    spread of a single utterance by large and random amounts."""
     voiced = f0[f0 > 0]
     if len(voiced) < 5:
         return 0.0, 0.0
-    lf = np.log(voiced)
-    return float(lf.mean()), float(lf.std() + 1e-6)
+    return log_stats(np.log(voiced))
+
+
+def log_stats(lf: np.ndarray) -> tuple[float, float]:
+    """(median, 1.4826 x MAD) of log-F0 values (see logf0_stats)."""
+    if len(lf) < 5:
+        return 0.0, 0.0
+    centre = float(np.median(lf))
+    return centre, float(1.4826 * np.median(np.abs(lf - centre)) + 1e-6)
 
 
 def convert_f0(f0: np.ndarray, src: tuple[float, float], tgt: tuple[float, float]) -> np.ndarray:

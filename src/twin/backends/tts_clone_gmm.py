@@ -1,4 +1,5 @@
-"""Trained conversion: a joint-density GMM mapping base-voice mel-cepstra to the owner's, frame by frame.
+"""The clone engine's trained conversion: a joint-density GMM mapping base-voice mel-cepstra to the owner's,
+frame by frame.
 
 Training pairs are (base voice reading a transcript, owner saying it). Frames are aligned with DTW on
 mel-cepstra (librosa), a GMM is fitted on the stacked [source, target] vectors (scikit-learn), and the
@@ -17,13 +18,14 @@ from typing import Any
 
 import numpy as np
 
+from twin.audio import world
+from twin.audio.world import Features
+from twin.backends.tts_clone_zeroshot import StatsAccumulator, VoiceStats, limit_peak
 from twin.errors import InvalidInput, MissingDependency, NotFound
-from twin.voice.clone import world
-from twin.voice.clone.world import Features
-from twin.voice.clone.zeroshot import VoiceStats
 
 ARRAYS = "converter.npz"
 META = "converter.json"
+MIN_FRAMES = 200
 
 
 def align(src: np.ndarray, tgt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -89,14 +91,8 @@ class GMMMap:
         return np.einsum("kt,kti->ti", post, y)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        return {
-            "weights": self.weights,
-            "mu_x": self.mu_x,
-            "prec_chol_x": self.prec_chol_x,
-            "log_det_x": self.log_det_x,
-            "a": self.a,
-            "b": self.b,
-        }
+        names = ("weights", "mu_x", "prec_chol_x", "log_det_x", "a", "b")
+        return {name: getattr(self, name) for name in names}
 
     @classmethod
     def from_arrays(cls, arr: dict[str, np.ndarray]) -> GMMMap:
@@ -107,46 +103,19 @@ class TrainedConverter:
     def __init__(self, gmm: GMMMap, src: VoiceStats, tgt: VoiceStats, meta: dict[str, Any]) -> None:
         self.gmm, self.src, self.tgt, self.meta = gmm, src, tgt, meta
 
-    @classmethod
-    def train(
-        cls, pairs: list[tuple[Features, Features]], components: int = 8, meta: dict[str, Any] | None = None
-    ) -> TrainedConverter:
-        if not pairs:
-            raise InvalidInput("No training pairs.", "Prepare and transcribe the voice library first.")
-        joint = np.vstack([paired_frames(b, o) for b, o in pairs])
-        if len(joint) < 200:
-            raise InvalidInput(
-                f"Only {len(joint)} aligned speech frames to train on.",
-                "Record more speech (a few minutes) and run `twin voice prepare` again.",
-            )
-        gmm = GMMMap.fit(joint, components)
-        src = VoiceStats.from_features([b for b, _ in pairs])
-        tgt = VoiceStats.from_features([o for _, o in pairs])
-        info = {
-            "frames": int(len(joint)),
-            "pairs": len(pairs),
-            "components": int(len(gmm.weights)),
-            "n_mcep": world.N_MCEP,
-            "frame_ms": world.FRAME_MS,
-            **(meta or {}),
-        }
-        return cls(gmm, src, tgt, info)
-
     def convert(self, x: np.ndarray, fs: int) -> np.ndarray:
         feats = world.analyze(x, fs)
         mc = feats.mcep()
         mapped = mc.copy()
         mapped[:, 1:] = self.gmm.map(mc[:, 1:])
         f0 = world.convert_f0(feats.f0, self.src.logf0, self.tgt.logf0)
-        y = world.synthesize(f0, world.decode_mcep(mapped, fs), feats.ap, fs)
-        peak = float(np.max(np.abs(y))) if len(y) else 0.0
-        return y * (0.95 / peak) if peak > 0.95 else y
+        return limit_peak(world.synthesize(f0, world.decode_mcep(mapped, fs), feats.ap, fs))
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         arrays = {**self.gmm.to_arrays(), **self.src.to_arrays("src"), **self.tgt.to_arrays("tgt")}
         tmp = folder / f".{ARRAYS}.tmp.npz"
-        np.savez(tmp, **arrays)
+        np.savez(tmp, allow_pickle=False, **arrays)
         tmp.replace(folder / ARRAYS)
         (folder / META).write_text(json.dumps(self.meta, indent=2), encoding="utf-8")
 
@@ -154,7 +123,7 @@ class TrainedConverter:
     def load(cls, folder: Path) -> TrainedConverter:
         path = folder / ARRAYS
         if not path.is_file():
-            raise NotFound(f"No trained converter in {folder}.", "Train one with `twin voice train`.")
+            raise NotFound("This voice has no trained converter.", "Train one with `twin voice train`.")
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
         meta = json.loads((folder / META).read_text(encoding="utf-8")) if (folder / META).is_file() else {}
@@ -164,3 +133,42 @@ class TrainedConverter:
             VoiceStats.from_arrays(arrays, "tgt"),
             meta,
         )
+
+
+class GMMTrainer:
+    """Gathers training pairs one utterance at a time (aligned frames and running statistics only, so
+    memory grows with the number of speech frames, not with the features of every clip), then fits."""
+
+    def __init__(self, fs: int) -> None:
+        self.fs = fs
+        self.pairs = 0
+        self._joint: list[np.ndarray] = []
+        self._src, self._tgt = StatsAccumulator(), StatsAccumulator()
+
+    def add(self, base: np.ndarray, owner: np.ndarray) -> None:
+        """One utterance: the base voice reading the transcript, and the owner saying it."""
+        b, o = world.analyze(base, self.fs), world.analyze(owner, self.fs)
+        self._joint.append(paired_frames(b, o).astype(np.float32))
+        self._src.add(b)
+        self._tgt.add(o)
+        self.pairs += 1
+
+    def fit(self, components: int = 8, meta: dict[str, Any] | None = None) -> TrainedConverter:
+        if not self.pairs:
+            raise InvalidInput("No training pairs.", "Prepare and transcribe the voice library first.")
+        joint = np.vstack(self._joint).astype(np.float64)
+        if len(joint) < MIN_FRAMES:
+            raise InvalidInput(
+                f"Only {len(joint)} aligned speech frames to train on.",
+                "Record more speech (a few minutes) and run `twin voice prepare` again.",
+            )
+        gmm = GMMMap.fit(joint, components)
+        info = {
+            "frames": int(len(joint)),
+            "pairs": self.pairs,
+            "components": int(len(gmm.weights)),
+            "n_mcep": world.N_MCEP,
+            "frame_ms": world.FRAME_MS,
+            **(meta or {}),
+        }
+        return TrainedConverter(gmm, self._src.stats(), self._tgt.stats(), info)

@@ -1,0 +1,1 @@
+"""Movie → character: a film and its subtitles become a character's clips, voice and persona."""
