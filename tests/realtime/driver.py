@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from tests.realtime.fakes import pcm
 
-from realtime.fakes import pcm
 from twin.audio.resample import resample
 from twin.realtime.config import RealtimeConfig
 from twin.realtime.events import Hello, ServerEvent, TTSAudio

@@ -12,8 +12,9 @@ import pytest
 openai = pytest.importorskip("openai")
 pytest.importorskip("websockets")
 
-from realtime.fakes import ScriptedReplier, pcm, silence, speech  # noqa: E402
-from realtime.test_ws import Live, live_server  # noqa: E402
+from tests.realtime.fakes import ScriptedReplier, pcm, silence, speech  # noqa: E402
+from tests.realtime.test_ws import Live, live_server  # noqa: E402
+
 from twin.audio.resample import resample  # noqa: E402
 
 pytestmark = pytest.mark.timeout(120)

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests.realtime.driver import FRAME_S, Driver
+from tests.realtime.fakes import ScriptedReplier, ScriptedSTT, ToneSpeaker, engines, silence, speech
 
-from realtime.driver import FRAME_S, Driver
-from realtime.fakes import ScriptedReplier, ScriptedSTT, ToneSpeaker, engines, silence, speech
 from twin.audio.pcm import from_pcm16
 from twin.audio.resample import resample
 from twin.errors import InvalidInput, Unavailable

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 
 websockets = pytest.importorskip("websockets")
+from tests.api.conftest import make_env  # noqa: E402
+from tests.api.live import serve  # noqa: E402
+from tests.realtime.fakes import ScriptedReplier, ToneSpeaker, engines, pcm, silence, speech  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 from websockets.exceptions import InvalidStatus  # noqa: E402
 
-from api.conftest import make_env  # noqa: E402
-from api.live import serve  # noqa: E402
-from realtime.fakes import ScriptedReplier, ToneSpeaker, engines, pcm, silence, speech  # noqa: E402
 from twin.api.ws import configure_voice, voice_state  # noqa: E402
 from twin.realtime.config import RealtimeConfig  # noqa: E402
 from twin.realtime.limits import RealtimeLimits  # noqa: E402
