@@ -85,7 +85,7 @@ def _opener(
         engines, config = await vs.build(state, principal, hello)
         session = VoiceSession(engines, config, auto_respond=auto_respond)
         vs.sessions.add(session)
-        await session.start(hello)
+        await session.start(hello, vs.limits.public())
         return session
 
     return open_session

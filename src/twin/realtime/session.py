@@ -107,7 +107,7 @@ class VoiceSession:
     def output_rate(self) -> int:
         return self.hello.sample_rate if self.hello else RATE
 
-    async def start(self, hello: Hello, persona: str | None = None, conversation_id: str | None = None) -> Ready:
+    async def start(self, hello: Hello, limits: dict[str, float] | None = None) -> Ready:
         """Accept the client's hello: open the VAD, start the mic task and queue `ready`."""
         if self.hello is not None:
             raise InvalidInput("The session has already started.", "Send hello once.", code="bad_request:hello")
@@ -126,8 +126,9 @@ class VoiceSession:
             output_sample_rate=rate,
             tts_format=hello.tts_format,
             mode=hello.mode,
-            persona=persona or hello.persona,
-            conversation_id=conversation_id or hello.conversation_id,
+            persona=hello.persona,
+            conversation_id=hello.conversation_id,
+            limits=dict(limits or {}),
         )
         self.emit(ready)
         return ready
