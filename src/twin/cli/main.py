@@ -33,6 +33,7 @@ _MODULES = [
     "speech",
     "write",
     "media",
+    "talk",
 ]
 
 _OVERVIEW = [
@@ -45,6 +46,7 @@ _OVERVIEW = [
     ('twin write "PROMPT" --profile P', "draft text in your style"),
     ("twin voice import/prepare/create", "build your voice library and a voice from your recordings"),
     ('twin speak "TEXT" --profile P', "speak text in your voice"),
+    ("twin talk --profile P", "talk with your twin out loud (or one turn: --input question.wav --output reply.wav)"),
     ("twin media run FILM -c NAME --sample-at S", "a film character's clips, voice and persona (twin media --help)"),
     ("twin keys create --profile P", "an API key for the server and web UI"),
 ]

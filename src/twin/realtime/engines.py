@@ -5,6 +5,7 @@ conversation) and the profile's synthesizer speaking the reply clause by clause.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
@@ -20,8 +21,10 @@ from twin.providers.vad import VAD
 from twin.realtime.config import RealtimeConfig, load_realtime_config
 from twin.realtime.events import Hello
 from twin.realtime.ports import Engines, ReplyDone, SpokenClause
+from twin.settings import Settings
 from twin.voice.synth.synthesizer import Synthesizer
 from twin.voice.synth.text_stream import SpeakOptions, TextStreamSpeaker
+from twin.voice.synth.voices import choose_voice
 
 if TYPE_CHECKING:
     from twin.api.deps import AppState
@@ -86,10 +89,13 @@ class ChatReplier:
 
 
 class SynthSpeaker:
+    """The profile's synthesizer, speaking in the configured voice or else the profile's default voice."""
+
     def __init__(self, synth: Synthesizer, config: RealtimeConfig) -> None:
-        self.speaker = TextStreamSpeaker(
-            synth, SpeakOptions(voice_id=config.voice_id, engine=config.tts_engine, language=config.language or "en")
-        )
+        voice = choose_voice(synth.profile, config.voice_id)
+        self.voice_id = voice.voice_id
+        options = SpeakOptions(voice_id=voice.voice_id, engine=config.tts_engine, language=config.language or "en")
+        self.speaker = TextStreamSpeaker(synth, options)
 
     async def speak(self, text: AsyncIterator[str], sample_rate: int) -> AsyncIterator[SpokenClause]:
         async for clause in self.speaker.speak(text, sample_rate):
@@ -103,6 +109,32 @@ def _check_names(chat: ChatService, hello: Hello) -> None:
         chat.resolve(hello.persona, hello.conversation_id)
 
 
+async def assemble(chat: ChatService, synth: Synthesizer, hello: Hello, config: RealtimeConfig) -> Engines:
+    await asyncio.to_thread(_check_names, chat, hello)
+    vad = await asyncio.to_thread(open_vad, config)
+    stt = await asyncio.to_thread(open_stt, config)
+    replier = ChatReplier(chat, hello.persona, hello.conversation_id, config)
+    speaker = await asyncio.to_thread(SynthSpeaker, synth, config)
+    return Engines(vad, stt, replier, speaker)
+
+
+@contextlib.asynccontextmanager
+async def local_engines(
+    profile: Profile, settings: Settings, hello: Hello
+) -> AsyncIterator[tuple[Engines, RealtimeConfig]]:
+    """Engines for a session in this process (the CLI): its own chat service, closed afterwards once
+    the background memory work of the turns is done."""
+    from twin.chat.service import ChatService
+
+    config = await asyncio.to_thread(load_realtime_config, profile)
+    chat = ChatService(profile)
+    try:
+        yield await assemble(chat, Synthesizer(profile, settings), hello, config), config
+        await chat.drain()
+    finally:
+        chat.close()
+
+
 async def build_engines(state: AppState, profile: Profile, hello: Hello) -> tuple[Engines, RealtimeConfig]:
     """Engines for one session of `profile` in the server (the chat service and synthesizer the HTTP
     routes use, so the voice loop shares their warm models)."""
@@ -110,9 +142,4 @@ async def build_engines(state: AppState, profile: Profile, hello: Hello) -> tupl
 
     config = await asyncio.to_thread(load_realtime_config, profile)
     chat = chat_service(state, profile)
-    await asyncio.to_thread(_check_names, chat, hello)
-    vad = await asyncio.to_thread(open_vad, config)
-    stt = await asyncio.to_thread(open_stt, config)
-    replier = ChatReplier(chat, hello.persona, hello.conversation_id, config)
-    speaker = SynthSpeaker(state.services.synthesizer(profile), config)
-    return Engines(vad, stt, replier, speaker), config
+    return await assemble(chat, state.services.synthesizer(profile), hello, config), config

@@ -26,6 +26,10 @@ class MicQueue:
         self.dropped_bytes = 0
         self._closed = False
 
+    @property
+    def pending_bytes(self) -> int:
+        return self._bytes
+
     def put(self, frame: bytes) -> None:
         if self._closed or not frame:
             return
