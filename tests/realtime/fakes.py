@@ -13,11 +13,15 @@ import numpy as np
 
 from twin.errors import TwinError
 from twin.providers.stt import STT, Segment, STTOptions, Transcript
+from twin.providers.tts import AudioChunk, TTSBackend, TTSCapabilities, TTSOptions, VoiceSpec
 from twin.providers.vad import VAD
 from twin.realtime.ports import Engines, ReplyDone, SpokenClause
 from twin.voice.synth.clauses import ClauseChunker
 
 RATE = 16000
+SR = 22050
+SPOKEN: list[str] = []
+GATE: dict[str, asyncio.Event] = {}
 
 
 class LoudVAD(VAD):
@@ -144,3 +148,22 @@ def silence(seconds: float, rate: int = RATE) -> np.ndarray:
 
 def pcm(x: np.ndarray) -> bytes:
     return (np.clip(x, -1, 1) * 32767).astype("<i2").tobytes()
+
+
+class GatedTTS(TTSBackend):
+    """A 22,050 Hz sine per clause (continuing its phase across clauses); a clause containing 'WAIT'
+    blocks until the test opens the gate."""
+
+    name = "gated"
+    version = "1"
+    capabilities = TTSCapabilities(streaming=True, sample_rate=SR)
+    phase = 0
+
+    async def synthesize(self, text: str, voice: VoiceSpec, options: TTSOptions) -> AsyncIterator[AudioChunk]:
+        SPOKEN.append(text)
+        if "WAIT" in text:
+            await GATE["open"].wait()
+        n = int(0.05 * len(text) * SR)
+        t = np.arange(GatedTTS.phase, GatedTTS.phase + n)
+        GatedTTS.phase += n
+        yield AudioChunk((0.4 * np.sin(2 * np.pi * 200 * t / SR)).astype(np.float32), SR)
