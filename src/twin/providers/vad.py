@@ -151,6 +151,11 @@ class VADStream:
         return self._speaking
 
     @property
+    def hearing_speech(self) -> bool:
+        """True while speech is heard right now (in speech and not in a pause)."""
+        return self._speaking and self._stop is None
+
+    @property
     def position_s(self) -> float:
         return self._t
 

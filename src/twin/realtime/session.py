@@ -334,7 +334,9 @@ class VoiceSession:
         return self._interruptible() or self.echo.active(now)
 
     def _recheck_echo(self, now: float) -> None:
-        if now - self._echo_checked < ECHO_RECHECK_S:
+        """While the VAD hears what looked like echo: is it still only echo? Speech heard now that no
+        longer matches the sent audio is the user talking over it."""
+        if now - self._echo_checked < ECHO_RECHECK_S or self._vad is None or not self._vad.hearing_speech:
             return
         self._echo_checked = now
         if not self.echo.active(now):
