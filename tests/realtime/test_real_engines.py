@@ -113,3 +113,35 @@ def test_own_voice_played_back_into_the_mic_is_not_a_barge_in(live: Live, tmp_pa
     seen = asyncio.run(go())
     assert "interrupted" not in [m["type"] for m in seen]
     assert seen[-1]["reason"] == "completed"
+
+
+def test_incremental_whisper_commits_settled_text_and_reuses_the_last_decode(tmp_path: Path) -> None:
+    from twin.providers.stt import STTOptions
+
+    stt = open_stt(RealtimeConfig(stt_model="tiny.en"))
+    text = (
+        "The quick brown fox jumps over the lazy dog. Then it runs into the forest and hides behind a tree. "
+        "Later the farmer comes home and looks for his dog everywhere."
+    )
+    audio = np.concatenate([espeak(text, tmp_path / "long.wav"), silence(0.3)])
+    decoded: list[float] = []
+    original = stt.transcribe
+
+    def counting(x: np.ndarray, sr: int, options: STTOptions | None = None) -> Any:
+        decoded.append(len(x) / sr)
+        return original(x, sr, options)
+
+    stt.transcribe = counting  # type: ignore[method-assign]
+    stream = stt.stream(STTOptions(language="en"))
+    partials = []
+    for i in range(0, len(audio), 16000 * 2):
+        stream.append(audio[i : i + 16000 * 2])
+        partials.append(stream.partial().text)
+    n = len(decoded)
+    final = stream.final()
+    assert len(decoded) == n  # the last partial already covered all the audio
+    words = final.text.lower()
+    assert "lazy dog" in words and "farmer" in words and "forest" in words
+    # settled segments were committed: later decodes ran on less than all the audio so far
+    assert decoded[-1] < stream.duration_s - 2.0
+    assert partials[-1] == final.text

@@ -9,6 +9,8 @@ Calls are synchronous and blocking; async callers run them in a thread."""
 
 from __future__ import annotations
 
+import difflib
+import re
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
@@ -89,12 +91,23 @@ class STT(TracksLoading, ABC):
 STREAM_RATE = 16000
 
 
+def _words(text: str) -> list[str]:
+    return re.findall(r"[\w']+", text.lower())
+
+
+def _agree(a: str, b: str) -> bool:
+    """Two decodes of the same speech say the same thing (small decoder wobbles allowed)."""
+    wa, wb = _words(a), _words(b)
+    return bool(wa) and difflib.SequenceMatcher(None, wa, wb).ratio() >= 0.85
+
+
 class STTStream:
     """One utterance, transcribed while it grows. `append()` from the audio thread; `partial()` and
     `final()` block (run them in a worker thread, one at a time).
 
-    Reuse: a segment that two consecutive decodes produced with the same text and that ends more than
-    `settle_s` before the end of the audio is committed: its text is kept, its audio dropped, and it
+    Reuse: a segment that two consecutive decodes produced alike (the same words give or take one in
+    eight, ending at about the same time) and that ends more than `settle_s` before the end of the
+    audio is committed (the newer decode's words): its text is kept, its audio dropped, and it
     becomes the decoder's prompt for the rest. `final(upto_s)` returns the last decode unchanged when
     that decode already covered the audio up to `upto_s` (the speech ended before it was made)."""
 
@@ -142,7 +155,7 @@ class STTStream:
         horizon = (self._decoded_upto - self._offset) / STREAM_RATE - self.settle_s
         keep = 0
         for new, old in zip(segments, self._previous, strict=False):
-            if new.text != old.text or new.end > horizon:
+            if new.end > horizon or abs(new.end - old.end) > 0.5 or not _agree(new.text, old.text):
                 break
             keep += 1
         if keep:
