@@ -22,6 +22,31 @@ class IngestLimits(BaseSettings):
     max_compression_ratio: int = Field(
         200, description="Largest expansion ratio allowed for an archive member (zip-bomb guard)."
     )
+    max_line_chars: int = Field(
+        1024**2,
+        gt=0,
+        description="Longest line read from a chat or subtitle file; the message or cue holding a longer line "
+        "is skipped (reason line_too_long) and the rest of the file is still read.",
+    )
+    max_chat_message_chars: int = Field(
+        1024**2,
+        gt=0,
+        description="Longest chat message or subtitle cue, continuation lines included (WhatsApp itself allows "
+        "65,536 characters); a longer one is skipped (reason message_too_large).",
+    )
+    max_message_bytes: int = Field(
+        8 * 1024**2,
+        gt=0,
+        description="Most bytes of one email that are read. Headers and text come first, so a larger mail keeps "
+        "them and loses only the attachments after this point (reason message_truncated); an Outlook .msg "
+        "larger than this is skipped (message_too_large).",
+    )
+    max_archive_index_bytes: int = Field(
+        64 * 1024**2,
+        gt=0,
+        description="Largest archive index that is read whole before any content: a zip's central directory, "
+        "or one tar extended header or long-name record.",
+    )
 
 
 class Settings(BaseSettings):

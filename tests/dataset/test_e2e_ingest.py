@@ -16,7 +16,8 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def test_ingest_fixtures_to_dataset(profile):
-    service = pytest.importorskip("twin.ingest.service")
+    from twin.ingest import service
+
     paths = [DATA / "whatsapp" / "WhatsApp Chat with Priya.txt", *sorted((DATA / "email").iterdir())]
     if not all(p.exists() for p in paths):
         pytest.skip("ingest fixtures are not present")

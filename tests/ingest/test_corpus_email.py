@@ -11,7 +11,7 @@ import pytest
 
 from twin.ingest.email import eml, looks_like_mbox, mbox
 from twin.ingest.email.clean import clean_body, clean_text, strip_quotes
-from twin.ingest.email.message import _PARSER, body_parts
+from twin.ingest.email.message import body_parts, parse_mime
 from twin.ingest.email.outlook import OLE_MAGIC, parse_msg
 from twin.ingest.record import ParsedMessage
 from twin.ingest.source import Source
@@ -103,7 +103,7 @@ def _norm(text: str) -> str:
 
 
 def _body(path: Path) -> str:
-    plain, html = body_parts(_PARSER.parsebytes(path.read_bytes()))
+    plain, html = body_parts(parse_mime(path.read_bytes()))
     return plain if plain and plain.strip() else clean_body(None, html).text if html else ""
 
 

@@ -72,10 +72,10 @@ _line = st.one_of(
 def test_split_loses_no_bytes_and_parse_never_raises(lines: list[bytes]) -> None:
     data = b"".join(lines)
     chunks = list(mbox.split(io.BytesIO(data)))
-    assert b"".join(c for _, c in chunks) == data
+    assert b"".join(c.data for c in chunks) == data
     pos = 0
-    for offset, chunk in chunks:
-        assert offset == pos
+    for offset, chunk, size in chunks:
+        assert offset == pos and size == len(chunk)
         pos += len(chunk)
     for item in mbox.parse(_source(data)):
         assert isinstance(item, ParsedMessage | Skipped)
@@ -84,7 +84,7 @@ def test_split_loses_no_bytes_and_parse_never_raises(lines: list[bytes]) -> None
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=2000))
 def test_arbitrary_bytes(data: bytes) -> None:
-    assert b"".join(c for _, c in mbox.split(io.BytesIO(data))) == data
+    assert b"".join(c.data for c in mbox.split(io.BytesIO(data))) == data
     for item in mbox.parse(_source(b"From a@b Mon Jan  1 00:00:00 2024\n" + data)):
         assert isinstance(item, ParsedMessage | Skipped)
 

@@ -12,7 +12,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from support.ingest_cli import CHAT, EML, twin, twin_json, write_chat
+from support.ingest_cli import CHAT, EML, cli_env, twin, twin_json, write_chat
 
 EXPORT_KEYS = {
     "id",
@@ -141,10 +141,21 @@ def _big_chat(path: Path, lines: int) -> None:
             f.write(f"{day:02d}/02/2024, {minute // 60:02d}:{minute % 60:02d} - {who}: message number {i}\n")
 
 
+def _count_rows(db: Path) -> int | None:
+    if not db.exists():
+        return None
+    try:
+        with sqlite3.connect(db, timeout=1) as conn:
+            return conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+    except sqlite3.OperationalError:  # the importer holds the write lock or the table is not there yet
+        return None
+
+
 def test_interrupted_import_completes_without_duplicates(tmp_path: Path, twin_home: Path) -> None:
+    total = 120_000
     chat = tmp_path / "WhatsApp Chat with Priya.txt"
-    _big_chat(chat, 120_000)
-    env = {"TWIN_HOME": str(twin_home), "PATH": "/usr/bin:/bin", "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+    _big_chat(chat, total)
+    env = cli_env(twin_home)
     proc = subprocess.Popen(
         [sys.executable, "-m", "twin", "ingest", str(chat), "--profile", "me", "--create", "--json"],
         env=env,
@@ -152,23 +163,33 @@ def test_interrupted_import_completes_without_duplicates(tmp_path: Path, twin_ho
         stderr=subprocess.DEVNULL,
     )
     db = twin_home / "profiles" / "me" / "twin.db"
+    at_kill = None
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        if db.exists():
-            try:
-                with sqlite3.connect(db, timeout=1) as conn:
-                    if conn.execute("SELECT count(*) FROM messages").fetchone()[0] >= 4000:
-                        break
-            except sqlite3.OperationalError:
-                pass
+        rows = _count_rows(db)
+        if rows is not None and rows >= 4000:
+            proc.send_signal(signal.SIGKILL)
+            at_kill = rows
+            break
         time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    report = twin_json("ingest", str(chat), "--profile", "me", home=twin_home)
-    assert report["files"][0]["messages"] == 120_000
+    else:
+        proc.kill()
+    assert proc.wait() == -signal.SIGKILL, "the import ended by itself before it could be interrupted"
+    assert at_kill is not None
+    stored = _count_rows(db)
+    assert stored is not None and at_kill <= stored < total, "the import was not interrupted mid-way"
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 120_000
-        assert conn.execute("SELECT count(DISTINCT text) FROM messages").fetchone()[0] == 120_000
+        assert conn.execute("SELECT count(*) FROM imports WHERE complete = 1").fetchone()[0] == 0
+    report = twin_json("ingest", str(chat), "--profile", "me", home=twin_home)
+    assert report["files"][0]["messages"] == total
+    assert report["files"][0]["new"] == total - stored
+    exports = twin_home / "profiles" / "me" / "exports"
+    assert not list(exports.glob(".staging-*")), "the killed import's staged copy was left behind"
+    assert len([p for p in exports.rglob("*") if p.is_file()]) == 1
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM messages").fetchone()[0] == total
+        assert conn.execute("SELECT count(DISTINCT text) FROM messages").fetchone()[0] == total
+        assert conn.execute("SELECT count(*) FROM imports WHERE complete = 1").fetchone()[0] == 1
 
 
 def test_overview_and_profile_commands(twin_home: Path) -> None:

@@ -65,3 +65,37 @@ def test_whatsapp_and_takeout_in_one_run_do_not_mix_identities(tmp_path: Path, t
     )
     by_format = {f["format"]: f for f in report["files"]}
     assert by_format["whatsapp"]["mine"] == 2 and by_format["mbox"]["mine"] >= 1
+
+
+def test_maildir_in_a_tgz_is_read_in_one_pass(tmp_path: Path, twin_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A maildir of many messages inside a .tgz: the archive is opened (and, being compressed, scanned)
+    a fixed number of times, not once per message."""
+    import io
+
+    from twin.ingest import archive as archive_module
+    from twin.ingest.service import ingest_paths
+    from twin.profiles import ProfileManager
+    from twin.settings import load_settings
+
+    path = tmp_path / "mail-backup.tgz"
+    with tarfile.open(path, "w:gz") as tf:
+        for i in range(300):
+            data = (
+                f"From: Priya <priya@example.org>\nTo: thota@example.com\nSubject: note {i}\n"
+                f"Message-ID: <n{i}@example.org>\nDate: Mon, 1 Jan 2024 10:00:00 +0000\n\nnote number {i}\n"
+            ).encode()
+            info = tarfile.TarInfo(f"Mail/INBOX/cur/{1704103200 + i}.M{i}.host:2,S")
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    opened = []
+    real_init = archive_module.SafeArchive.__init__
+
+    def counting_init(self: archive_module.SafeArchive, *args: object, **kwargs: object) -> None:
+        opened.append(1)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(archive_module.SafeArchive, "__init__", counting_init)
+    settings = load_settings()
+    report = ingest_paths(ProfileManager(settings).create("me"), [path], settings)
+    assert [(f.format, f.messages, f.error) for f in report.files] == [("maildir", 300, None)]
+    assert len(opened) <= 3

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+import twin as twin_package
+
+# The CLI in a subprocess runs the same twin sources as the tests (a checkout's src/, or site-packages).
+SOURCES = str(Path(twin_package.__file__).resolve().parents[1])
 
 CHAT = (
     "12/01/2024, 09:15 - Messages and calls are end-to-end encrypted. No one outside of this chat, "
@@ -37,11 +41,13 @@ def write_chat(folder: Path, name: str = "WhatsApp Chat with Priya.txt", text: s
     return path
 
 
+def cli_env(home: Path) -> dict[str, str]:
+    return {"TWIN_HOME": str(home), "PATH": "/usr/bin:/bin", "PYTHONUTF8": "1", "PYTHONPATH": SOURCES}
+
+
 def twin(*args: str, home: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run the real CLI in a subprocess (ingest may create the profile: these tests start from none)."""
-    env = {"TWIN_HOME": str(home), "PATH": "/usr/bin:/bin", "PYTHONUTF8": "1"}
-    if "PYTHONPATH" in os.environ:  # the sources under test, not whatever copy of twin is installed
-        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    env = cli_env(home)
     if args and args[0] == "ingest":
         args = (*args, "--create")
     proc = subprocess.run([sys.executable, "-m", "twin", *args], capture_output=True, text=True, env=env, timeout=300)

@@ -47,6 +47,13 @@ def _print_report(report: IngestReport) -> None:
         status = "[green]ok[/green]" if f.error is None else "[red]failed[/red]"
         table.add_row(f.path, f.format, str(f.messages), str(f.new), str(f.mine), skipped, status)
     console.print(table)
+    for f in report.files:
+        if f.merged_into:
+            console.print(
+                f"{Path(f.path).name}: recognised as the chat already imported as {', '.join(f.merged_into)}; "
+                "only its new messages were added.",
+                highlight=False,
+            )
     for f in report.failed:
         err_console.print(f"[bold red]error:[/bold red] {escape(f.error or '')}", highlight=False, soft_wrap=True)
         if f.hint:

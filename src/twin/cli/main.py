@@ -40,6 +40,7 @@ _OVERVIEW = [
     ("twin serve", "start the API server and web UI on 127.0.0.1 (prints the URL and how to get a key)"),
     ("twin ingest PATH... --profile P", "import WhatsApp, email (mbox/eml/maildir/Takeout) and subtitle exports"),
     ("twin messages stats --profile P", "see what was imported (export it with: twin messages export)"),
+    ("twin messages forget --source NAME", "undo an import (twin messages imports lists them)"),
     ("twin dataset build --profile P", "curate your own replies into a private ChatML training set"),
     ("twin train --profile P --dataset N", "fine-tune a LoRA adapter on it (twin train --smoke checks the install)"),
     ("twin export --profile P --run R", "make it servable by Ollama, llama.cpp or vLLM"),

@@ -219,9 +219,10 @@ def relabel_cmd(
     """Move one segment to another character, drop or restore it, or fix its text (kept across reruns)."""
     from twin.media.characters import relabel
 
+    project = _project(profile, project_id)
     if name is None and text is None and not restore:
         raise InvalidInput("Nothing to change.", "Give a character name, 'drop', --restore or --text.")
-    seg = relabel(_project(profile, project_id), segment_id, name, False if restore else None, text)
+    seg = relabel(project, segment_id, name, False if restore else None, text)
     if json_out:
         emit_json(seg.to_dict())
         return

@@ -15,7 +15,7 @@ DEFAULT_SYSTEM_PROMPT = (
     "You are {owner}'s writing twin. Write exactly as {owner} would: {style}. "
     "Return only the draft text, with no preface, notes or quotation marks."
 )
-EXCLUDED_FLAGS = ["list", "auto_reply", "bcc_only", "bounce", "forwarded"]
+EXCLUDED_FLAGS = ["list", "auto_reply", "bcc_only", "bcc", "bounce", "forwarded"]
 EXCLUDED_KINDS = ["system", "media", "deleted"]
 
 

@@ -79,6 +79,37 @@ def is_ignored_member(name: str) -> bool:
     )
 
 
+class _HeaderTooLarge(Exception):
+    def __init__(self, kind: str, size: int) -> None:
+        super().__init__(kind)
+        self.kind, self.size = kind, size
+
+
+_TAR_BIG_HEADERS = {
+    tarfile.GNUTYPE_LONGNAME: "long name record",
+    tarfile.GNUTYPE_LONGLINK: "long link record",
+    tarfile.XHDTYPE: "extended header",
+    tarfile.XGLTYPE: "global extended header",
+    tarfile.SOLARIS_XHDTYPE: "extended header",
+}
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """tarfile reads extended headers and long names whole, whatever size they claim; this refuses
+    one larger than the limit before it is read. GNU sparse members (never in an export) are refused
+    too: their headers chain without bound."""
+
+    index_limit = 0
+
+    def _proc_member(self, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
+        kind = _TAR_BIG_HEADERS.get(self.type)
+        if kind is not None and self.size > self.index_limit:
+            raise _HeaderTooLarge(kind, self.size)
+        if self.type == tarfile.GNUTYPE_SPARSE:
+            raise _HeaderTooLarge("sparse member header", self.size)
+        return super()._proc_member(tarfile_)  # type: ignore[misc]
+
+
 @dataclass(slots=True)
 class Member:
     name: str
@@ -97,12 +128,8 @@ class SafeArchive:
         self.members: list[Member] = []
         if zipfile.is_zipfile(path):
             self._open_zip()
-        elif _is_tar(path):
-            self._open_tar()
         else:
-            raise UnsafeArchive(
-                f"'{path.name}' is not a readable zip or tar archive.", "Check that the download finished."
-            )
+            self._open_tar()  # tarfile.is_tarfile would read a first header whole, whatever its size
 
     def _too_many(self, n: int) -> None:
         if n > self.limits.max_archive_members:
@@ -113,11 +140,21 @@ class SafeArchive:
             )
 
     def _open_zip(self) -> None:
+        self._check_zip_index()
         try:
             zf = zipfile.ZipFile(self.path)
             infos = zf.infolist()
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
             raise UnsafeArchive(f"'{self.path.name}' is a damaged zip file: {exc}.", "Export it again.") from exc
+        try:
+            self._check_zip_members(infos)
+        except BaseException:
+            zf.close()
+            raise
+        self._zip = zf
+        self._zip_names = {check_member_name(i.filename, self.path.name): i for i in infos}
+
+    def _check_zip_members(self, infos: list[zipfile.ZipInfo]) -> None:
         self._too_many(len(infos))
         for info in infos:
             name = check_member_name(info.filename, self.path.name)
@@ -136,18 +173,48 @@ class SafeArchive:
                     "This looks like a zip bomb; nothing was read.",
                 )
             self.members.append(Member(name=name, size=info.file_size))
-        self._zip = zf
-        self._zip_names = {check_member_name(i.filename, self.path.name): i for i in infos}
+
+    def _check_zip_index(self) -> None:
+        """zipfile reads the whole central directory and makes an object per entry before anything can
+        be checked: refuse one that is too large or counts too many entries, from the end record alone."""
+        with open(self.path, "rb") as f:
+            end = zipfile._EndRecData(f)  # type: ignore[attr-defined]  # private, but stable since Python 2
+        if end is None:
+            return  # not a readable zip: ZipFile reports it
+        self._too_many(end[zipfile._ECD_ENTRIES_TOTAL])  # type: ignore[attr-defined]
+        size = end[zipfile._ECD_SIZE]  # type: ignore[attr-defined]
+        if size > self.limits.max_archive_index_bytes:
+            raise UnsafeArchive(
+                f"Archive '{self.path.name}' has a {size}-byte index, more than the limit of "
+                f"{self.limits.max_archive_index_bytes}.",
+                "Nothing was read. If it is a genuine export, raise TWIN_INGEST_MAX_ARCHIVE_INDEX_BYTES.",
+            )
 
     def _open_tar(self) -> None:
+        limit = self.limits.max_archive_index_bytes
+        tarinfo = type("_TarInfo", (_BoundedTarInfo,), {"index_limit": limit})
         try:
-            tf = tarfile.open(self.path, mode="r:*")  # noqa: SIM115 - closed in close()
+            tf = tarfile.open(self.path, mode="r:*", tarinfo=tarinfo)  # noqa: SIM115 - closed in close()
+        except _HeaderTooLarge as exc:
+            raise self._index_too_large(exc) from None
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise UnsafeArchive(
+                f"'{self.path.name}' is not a readable zip or tar archive.", "Check that the download finished."
+            ) from exc
+        try:
             infos = []
             for ti in tf:  # streams through the archive once; stops early when there are too many
                 infos.append(ti)
                 self._too_many(len(infos))
+        except _HeaderTooLarge as exc:
+            tf.close()
+            raise self._index_too_large(exc) from None
         except (tarfile.TarError, OSError, EOFError) as exc:
+            tf.close()
             raise UnsafeArchive(f"'{self.path.name}' is a damaged tar archive: {exc}.", "Export it again.") from exc
+        except BaseException:
+            tf.close()
+            raise
         for ti in infos:
             name = check_member_name(ti.name, self.path.name)
             if ti.issym() or ti.islnk():
@@ -165,14 +232,22 @@ class SafeArchive:
         self._tar = tf
         self._tar_infos = {check_member_name(ti.name, self.path.name): ti for ti in infos}
 
+    def _index_too_large(self, exc: _HeaderTooLarge) -> UnsafeArchive:
+        return UnsafeArchive(
+            f"Archive '{self.path.name}' has a {exc.size}-byte {exc.kind}, "
+            f"more than the limit of {self.limits.max_archive_index_bytes}.",
+            "Nothing was read. If it is a genuine export, raise TWIN_INGEST_MAX_ARCHIVE_INDEX_BYTES.",
+        )
+
     def open_member(self, name: str) -> IO[bytes]:
+        raw: IO[bytes] | None
         if self._zip is not None:
             raw = self._zip.open(self._zip_names[name])
         else:
             assert self._tar is not None
             raw = self._tar.extractfile(self._tar_infos[name])
-            if raw is None:
-                raise UnsafeArchive(f"Member '{name}' of '{self.path.name}' is not a regular file.", "")
+        if raw is None:
+            raise UnsafeArchive(f"Member '{name}' of '{self.path.name}' is not a regular file.", "")
         reader = LimitedReader(raw, name, self.limits.max_member_bytes, self._budget)
         return io.BufferedReader(reader, buffer_size=1 << 20)
 
@@ -190,13 +265,6 @@ class SafeArchive:
 
     def iter_members(self) -> Iterator[Member]:
         return iter(self.members)
-
-
-def _is_tar(path: Path) -> bool:
-    try:
-        return tarfile.is_tarfile(path)
-    except OSError:
-        return False
 
 
 def is_archive(path: Path) -> bool:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from twin.errors import TwinError
 from twin.ingest.archive import SafeArchive
-from twin.ingest.detect import ExportUnit, _format_of
+from twin.ingest.formats import HEAD_BYTES, ExportUnit, fixed_sources, format_of
 from twin.ingest.source import Source
 from twin.settings import IngestLimits
 
@@ -17,7 +19,7 @@ _NESTED = (".zip", ".tgz", ".tar", ".tar.gz")
 
 def _member_source(path: Path, name: str, fmt: str, limits: IngestLimits, folder: str) -> Source:
     # Each source re-opens the archive so units can be read one after another, each with its own budget.
-    def opener():  # type: ignore[no-untyped-def]
+    def opener() -> IO[bytes]:
         archive = SafeArchive(path, limits)
         stream = archive.open_member(name)
         _close = stream.close
@@ -38,6 +40,27 @@ def _member_source(path: Path, name: str, fmt: str, limits: IngestLimits, folder
     )
 
 
+def _many_members(
+    path: Path, names: list[str], fmt: str, limits: IngestLimits, folder: str
+) -> Callable[[], Iterator[Source]]:
+    """The sources of a unit made of many members (a maildir, loose .eml files): the archive is opened
+    and checked once for all of them rather than once per message (a .tgz is decompressed to list its
+    members), and they share one byte budget."""
+
+    def sources() -> Iterator[Source]:
+        with SafeArchive(path, limits) as archive:
+            for name in names:
+                yield Source(
+                    name=f"{path.name}!{name}",
+                    format=fmt,
+                    opener=partial(archive.open_member, name),
+                    container=path.name,
+                    hints={"folder": folder, "member": name},
+                )
+
+    return sources
+
+
 def _classify(archive: SafeArchive) -> tuple[dict[str, list[str]], list[str]]:
     """Map member names to formats; maildir messages are grouped by their maildir folder."""
     by_format: dict[str, list[str]] = defaultdict(list)
@@ -52,8 +75,8 @@ def _classify(archive: SafeArchive) -> tuple[dict[str, list[str]], list[str]]:
             by_format["maildir:" + str(p.parent.parent)].append(m.name)
             continue
         with archive.open_member(m.name) as f:
-            head = f.read(8192)
-        fmt = _format_of(p.name, head)
+            head = f.read(HEAD_BYTES)
+        fmt = format_of(p.name, head)
         if fmt is None and p.name == "mbox" and p.parent.name.lower().endswith(".mbox"):
             fmt = "mbox"  # Apple Mail folder inside an archive
         if fmt is not None:
@@ -87,9 +110,7 @@ def archive_units(path: Path, origin: Path, limits: IngestLimits) -> Iterator[Ex
                 path=f"{path}!{folder}",
                 format="maildir",
                 origin=origin,
-                sources=lambda names=names, folder=folder: (
-                    _member_source(path, n, "maildir", limits, PurePosixPath(folder).name) for n in names
-                ),
+                sources=_many_members(path, names, "maildir", limits, PurePosixPath(folder).name),
             )
             continue
         if key == "eml":
@@ -97,7 +118,7 @@ def archive_units(path: Path, origin: Path, limits: IngestLimits) -> Iterator[Ex
                 path=f"{path}!*.eml",
                 format="eml",
                 origin=origin,
-                sources=lambda names=names: (_member_source(path, n, "eml", limits, "") for n in names),
+                sources=_many_members(path, names, "eml", limits, ""),
             )
             continue
         for name in names:
@@ -107,7 +128,5 @@ def archive_units(path: Path, origin: Path, limits: IngestLimits) -> Iterator[Ex
                 format=key,
                 origin=origin,
                 size=sizes.get(name),
-                sources=lambda name=name, key=key, folder=folder: iter(
-                    [_member_source(path, name, key, limits, folder)]
-                ),
+                sources=fixed_sources([_member_source(path, name, key, limits, folder)]),
             )

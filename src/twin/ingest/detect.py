@@ -4,94 +4,17 @@ of Sources that one parser reads — without extracting anything to disk."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from collections.abc import Iterator
+from pathlib import Path
 
-from twin.errors import NotFound, TwinError, UnsupportedFormat
+from twin.errors import NotFound, UnsupportedFormat
 from twin.ingest.archive import is_archive
+from twin.ingest.archive_detect import archive_units
+from twin.ingest.formats import HEAD_BYTES, ExportUnit, fixed_sources, format_of
 from twin.ingest.source import Source
 from twin.settings import IngestLimits
 
-SUBTITLE_EXT = {".srt": "srt", ".vtt": "vtt"}
-EMAIL_EXT = {".mbox": "mbox", ".mbx": "mbox", ".eml": "eml", ".msg": "msg", ".pst": "pst", ".ost": "pst"}
-# Attachments that sit beside exports (WhatsApp media, Takeout extras); ignored quietly inside folders.
-_QUIET_EXT = {
-    ".jpg",
-    ".jpeg",
-    ".png",
-    ".gif",
-    ".webp",
-    ".heic",
-    ".mp4",
-    ".mov",
-    ".3gp",
-    ".opus",
-    ".ogg",
-    ".m4a",
-    ".mp3",
-    ".aac",
-    ".wav",
-    ".pdf",
-    ".vcf",
-    ".webm",
-    ".json",
-    ".html",
-    ".csv",
-    ".ics",
-    ".doc",
-    ".docx",
-    ".xls",
-    ".xlsx",
-}
-_HEAD = 8192
-
-
-@dataclass
-class ExportUnit:
-    """What one report line describes: a file (or archive member, or maildir) read by one parser."""
-
-    path: str  # shown to the user
-    format: str
-    origin: Path  # the user's file or folder; its read-only copy goes to exports/
-    sources: Callable[[], Iterator[Source]] = field(default=lambda: iter(()))
-    error: TwinError | None = None
-    size: int | None = None
-
-
-def _sniff_text_format(head: bytes) -> str | None:
-    """Guess a format from the first bytes of a file with no telling extension."""
-    from twin.ingest.email import looks_like_eml, looks_like_mbox
-    from twin.ingest.whatsapp import sniff as looks_like_whatsapp
-
-    if looks_like_mbox(head):
-        return "mbox"
-    text = _decode_head(head)
-    if looks_like_whatsapp(text):
-        return "whatsapp"
-    if looks_like_eml(head):
-        return "eml"
-    if text.lstrip("\ufeff").startswith("WEBVTT"):
-        return "vtt"
-    return None
-
-
-def _decode_head(head: bytes) -> str:
-    for bom, enc in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
-        if head.startswith(bom):
-            return head.decode(enc, errors="ignore")
-    return head.decode("utf-8", errors="ignore")
-
-
-def _format_of(name: str, head: bytes) -> str | None:
-    ext = PurePosixPath(name.lower()).suffix
-    if ext in SUBTITLE_EXT:
-        return SUBTITLE_EXT[ext]
-    if ext in EMAIL_EXT:
-        return EMAIL_EXT[ext]
-    if ext in _QUIET_EXT:
-        return None
-    return _sniff_text_format(head)
+__all__ = ["ExportUnit", "detect"]
 
 
 def _unsupported(path: str, origin: Path, empty: bool = False) -> ExportUnit:
@@ -113,7 +36,7 @@ def _unsupported(path: str, origin: Path, empty: bool = False) -> ExportUnit:
 
 def _read_head(path: Path) -> bytes:
     with open(path, "rb") as f:
-        return f.read(_HEAD)
+        return f.read(HEAD_BYTES)
 
 
 def _file_unit(path: Path, origin: Path, display: str, quiet: bool) -> ExportUnit | None:
@@ -126,7 +49,7 @@ def _file_unit(path: Path, origin: Path, display: str, quiet: bool) -> ExportUni
             origin=origin,
             error=NotFound(f"Cannot read '{display}': {exc.strerror}.", "Check the path and permissions."),
         )
-    fmt = _format_of(path.name, head)
+    fmt = format_of(path.name, head)
     if fmt is None:
         return None if quiet else _unsupported(display, origin, empty=not head.strip())
     folder = path.parent.name if path.parent.name.lower().endswith(".mbox") else path.stem
@@ -135,7 +58,7 @@ def _file_unit(path: Path, origin: Path, display: str, quiet: bool) -> ExportUni
         format=fmt,
         origin=origin,
         size=path.stat().st_size,
-        sources=lambda: iter(
+        sources=fixed_sources(
             [Source.from_path(path, fmt, container=origin.name if origin.is_file() else path.name, folder=folder)]
         ),
     )
@@ -177,7 +100,7 @@ def _dir_units(folder: Path, origin: Path, limits: IngestLimits) -> Iterator[Exp
             format="mbox",
             origin=origin,
             size=inner.stat().st_size,
-            sources=lambda: iter([Source.from_path(inner, "mbox", container=folder.name, folder=folder.name[:-5])]),
+            sources=fixed_sources([Source.from_path(inner, "mbox", container=folder.name, folder=folder.name[:-5])]),
         )
         return
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
@@ -198,7 +121,7 @@ def _dir_units(folder: Path, origin: Path, limits: IngestLimits) -> Iterator[Exp
             if name.startswith(".") or f.is_symlink() or here.name in ("cur", "new", "tmp"):
                 continue
             if is_archive(f):
-                yield from _archive_units(f, f, limits)
+                yield from archive_units(f, f, limits)
                 continue
             unit = _file_unit(f, origin, str(f), quiet=True)
             if unit is not None and unit.format == "eml":
@@ -211,14 +134,8 @@ def _dir_units(folder: Path, origin: Path, limits: IngestLimits) -> Iterator[Exp
                 path=str(here / "*.eml") if len(loose_eml) > 1 else str(loose_eml[0].path),
                 format="eml",
                 origin=origin,
-                sources=lambda srcs=tuple(loose_eml): iter(srcs),
+                sources=fixed_sources(loose_eml),
             )
-
-
-def _archive_units(path: Path, origin: Path, limits: IngestLimits) -> Iterator[ExportUnit]:
-    from twin.ingest.archive_detect import archive_units
-
-    yield from archive_units(path, origin, limits)
 
 
 def detect(paths: list[Path], limits: IngestLimits) -> Iterator[ExportUnit]:
@@ -235,6 +152,6 @@ def detect(paths: list[Path], limits: IngestLimits) -> Iterator[ExportUnit]:
             units = list(_dir_units(p, p, limits))
             yield from units or [_unsupported(str(p), p)]
         elif is_archive(p):
-            yield from _archive_units(p, p, limits)
+            yield from archive_units(p, p, limits)
         else:
-            yield _file_unit(p, p, str(p), quiet=False)  # type: ignore[misc]
+            yield _file_unit(p, p, str(p), quiet=False) or _unsupported(str(p), p)

@@ -1,5 +1,6 @@
 """Which sender is the owner: parse --me aliases, match senders, infer the owner when not told, and
-re-apply the identity to the whole store (sender_is_me and the bcc_only flag)."""
+re-apply the identity to the whole store: sender_is_me, and the email flags that depend on who the
+owner is (bcc_only, bcc, and list for group mail the owner is not named in)."""
 
 from __future__ import annotations
 
@@ -75,39 +76,69 @@ class Matcher:
                 return True
         return False
 
-    def is_bcc_only(self, fmt: str, sender_is_me: int, extra_json: str) -> int:
-        """The owner received the mail without being in To/Cc, and there is evidence it reached them."""
-        if fmt not in _EMAIL_FORMATS or sender_is_me or not self.addresses:
-            return 0
-        extra = json.loads(extra_json or "{}")
+    def mail_flags(self, sender_is_me: bool, extra: dict) -> set[str]:
+        """Flags of one email that depend on who the owner is:
+        bcc       the owner sent it to a hidden audience: Bcc recipients other than themselves, or
+                  nobody visible but themselves (To: themselves, "undisclosed-recipients:;")
+        list      the owner received it without being named, sent to a group address (all-staff@…)
+        bcc_only  the owner received it without being named: nobody visible at all, or the
+                  delivery headers name the owner"""
         visible = {a.lower() for a in extra.get("to", []) + extra.get("cc", [])}
-        if visible & self.addresses:
-            return 0
-        evidence = {a.lower() for a in extra.get("bcc", []) + extra.get("delivered_to", [])}
-        return int(bool(evidence & self.addresses))
+        if sender_is_me:
+            hidden = {a.lower() for a in extra.get("bcc", [])} - self.addresses
+            return {"bcc"} if hidden or not (visible - self.addresses) else set()
+        if not self.addresses or visible & self.addresses:
+            return set()
+        if any(_GROUP_ADDRESS.match(a) for a in visible):
+            return {"list"}
+        delivered = {a.lower() for a in extra.get("bcc", []) + extra.get("delivered_to", [])}
+        return {"bcc_only"} if not visible or delivered & self.addresses else set()
+
+
+# Local parts of addresses that reach a whole group: all-staff@, everyone@, staff.london@, team-eng@…
+_GROUP_ADDRESS = re.compile(
+    r"^(all|every(one|body)|staff|employees?|team|teams|company|office|announce(ments)?|members|hands|"
+    r"allstaff|allhands|allemployees|allusers|allcompany|wholecompany)([._+-][^@]*)?@",
+    re.IGNORECASE,
+)
+# Flags only apply_identity sets; they are recomputed on every run. "list" is also set by the parser
+# (list headers, many recipients): extra.identity_flags remembers which flags came from here, so a
+# parsed one survives a change of identity.
+_IDENTITY_FLAGS = frozenset({"bcc_only", "bcc"})
 
 
 def apply_identity(conn: sqlite3.Connection, identity: Identity) -> int:
-    """Recompute sender_is_me and the bcc_only flag for every message; return the owner's message count."""
+    """Recompute sender_is_me and the identity-dependent email flags for every message; return the
+    owner's message count."""
     matcher = Matcher(identity)
     conn.create_function("twin_is_me", 2, lambda s, a: int(matcher(s, a)), deterministic=True)
-    conn.create_function("twin_bcc_only", 3, matcher.is_bcc_only, deterministic=True)
-    conn.create_function("twin_set_flag", 3, _set_flag, deterministic=True)
     with conn:
         conn.execute("UPDATE messages SET sender_is_me = twin_is_me(sender, sender_address)")
-        conn.execute(
-            "UPDATE messages SET flags = twin_set_flag(flags, 'bcc_only', twin_bcc_only(format, sender_is_me, extra)) "
-            f"WHERE format IN ({','.join('?' * len(_EMAIL_FORMATS))})",
-            _EMAIL_FORMATS,
-        )
+        conn.executemany("UPDATE messages SET flags = ?, extra = ? WHERE rowid = ?", _flag_updates(conn, matcher))
     return conn.execute("SELECT count(*) FROM messages WHERE sender_is_me = 1").fetchone()[0]
 
 
-def _set_flag(flags_json: str, flag: str, on: int) -> str:
-    flags = [f for f in json.loads(flags_json or "[]") if f != flag]
-    if on:
-        flags.append(flag)
-    return json.dumps(sorted(flags))
+def _flag_updates(conn: sqlite3.Connection, matcher: Matcher) -> list[tuple[str, str, int]]:
+    updates = []
+    rows = conn.execute(
+        "SELECT rowid, sender_is_me, flags, extra FROM messages "
+        f"WHERE format IN ({','.join('?' * len(_EMAIL_FORMATS))})",
+        _EMAIL_FORMATS,
+    )
+    for rowid, is_me, flags_json, extra_json in rows:
+        flags = set(json.loads(flags_json or "[]"))
+        extra = json.loads(extra_json or "{}")
+        before = set(extra.get("identity_flags", []))
+        parsed = flags - before - _IDENTITY_FLAGS
+        derived = matcher.mail_flags(bool(is_me), extra) - parsed
+        if parsed | derived == flags and derived == before:
+            continue
+        if derived:
+            extra["identity_flags"] = sorted(derived)
+        else:
+            extra.pop("identity_flags", None)
+        updates.append((json.dumps(sorted(parsed | derived)), json.dumps(extra, ensure_ascii=False), rowid))
+    return updates
 
 
 @dataclass

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 Kind = Literal["text", "media", "system", "deleted"]
-FLAGS = ("list", "auto_reply", "bcc_only", "bounce", "forwarded")
+FLAGS = ("list", "auto_reply", "bcc_only", "bcc", "bounce", "forwarded")
 
 
 @dataclass(slots=True)

@@ -13,15 +13,20 @@ from __future__ import annotations
 import codecs
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from twin.errors import UnsupportedFormat
 from twin.ingest.record import ParsedMessage, Skipped
 from twin.ingest.source import Source
+from twin.ingest.textstream import LongLine, bounded_lines, guess_encoding, open_text
+from twin.settings import IngestLimits
+
+__all__ = ["FORMATS", "Cue", "clean_text", "decode", "guess_encoding", "parse", "read_cues"]
 
 FORMATS = ("srt", "vtt")
+_SNIFF_BYTES = 1 << 20  # subtitle files are small: guess a legacy encoding from up to 1 MiB
 
 _TS = r"(?:(\d+):)?(\d{1,2}):(\d{1,2})(?:[,.:](\d{1,3}))?"
 _TIMING_RE = re.compile(rf"\s*{_TS}\s*-->\s*{_TS}(?:\s.*)?")
@@ -55,33 +60,47 @@ class _Open:
     raw_timing: str
     lines: list[str] = field(default_factory=list)
     closed: bool = False  # a blank line came after the text
+    chars: int = 0
+    spoiled: str | None = None  # why the cue is skipped: a line or the whole cue is too long
+
+    def add(self, line: str, cap: int) -> None:
+        if self.spoiled is not None:
+            return
+        self.chars += len(line) + 1
+        if type(line) is LongLine or self.chars > cap:
+            self.spoiled = "line_too_long" if type(line) is LongLine else "message_too_large"
+            self.lines.clear()
+        else:
+            self.lines.append(line)
 
 
 def read_cues(data: bytes, fmt: str) -> list[Cue]:
     """Every well-formed cue of an .srt or .vtt file, in file order (broken blocks are left out)."""
-    return [c for c in _scan(decode(data), _check_format(fmt)) if isinstance(c, Cue)]
+    text = decode(data)
+    return [c for c in _scan(text.split("\n"), _check_format(fmt), len(text) + 1) if isinstance(c, Cue)]
 
 
-def parse(source: Source) -> Iterator[ParsedMessage | Skipped]:
-    """One message per cue with text; Skipped for empty cues, bad timings and orphan blocks."""
+def parse(source: Source, limits: IngestLimits | None = None) -> Iterator[ParsedMessage | Skipped]:
+    """One message per cue with text; Skipped for empty cues, bad timings, orphan blocks and cues
+    longer than the limits. The file is streamed line by line."""
     fmt = _check_format(source.format)
-    with source.open() as stream:
-        data = stream.read()
+    limits = limits or IngestLimits()
     name = source.name.rsplit("!", 1)[-1].replace("\\", "/")
     conversation = f"subtitles:{PurePath(name).stem}"
-    for item in _scan(decode(data), fmt):
-        if isinstance(item, _Bad):
-            yield Skipped(item.reason, f"L{item.line}", item.detail)
-        elif not item.text:
-            yield Skipped("empty_cue", f"cue {item.index}")
-        else:
-            yield ParsedMessage(
-                locator=f"cue {item.index}",
-                conversation_id=conversation,
-                sender=item.speaker,
-                text=item.text,
-                extra={"start_ms": item.start_ms, "end_ms": item.end_ms, "index": item.index},
-            )
+    with open_text(source, sniff_bytes=_SNIFF_BYTES) as stream:
+        for item in _scan(bounded_lines(stream, limits.max_line_chars), fmt, limits.max_chat_message_chars):
+            if isinstance(item, _Bad):
+                yield Skipped(item.reason, f"L{item.line}", item.detail)
+            elif not item.text:
+                yield Skipped("empty_cue", f"cue {item.index}")
+            else:
+                yield ParsedMessage(
+                    locator=f"cue {item.index}",
+                    conversation_id=conversation,
+                    sender=item.speaker,
+                    text=item.text,
+                    extra={"start_ms": item.start_ms, "end_ms": item.end_ms, "index": item.index},
+                )
 
 
 def decode(data: bytes) -> str:
@@ -100,25 +119,6 @@ def decode(data: bytes) -> str:
     except UnicodeDecodeError:
         pass
     return _lines(data.decode(guess_encoding(data), errors="replace"))
-
-
-def guess_encoding(data: bytes) -> str:
-    """A legacy code page for bytes that are not UTF-8. charset-normalizer ranks by "chaos", which
-    on short texts often ties between Western and Baltic/Central-European code pages. Among the
-    near-ties Windows-1252 (by far the most common legacy encoding of subtitles and chats) wins
-    unless another code page reads clearly more like a language (coherence)."""
-    from charset_normalizer import from_bytes
-
-    results = list(from_bytes(data))
-    if not results:
-        return "cp1252"
-    floor = min(r.chaos for r in results)
-    near = [r for r in results if r.chaos <= floor + 0.05]
-    best = max(near, key=lambda r: r.coherence)
-    western = next((r for r in near if r.encoding == "cp1252"), None)
-    if western is not None and western.coherence + 0.1 > best.coherence:
-        return "cp1252"
-    return best.encoding
 
 
 def _lines(text: str) -> str:
@@ -144,43 +144,50 @@ def _timing(line: str) -> tuple[int, int] | None:
     return _ms(*g[:4]), _ms(*g[4:])
 
 
-def _scan(text: str, fmt: str) -> Iterator[Cue | _Bad]:
+def _scan(lines: Iterable[str], fmt: str, cap: int) -> Iterator[Cue | _Bad]:
     """Walk the lines: a line with '-->' starts a cue; a blank line ends its text; what sits between
     a blank line and the next timing is the next cue's identifier, a skipped VTT block (NOTE, STYLE,
-    REGION, the header), text that belongs to the cue before, or a cue missing its timing."""
+    REGION, the header), text that belongs to the cue before, or a cue missing its timing. A cue or
+    block longer than `cap` characters, or holding a cut-off line, is reported, never kept whole."""
     cur: _Open | None = None
     block: list[tuple[int, str]] = []  # lines since the last blank line, outside a cue's text
+    block_chars = 0
     skipping = False
     count = 0
-    for n, line in enumerate(text.split("\n"), 1):
+    for n, line in enumerate(lines, 1):
         stripped = line.strip()
-        if "-->" in line:
+        if "-->" in line and type(line) is not LongLine:
             _take_identifier(block, cur, fmt)
-            bad = _orphans(block, cur)
+            bad = _orphans(block, cur, cap)
             if cur is not None:
                 count += 1
-                yield _finish(cur, count)
+                yield _finish(cur, count, cap)
             if bad:
                 yield bad
             cur = _Open(n, _timing(line), stripped)
-            block, skipping = [], False
+            block, block_chars, skipping = [], 0, False
         elif not stripped:
             if cur is not None:
                 cur.closed = True
-            if bad := _orphans(block, cur):
+            if bad := _orphans(block, cur, cap):
                 yield bad
-            block, skipping = [], False
+            block, block_chars, skipping = [], 0, False
         elif skipping:
             continue
         elif cur is not None and not cur.closed:
-            cur.lines.append(line)
+            cur.add(line, cap)
         elif not block and fmt == "vtt" and stripped.startswith(_SKIP_BLOCKS):
             skipping = True
+        elif type(line) is LongLine or block_chars + len(line) > cap:
+            reason = "line_too_long" if type(line) is LongLine else "message_too_large"
+            yield _Bad(block[0][0] if block else n, reason, f"more than {cap} characters without a cue")
+            block, block_chars, skipping = [], 0, True
         else:
             block.append((n, line))
-    bad = _orphans(block, cur)
+            block_chars += len(line) + 1
+    bad = _orphans(block, cur, cap)
     if cur is not None:
-        yield _finish(cur, count + 1)
+        yield _finish(cur, count + 1, cap)
     if bad:
         yield bad
 
@@ -194,15 +201,16 @@ def _take_identifier(block: list[tuple[int, str]], cur: _Open | None, fmt: str) 
         cur.lines.pop()  # "text\n2\n00:00:05,000 --> …": the blank line before the index is missing
 
 
-def _orphans(block: list[tuple[int, str]], cur: _Open | None) -> _Bad | None:
+def _orphans(block: list[tuple[int, str]], cur: _Open | None, cap: int) -> _Bad | None:
     """Lines after a blank line that no timing line claimed: text after a stray blank line inside a
     cue joins that cue; a block that starts with a number is a cue whose timing line is missing."""
     if not block:
         return None
     bad = None
     if cur is not None and cur.timing is not None and not block[0][1].strip().isdigit():
-        cur.lines.append("")
-        cur.lines.extend(line for _, line in block)
+        cur.add("", cap)
+        for _, line in block:
+            cur.add(line, cap)
     else:
         detail = " / ".join(line.strip() for _, line in block)[:200]
         bad = _Bad(block[0][0], "missing_timing" if cur is not None else "unparseable_line", detail)
@@ -210,7 +218,9 @@ def _orphans(block: list[tuple[int, str]], cur: _Open | None) -> _Bad | None:
     return bad
 
 
-def _finish(cur: _Open, index: int) -> Cue | _Bad:
+def _finish(cur: _Open, index: int, cap: int) -> Cue | _Bad:
+    if cur.spoiled is not None:
+        return _Bad(cur.line, cur.spoiled, f"cue longer than {cap} characters")
     if cur.timing is None:
         return _Bad(cur.line, "bad_timing", cur.raw_timing[:200])
     start, end = cur.timing

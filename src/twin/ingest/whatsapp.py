@@ -13,19 +13,18 @@ dates, 2- or 4-digit years (Buddhist "2565 BE" and Japanese "R4" era years too),
 
 from __future__ import annotations
 
-import codecs
-import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePath
-from typing import IO
 
 from twin.errors import ParseError
 from twin.ingest import whatsapp_locale as loc
-from twin.ingest.record import ParsedMessage, Skipped
+from twin.ingest.record import Kind, ParsedMessage, Skipped
 from twin.ingest.source import Source
+from twin.ingest.textstream import LongLine, bounded_lines, open_text
+from twin.settings import IngestLimits
 
 _AMPM = r"[AaPp]\.?\s?[Mm]\.?|[ap]\.\s?m\.|午前|午後|오전|오후|上午|下午|ص|م|π\.?μ\.?|μ\.?μ\.?"
 
@@ -85,39 +84,15 @@ def chat_title(source: Source) -> str:
     return stem or "chat"
 
 
-def parse(source: Source) -> Iterator[ParsedMessage | Skipped]:
+def parse(source: Source, limits: IngestLimits | None = None) -> Iterator[ParsedMessage | Skipped]:
     """Stream the messages of one export. Reads the source twice: once to pick the header layout
-    and date order from every line, once to parse. Raises ParseError when no line is a header."""
-    plan = _plan(source)
+    and date order from every line, once to parse. Raises ParseError when no line is a header.
+    Lines and messages beyond the limits are skipped with a reason; memory stays flat."""
+    limits = limits or IngestLimits()
+    plan = _plan(source, limits.max_line_chars)
     conversation = f"whatsapp:{chat_title(source)}"
-    with _open_text(source) as lines:
-        yield from _parse_lines(lines, plan, conversation)
-
-
-# ---------------------------------------------------------------- reading
-
-
-def _open_text(source: Source) -> IO[str]:
-    """A text stream over the source with the right encoding and universal newlines."""
-    raw = source.open()
-    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw, 1 << 16)  # type: ignore[arg-type]
-    head = buffered.peek(1 << 16)
-    return io.TextIOWrapper(buffered, encoding=_encoding(head), errors="replace", newline=None)
-
-
-def _encoding(head: bytes) -> str:
-    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-        return "utf-32"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        return "utf-8-sig"
-    except UnicodeDecodeError:
-        pass
-    from twin.ingest.subtitles import guess_encoding
-
-    return guess_encoding(head)
+    with open_text(source) as stream:
+        yield from _Reader(plan, conversation, limits).run(bounded_lines(stream, limits.max_line_chars))
 
 
 # ---------------------------------------------------------------- planning (first pass)
@@ -137,14 +112,14 @@ def _match_any(line: str) -> re.Match[str] | None:
     return None
 
 
-def _plan(source: Source) -> _Plan:
+def _plan(source: Source, max_line_chars: int) -> _Plan:
     """First pass: the layout that matches most of the first lines, and the date order voted by
     every header line of the whole file (counters only, so memory stays flat)."""
     counts = dict.fromkeys(_LAYOUTS, 0)
     evidence = {name: _DateEvidence() for name in _LAYOUTS}
     chosen: str | None = None
-    with _open_text(source) as lines:
-        for n, line in enumerate(lines):
+    with open_text(source) as stream:
+        for n, line in enumerate(bounded_lines(stream, max_line_chars)):
             if chosen is None:
                 for name, rx in _LAYOUTS.items():
                     m = rx.match(line)
@@ -247,40 +222,79 @@ def _date(m: re.Match[str], order: str) -> tuple[int, int, int] | None:
     return ymd
 
 
-def _parse_lines(lines: IO[str], plan: _Plan, conversation: str) -> Iterator[ParsedMessage | Skipped]:
-    match = plan.regex.match
-    order = plan.order
-    dates: dict[str, tuple[int, int, int] | None] = {}
-    senders: dict[str, tuple[str, str | None]] = {}
-    pending: tuple | None = None  # (lineno, timestamp, rest, continuation lines)
-    more: list[str] = []
-    for lineno, line in enumerate(lines, 1):
-        m = match(line)
-        if m is None:
+_Pending = tuple[int, datetime | None, str]  # a message's header: line number, timestamp, text after it
+
+
+class _Reader:
+    """Second pass: header lines start messages, other lines continue them. A message holding a
+    cut-off line (LongLine) or longer than the limit is skipped whole with its reason, and its
+    remaining lines are dropped, so memory stays within the limits."""
+
+    def __init__(self, plan: _Plan, conversation: str, limits: IngestLimits) -> None:
+        self.plan = plan
+        self.conversation = conversation
+        self.max_chars = limits.max_chat_message_chars
+        self.dates: dict[str, tuple[int, int, int] | None] = {}
+        self.senders: dict[str, tuple[str, str | None]] = {}
+
+    def run(self, lines: Iterable[str]) -> Iterator[ParsedMessage | Skipped]:
+        match, max_chars = self.plan.regex.match, self.max_chars
+        pending: _Pending | None = None
+        more: list[str] = []  # its continuation lines
+        chars = 0  # its length so far
+        dropping = False  # inside a skipped message: its continuation lines go with it
+        for lineno, line in enumerate(lines, 1):
+            m = match(line)
+            if m is None:
+                if pending is not None:
+                    chars += len(line) + 1
+                    if type(line) is LongLine or chars > max_chars:
+                        yield self._skip(pending[0], type(line) is LongLine)
+                        pending, more, dropping = None, [], True
+                    else:
+                        more.append(line)
+                elif dropping:
+                    continue
+                elif type(line) is LongLine:
+                    yield self._skip(lineno, True)
+                elif line.strip(loc.INVISIBLE + " \t\r"):
+                    yield Skipped("unparseable_line", f"L{lineno}", line.strip()[:120])
+                continue
             if pending is not None:
-                more.append(line)
-            elif line.strip(loc.INVISIBLE + " \t\r\n"):
-                yield Skipped("unparseable_line", f"L{lineno}", line.strip()[:120])
-            continue
+                yield _build(pending, more, self.conversation, self.senders)
+                if more:
+                    more = []
+            rest = m.group("rest")
+            if type(line) is LongLine or len(rest) > max_chars:
+                yield self._skip(lineno, type(line) is LongLine)
+                pending, dropping = None, True
+                continue
+            pending, chars, dropping = (lineno, self._timestamp(m), rest), len(rest), False
         if pending is not None:
-            yield _build(pending, more, conversation, senders)
-            more = []
-        d, hh, mm, ss, p1, p2, rest = m.group("d", "H", "M", "S", "p1", "p2", "rest")
-        ymd = dates.get(d, False)
-        if ymd is False:
-            if len(dates) >= _TS_CACHE_MAX:
-                dates.clear()
-            ymd = dates[d] = _date(m, order)
+            yield _build(pending, more, self.conversation, self.senders)
+
+    def _skip(self, lineno: int, long_line: bool) -> Skipped:
+        if long_line:
+            return Skipped("line_too_long", f"L{lineno}", "a line of the message is longer than the line limit")
+        return Skipped("message_too_large", f"L{lineno}", f"the message is longer than {self.max_chars} characters")
+
+    def _timestamp(self, m: re.Match[str]) -> datetime | None:
+        d, hh, mm, ss, p1, p2 = m.group("d", "H", "M", "S", "p1", "p2")
+        if d in self.dates:
+            ymd = self.dates[d]
+        else:
+            if len(self.dates) >= _TS_CACHE_MAX:
+                self.dates.clear()
+            ymd = self.dates[d] = _date(m, self.plan.order)
+        if ymd is None:
+            return None
         hour = int(hh)
         if p1 or p2:
             hour = _hour12(hour, p1 or p2)
         try:
-            ts = datetime(*ymd, hour, int(mm), int(ss) if ss else 0) if ymd else None
+            return datetime(ymd[0], ymd[1], ymd[2], hour, int(mm), int(ss) if ss else 0)
         except ValueError:
-            ts = None
-        pending = (lineno, ts, rest)
-    if pending is not None:
-        yield _build(pending, more, conversation, senders)
+            return None
 
 
 def _hour12(hour: int, p: str) -> int:
@@ -289,20 +303,21 @@ def _hour12(hour: int, p: str) -> int:
     return 0 if hour == 12 else hour
 
 
-def _build(p: tuple, more: list[str], conversation: str, senders: dict[str, tuple[str, str | None]]) -> ParsedMessage:
+def _build(
+    p: _Pending, more: list[str], conversation: str, senders: dict[str, tuple[str, str | None]]
+) -> ParsedMessage:
     lineno, ts, rest = p
     i = rest.find(": ")
+    sender: str | None = None
+    text = rest
     if i > 0:
-        sender: str | None = rest[:i]
-        text = rest[i + 2 :]
-        if (len(sender) > 60 or '"' in sender or not sender.isascii()) and _system_line(sender):
-            sender, text = None, rest
+        name = rest[:i]
+        if not ((len(name) > 60 or '"' in name or not name.isascii()) and _system_line(name)):
+            sender, text = name, rest[i + 2 :]
     elif rest.endswith(":") and 1 < len(rest) <= 61:
         sender, text = rest[:-1], ""  # empty first line (a view-once photo leaves just "Name:")
-    else:
-        sender, text = None, rest
     if more:
-        text = text + "\n" + "".join(more)
+        text = text + "\n" + "\n".join(more)
     marked = has_mark = False
     if not text.isascii():
         marked = text.startswith(("\u200e", "\u200f"))
@@ -348,7 +363,7 @@ def _classify(msg: ParsedMessage, marked: bool, has_mark: bool) -> None:
         text = msg.text = text[: e.start()]
         msg.extra["edited"] = True
     if len(text) < 90:
-        kind = loc.KINDS.get(loc.key(text))
+        kind: Kind | None = loc.KINDS.get(loc.key(text))
         if kind is not None:
             msg.kind = kind
             if kind == "system":

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from twin.ingest.record import Kind
+
 # Zero-width and directional marks that exports sprinkle anywhere (LRM, RLM, embeddings, isolates,
 # BOM/ZWNBSP). Removed from text; U+202F / U+00A0 are whitespace to the header regexes.
 INVISIBLE = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
@@ -265,7 +267,11 @@ SYSTEM = _keys(
 )
 
 # One lookup classifies a short message: "deleted", "media" or "system".
-KINDS = {**dict.fromkeys(MEDIA, "media"), **dict.fromkeys(DELETED, "deleted"), **dict.fromkeys(SYSTEM, "system")}
+KINDS: dict[str, Kind] = {
+    **dict.fromkeys(MEDIA, "media"),
+    **dict.fromkeys(DELETED, "deleted"),
+    **dict.fromkeys(SYSTEM, "system"),
+}
 
 # "Report.pdf • 2 pages document omitted": a document placeholder after the file's name.
 DOCUMENT_SUFFIXES = tuple(

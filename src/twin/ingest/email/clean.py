@@ -129,7 +129,7 @@ def _is_header_block(lines: list[str], i: int) -> bool:
         block.append(line)
     if len(block) < 2:
         return False
-    return any(_HEADER_FROM.match(ln) for ln in block) and (len(block) >= 3 or _HEADER_FROM.match(block[0]))
+    return any(_HEADER_FROM.match(ln) for ln in block) and (len(block) >= 3 or bool(_HEADER_FROM.match(block[0])))
 
 
 def _drop_quotes(lines: list[str]) -> tuple[list[str], bool]:

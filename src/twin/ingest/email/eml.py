@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from twin.errors import TooLarge
-from twin.ingest.email.message import parse_bytes
+from twin.ingest.email.message import parse_bytes, truncated
 from twin.ingest.record import ParsedMessage, Skipped
 from twin.ingest.source import Source
+from twin.settings import IngestLimits
 
-MAX_EML_BYTES = 256 * 1024 * 1024
 _HEADER_LINE = re.compile(rb"^[\x21-\x39\x3b-\x7e]{1,76}:[^\n]*\r?\n", re.MULTILINE)
 _KNOWN = re.compile(
     rb"^(from|to|subject|date|message-id|received|return-path|mime-version|content-type|delivered-to|"
@@ -31,15 +30,15 @@ def looks_like_eml(head: bytes) -> bool:
     return len({m.group(1).lower() for m in _KNOWN.finditer(block)}) >= 2
 
 
-def parse(source: Source) -> Iterator[ParsedMessage | Skipped]:
-    """The one message of an .eml / maildir source; locator = its Message-ID, else the source name."""
+def parse(source: Source, limits: IngestLimits | None = None) -> Iterator[ParsedMessage | Skipped]:
+    """The one message of an .eml / maildir source; locator = its Message-ID, else the source name.
+    Only the first max_message_bytes are read (a message_truncated note says when there was more)."""
+    cap = (limits or IngestLimits()).max_message_bytes
     with source.open() as stream:
-        raw = stream.read(MAX_EML_BYTES + 1)
-    if len(raw) > MAX_EML_BYTES:
-        raise TooLarge(
-            f"'{source.name}' is larger than {MAX_EML_BYTES} bytes, too large for one message.",
-            "Check that it really is a single .eml message; an mbox file should be named .mbox.",
-        )
+        raw = stream.read(cap + 1)
+    cut = len(raw) > cap
+    if cut:
+        raw = raw[:cap]
     if raw.startswith(b"From "):  # some tools write a postmark line even into .eml files
         nl = raw.find(b"\n")
         raw = raw[nl + 1 :] if nl >= 0 else b""
@@ -50,3 +49,5 @@ def parse(source: Source) -> Iterator[ParsedMessage | Skipped]:
     if isinstance(result, ParsedMessage) and result.message_id and _MSGID.fullmatch(result.message_id):
         result.locator = result.message_id
     yield result
+    if cut and isinstance(result, ParsedMessage):
+        yield truncated(result, cap, source.size or 0)

@@ -211,7 +211,7 @@ def build_record(env: Envelope, locator: str, hints: dict[str, Any]) -> ParsedMe
             "bcc": [a for _, a in env.bcc],
             "delivered_to": list(dict.fromkeys(a for _, a in env.delivered_to)),
             "labels": lbls,
-            "in_reply_to": (msg_ids(env.in_reply_to) or [None])[0],
+            "in_reply_to": next(iter(msg_ids(env.in_reply_to)), None),
             "references": msg_ids(env.references),
             "list_id": env.headers.get("list-id") or None,
         },

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from email import policy
+from email.feedparser import BytesFeedParser
 from email.message import Message
-from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any
 
@@ -15,11 +15,18 @@ from twin.ingest.email.decode import decode_bytes, decode_header_value, fix_surr
 from twin.ingest.email.headers import Envelope, build_record
 from twin.ingest.record import ParsedMessage, Skipped
 
-# compat32 rather than policy.default: the same stdlib feed parser, but policy.default runs every header
-# read through the header registry (~3 ms per message here), which alone caps an mbox at ~800 msg/s.
-# Headers are decoded below from their raw values with email.header/email.utils instead.
-_PARSER = BytesParser(policy=policy.compat32)
-_MAX_TEXT_PART = 2_000_000  # bytes of one text part that are worth decoding
+
+def parse_mime(raw: bytes) -> Message:
+    """The stdlib feed parser with compat32 rather than policy.default: policy.default runs every header
+    read through the header registry (~3 ms per message here), which alone caps an mbox at ~800 msg/s;
+    headers are decoded below from their raw values with email.header/email.utils instead. Fed directly
+    rather than through BytesParser, which copies the message into a StringIO (4 bytes a character)."""
+    parser = BytesFeedParser(policy=policy.compat32)
+    parser.feed(raw)
+    return parser.close()
+
+
+MAX_TEXT_PART_BYTES = 2_000_000  # bytes of one text part that are worth decoding
 _FLAG_HEADERS = (
     "list-id",
     "list-unsubscribe",
@@ -36,7 +43,7 @@ _FLAG_HEADERS = (
 def parse_bytes(raw: bytes, locator: str, hints: dict[str, Any] | None = None) -> ParsedMessage | Skipped:
     """Parse one message; Skipped (with the reason) only when nothing usable can be read from it."""
     try:
-        msg = _PARSER.parsebytes(raw)
+        msg = parse_mime(raw)
         if not msg.keys():
             return Skipped("no_headers", locator, "the message has no header block")
         env = envelope(msg)
@@ -45,6 +52,13 @@ def parse_bytes(raw: bytes, locator: str, hints: dict[str, Any] | None = None) -
     except Exception as exc:  # noqa: BLE001 - one broken message never stops a mailbox
         return Skipped("undecodable_message", locator, f"{type(exc).__name__}: {exc}")
     return build_record(env, locator, hints or {})
+
+
+def truncated(record: ParsedMessage, kept: int, size: int) -> Skipped:
+    """Mark a message read only up to the size limit; the note counts it in the import report."""
+    record.extra["truncated"] = {"kept_bytes": kept, "size_bytes": size}
+    detail = f"read the first {kept} bytes" + (f" of {size}" if size > kept else "")
+    return Skipped("message_truncated", record.locator, detail + ": headers and text kept, later attachments dropped")
 
 
 def envelope(msg: Message) -> Envelope:
@@ -176,11 +190,9 @@ def _part_text(part: Message) -> str:
         data = part.get_payload(decode=True)
     except Exception:  # noqa: BLE001 - broken base64 / quoted-printable
         data = None
-    if data is None:
-        payload = part.get_payload()
-        return payload if isinstance(payload, str) else ""
+    if isinstance(data, bytes):
+        return decode_bytes(data[:MAX_TEXT_PART_BYTES], part.get_content_charset())
     if isinstance(data, str):
         return data
-    if len(data) > _MAX_TEXT_PART:
-        data = data[:_MAX_TEXT_PART]
-    return decode_bytes(data, part.get_content_charset())
+    payload = part.get_payload()
+    return payload if isinstance(payload, str) else ""

@@ -11,15 +11,15 @@ from email.parser import Parser
 from email.policy import compat32
 from typing import Any
 
-from twin.errors import MissingDependency, ParseError, TooLarge, UnsupportedFormat
+from twin.errors import MissingDependency, ParseError, UnsupportedFormat
 from twin.ingest.email.clean import clean_body
 from twin.ingest.email.decode import decode_bytes
 from twin.ingest.email.headers import build_record
-from twin.ingest.email.message import envelope
+from twin.ingest.email.message import MAX_TEXT_PART_BYTES, envelope
 from twin.ingest.record import ParsedMessage, Skipped
 from twin.ingest.source import Source
+from twin.settings import IngestLimits
 
-MAX_MSG_BYTES = 256 * 1024 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 PST_MAGIC = b"!BDN"
 EXPORT_HINT = (
@@ -29,16 +29,23 @@ EXPORT_HINT = (
 )
 
 
-def parse_msg(source: Source) -> Iterator[ParsedMessage | Skipped]:
-    """One Outlook .msg file (OLE2 compound file) → one message."""
+def parse_msg(source: Source, limits: IngestLimits | None = None) -> Iterator[ParsedMessage | Skipped]:
+    """One Outlook .msg file (OLE2 compound file) → one message. A .msg larger than max_message_bytes
+    is skipped: a compound file cannot be read in part."""
     try:
         import extract_msg
     except ImportError as exc:
         raise MissingDependency.for_extra("Reading Outlook .msg files", "outlook", "extract_msg") from exc
+    cap = (limits or IngestLimits()).max_message_bytes
     with source.open() as stream:
-        data = stream.read(MAX_MSG_BYTES + 1)
-    if len(data) > MAX_MSG_BYTES:
-        raise TooLarge(f"'{source.name}' is larger than {MAX_MSG_BYTES} bytes.", EXPORT_HINT)
+        data = stream.read(cap + 1)
+    if len(data) > cap:
+        yield Skipped(
+            "message_too_large",
+            source.name,
+            f"larger than {cap} bytes (TWIN_INGEST_MAX_MESSAGE_BYTES); save it as .eml to import its text",
+        )
+        return
     if not data.startswith(OLE_MAGIC):
         raise ParseError(f"'{source.name}' is not an Outlook .msg file (no OLE2 signature).", EXPORT_HINT)
     try:
@@ -72,7 +79,7 @@ def _msg_record(msg: Any, source: Source) -> ParsedMessage | Skipped:
     return build_record(env, env.message_id or source.name, source.hints)
 
 
-def parse_pst(source: Source) -> Iterator[ParsedMessage | Skipped]:
+def parse_pst(source: Source, limits: IngestLimits | None = None) -> Iterator[ParsedMessage | Skipped]:
     """Every message of an Outlook .pst/.ost, folder by folder (the folder name feeds the sent hint)."""
     try:
         import pypff
@@ -148,8 +155,8 @@ def _pst_record(item: Any, locator: str, hints: dict[str, Any]) -> ParsedMessage
     plain = item.plain_text_body
     html = item.html_body
     env.cleaned = clean_body(
-        decode_bytes(plain, None) if isinstance(plain, bytes) else plain,
-        decode_bytes(html, None) if isinstance(html, bytes) else html,
+        decode_bytes(plain[:MAX_TEXT_PART_BYTES], None) if isinstance(plain, bytes) else plain,
+        decode_bytes(html[:MAX_TEXT_PART_BYTES], None) if isinstance(html, bytes) else html,
     )
     return build_record(env, env.message_id or locator, hints)
 
