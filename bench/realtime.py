@@ -306,7 +306,10 @@ def main() -> None:
     results = asyncio.run(main_async(args, home))
     results["clone_first_audio"] = clone_first_audio(home, QUESTIONS[:5])
     s, n = results["streaming"], results["naive"]
-    print(f"\nrealtime voice loop, {args.utterances} utterances, stt {args.stt_model}, {os.cpu_count()} cores\n")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"\nrealtime voice loop, {args.utterances} utterances, stt {args.stt_model}, {os.cpu_count()} cores, load {load}\n"
+    )
     print(
         table(
             [
@@ -319,7 +322,12 @@ def main() -> None:
         )
     )
     print("\npeer: naive sequential loop (whole transcript → whole reply → whole TTS → send); ratio = peer / ours")
-    results["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": sys.version.split()[0]}
+    results["machine"] = {
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+    }
     results["stt_model"] = args.stt_model
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2, default=float))

@@ -115,7 +115,23 @@ async def assemble(chat: ChatService, synth: Synthesizer, hello: Hello, config: 
     stt = await asyncio.to_thread(open_stt, config)
     replier = ChatReplier(chat, hello.persona, hello.conversation_id, config)
     speaker = await asyncio.to_thread(SynthSpeaker, synth, config)
+    await _warm_up(chat, speaker, hello, config)
     return Engines(vad, stt, replier, speaker)
+
+
+async def _warm_up(chat: ChatService, speaker: SynthSpeaker, hello: Hello, config: RealtimeConfig) -> None:
+    """Load the persona's model, the embeddings and the voice before `ready`, so the first turn does
+    not wait for them (each stays warm for later sessions)."""
+    persona = await asyncio.to_thread(chat.personas.get, hello.persona)
+
+    async def voice() -> None:
+        async for _ in speaker.speaker.synth.stream_audio("Hi.", voice_id=speaker.voice_id, engine=config.tts_engine):
+            pass
+
+    steps = [chat.llm_for(persona).ensure_loaded(), voice()]
+    if config.memory:
+        steps.append(asyncio.to_thread(chat.memory.warm_up))
+    await asyncio.gather(*steps)
 
 
 @contextlib.asynccontextmanager
