@@ -307,9 +307,8 @@ def main() -> None:
     results["clone_first_audio"] = clone_first_audio(home, QUESTIONS[:5])
     s, n = results["streaming"], results["naive"]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(
-        f"\nrealtime voice loop, {args.utterances} utterances, stt {args.stt_model}, {os.cpu_count()} cores, load {load}\n"
-    )
+    what = f"{args.utterances} utterances, stt {args.stt_model}, {os.cpu_count()} cores, load {load}"
+    print(f"\nrealtime voice loop, {what}\n")
     print(
         table(
             [
