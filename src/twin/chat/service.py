@@ -231,6 +231,11 @@ class ChatService:
             },
         )
 
+    def mark_interrupted(self, message_id: str, heard: str) -> ChatTurn:
+        """A spoken reply the user talked over: store what they heard, so the next prompt (and the
+        conversation's history) holds the reply as it was cut off."""
+        return self.conversations.mark_interrupted(message_id, heard)
+
     async def turn(
         self, message: str, persona: str | None = None, conversation_id: str | None = None, **kw: Any
     ) -> TurnResult:

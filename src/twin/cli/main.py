@@ -44,6 +44,7 @@ _MODULES = [
     "detect",
     "backup",
     "doctor",
+    "talk",
 ]
 
 _OVERVIEW = [
@@ -61,6 +62,7 @@ _OVERVIEW = [
     ("twin memory list --profile P", "see, search, edit and forget what it remembers"),
     ("twin voice import/prepare/create", "build your voice library and a voice from your recordings"),
     ('twin speak "TEXT" --profile P', "speak text in your voice"),
+    ("twin talk --profile P", "talk with your twin out loud (or one turn: --input question.wav --output reply.wav)"),
     ("twin media run FILM -c NAME --sample-at S", "a film character's clips, voice and persona (twin media --help)"),
     ("twin keys create --profile P", "an API key for the server and web UI"),
     ("twin backup create --profile P --out F", "a verified copy of a profile (restore: twin backup restore F)"),

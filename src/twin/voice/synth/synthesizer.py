@@ -12,7 +12,7 @@ clip (relative to the voice folder) and the emotion actually used, beside the em
 from __future__ import annotations
 
 import asyncio
-import queue
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
@@ -462,22 +462,30 @@ class Synthesizer:
         result = self._result(codec.encode(samples, req.fmt), req, run, cache_hit=False)
         await asyncio.to_thread(self._store, req, result)
 
-    async def _bridge(self, gen: AsyncIterator[np.ndarray]) -> AsyncIterator[np.ndarray]:
-        """Run `gen` on the engine loop and hand its items to the caller's loop through a thread queue."""
-        q: queue.Queue[Any] = queue.Queue()
+    async def _bridge(self, gen: AsyncIterator[np.ndarray], maxsize: int = 4) -> AsyncIterator[np.ndarray]:
+        """Run `gen` on the engine loop and hand its items to the caller's loop through a bounded queue:
+        the engine waits while `maxsize` pieces are unread (backpressure) and stops when the caller does."""
+        loop = asyncio.get_running_loop()
+        q: asyncio.Queue[Any] = asyncio.Queue(maxsize)
+
+        async def hand_over(item: Any) -> None:
+            await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(q.put(item), loop))
 
         async def pump() -> None:
             try:
                 async for item in gen:
-                    q.put(item)
-                q.put(_DONE)
+                    await hand_over(item)
+                await hand_over(_DONE)
+            except asyncio.CancelledError:
+                raise
             except BaseException as exc:  # noqa: BLE001 - forwarded to the consumer
-                q.put(exc)
+                with contextlib.suppress(RuntimeError, asyncio.CancelledError):
+                    await hand_over(exc)
 
         future = submit(pump())
         try:
             while True:
-                item = await asyncio.to_thread(q.get)
+                item = await q.get()
                 if item is _DONE:
                     return
                 if isinstance(item, BaseException):
