@@ -61,7 +61,7 @@ def _sse(body: bytes) -> list[Any]:
 def test_model_list(live: tuple[Env, str]) -> None:
     env, base = live
     status, _, body, _ = _replay(base, env.alice, "models")
-    assert status == 200 and [m["id"] for m in json.loads(body)["data"]] == ["fake"]
+    assert status == 200 and [m["id"] for m in json.loads(body)["data"]] == ["fake", "persona:twin"]
 
 
 @pytest.mark.parametrize("name", ["chat_stream", "chat_stream_with_params"])

@@ -23,7 +23,7 @@ def live(twin_home: Path) -> Iterator[tuple[Env, str]]:
 def test_sdk_chat_models_and_speech(live: tuple[Env, str]) -> None:
     env, url = live
     client = openai.OpenAI(base_url=url + "/v1", api_key=env.alice, max_retries=0)
-    assert [m.id for m in client.models.list()] == ["fake"]
+    assert [m.id for m in client.models.list()] == ["fake", "persona:twin"]
     reply = client.chat.completions.create(model="twin", messages=[{"role": "user", "content": "see you soon"}])
     assert reply.choices[0].message.content == "see you soon"
     assert reply.usage.completion_tokens == 3

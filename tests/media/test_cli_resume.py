@@ -24,7 +24,8 @@ def _json(result) -> dict:  # noqa: ANN001
     return json.loads(result.stdout)
 
 
-def test_run_then_rerun_skips_finished_stages(film: Film, profile) -> None:  # noqa: ANN001
+def test_run_then_rerun_skips_finished_stages(film: Film, profile, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("TWIN_LLM_BACKEND", "fake")  # the character's chat turn below
     runner = CliRunner()
     ann = next(ln for ln in film.scene.lines if ln.speaker == "Ann")
     args = ["media", "run", str(film.mkv), "--subtitles", str(film.good_srt), "--character", "Ann"]
@@ -48,7 +49,11 @@ def test_run_then_rerun_skips_finished_stages(film: Film, profile) -> None:  # n
     )
     assert {"file", "start", "end", "text", "speaker", "character", "quality"} <= set(exported["clips"][0])
     chat = _json(runner.invoke(app, ["media", "chat", "--character", "Ann", "--profile", "me", "--json"]))
-    assert "--from-card" in chat["import"] and chat["chat"].startswith("twin chat --persona Ann")
+    assert chat["persona"] == "ann" and chat["chat"].startswith("twin chat --persona ann")
+    turn = _json(runner.invoke(app, ["media", "chat", "-c", "Ann", "-m", "Who are you?", "--profile", "me", "--json"]))
+    assert turn["reply"] and turn["conversation_id"]
+    listed = runner.invoke(app, ["persona", "list", "--profile", "me", "--json"])
+    assert "ann" in listed.stdout
 
 
 def test_cli_errors_are_clear_json(film: Film, profile, tmp_path: Path) -> None:  # noqa: ANN001

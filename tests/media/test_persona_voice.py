@@ -83,3 +83,35 @@ def test_train_voice_gives_a_voice_id_with_its_evaluation(project, film: Film) -
     assert persona["voice_id"] == report["voice_id"]
     card = json.loads(Path(persona["card"]).read_text(encoding="utf-8"))
     assert card["data"]["extensions"]["twin"]["voice_id"] == report["voice_id"]
+    from contextlib import closing
+
+    from twin.chat.personas import PersonaStore
+    from twin.store.db import connect
+
+    assert persona["persona_store"]["persona"] == "ann"
+    with closing(connect(project.profile)) as conn:
+        stored = PersonaStore(conn).get("ann")
+    assert stored.voice_id == report["voice_id"] and stored.display_name == "Ann"  # what `twin chat` speaks with
+
+
+def test_persona_is_in_the_chat_store_and_a_users_own_is_kept(project, film: Film) -> None:  # noqa: ANN001
+    from contextlib import closing
+
+    from twin.chat.personas import PersonaFields, PersonaStore
+    from twin.store.db import connect
+
+    for who in ("Ann", "Bob"):
+        characters.set_name(project, _speaker_of(project, who, film), who)
+    first = service.persona(project, "Ann", use_llm=False)["persona_store"]
+    assert first["created"] is True and first["persona"] == "ann"
+    again = service.persona(project, "Ann", use_llm=False)["persona_store"]
+    assert again["updated"] is True  # rerunning the stage refreshes the persona it made
+    with closing(connect(project.profile)) as conn:
+        store = PersonaStore(conn)
+        assert [p.name for p in store.list()].count("ann") == 1
+        assert "you know what" in store.get("ann").prompt.lower() or store.get("ann").examples
+        store.create("bob", PersonaFields(display_name="My friend Bob", prompt="You are my friend Bob."))
+    kept = service.persona(project, "Bob", use_llm=False)["persona_store"]
+    assert kept["persona"] is None and "already exists" in kept["reason"] and "bob-film" in kept["import"]
+    with closing(connect(project.profile)) as conn:
+        assert PersonaStore(conn).get("bob").prompt == "You are my friend Bob."

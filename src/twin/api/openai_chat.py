@@ -128,17 +128,17 @@ def finish_reason(result: ChatResult) -> FinishReason:
     return "length" if result.finish_reason == "length" else "stop"
 
 
-def _usage(prompt: int, completion: int) -> CompletionUsage:
+def completion_usage(prompt: int, completion: int) -> CompletionUsage:
     return CompletionUsage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
 
 
-def _ids() -> tuple[str, int]:
+def completion_ids() -> tuple[str, int]:
     return "chatcmpl-" + new_id().replace("-", ""), int(time.time())
 
 
 async def complete(llm: LLM, messages: list[dict[str, str]], options: LLMOptions, n: int) -> ChatCompletion:
     """n completions, one after the other; prompt tokens counted once, completion tokens summed."""
-    cid, created = _ids()
+    cid, created = completion_ids()
     choices, prompt, completion = [], 0, 0
     for i in range(n):
         result = await llm.chat(messages, options)
@@ -146,7 +146,9 @@ async def complete(llm: LLM, messages: list[dict[str, str]], options: LLMOptions
             Choice(index=i, message=AssistantMessage(content=result.text), finish_reason=finish_reason(result))
         )
         prompt, completion = result.usage.prompt_tokens, completion + result.usage.completion_tokens
-    return ChatCompletion(id=cid, created=created, model=llm.model, choices=choices, usage=_usage(prompt, completion))
+    return ChatCompletion(
+        id=cid, created=created, model=llm.model, choices=choices, usage=completion_usage(prompt, completion)
+    )
 
 
 async def stream_chunks(
@@ -155,7 +157,7 @@ async def stream_chunks(
     """Chunks of n completions in turn: a role chunk, content deltas, a finish chunk per choice, then a
     usage chunk with no choices. The first chunk waits for the model's first output, so a model that
     cannot start fails the request before any byte is sent."""
-    cid, created = _ids()
+    cid, created = completion_ids()
 
     def chunk(choices: list[ChunkChoice], usage: CompletionUsage | None = None) -> ChatCompletionChunk:
         return ChatCompletionChunk(id=cid, created=created, model=llm.model, choices=choices, usage=usage)
@@ -172,7 +174,7 @@ async def stream_chunks(
                 item = await anext(items)
         yield chunk([ChunkChoice(index=i, delta=Delta(), finish_reason=finish_reason(item))])
         prompt, completion = item.usage.prompt_tokens, completion + item.usage.completion_tokens
-    yield chunk([], _usage(prompt, completion))
+    yield chunk([], completion_usage(prompt, completion))
 
 
 async def sse_events(chunks: AsyncIterator[ChatCompletionChunk], include_usage: bool) -> AsyncIterator[bytes]:

@@ -154,6 +154,19 @@ class ConversationStore:
                 (summary, upto_seq, conversation_id),
             )
 
+    def continued_by(self, persona_id: str, user_texts: builtins.list[str], recent: int = 50) -> str | None:
+        """The newest of the persona's recent conversations whose user turns are exactly `user_texts`, in
+        order: how a client that resends the whole history each turn (the OpenAI API) continues one."""
+        if not user_texts:
+            return None
+        for conv in self.list(persona_id, limit=recent):
+            rows = self.conn.execute(
+                "SELECT text FROM chat_messages WHERE conversation_id = ? AND role = 'user' ORDER BY seq", (conv.id,)
+            ).fetchall()
+            if [r[0] for r in rows] == user_texts:
+                return conv.id
+        return None
+
     def mark_interrupted(self, message_id: str, heard: str) -> ChatTurn:
         """Keep an assistant reply only as far as the user heard it, marked interrupted."""
         turn = self.turn(message_id)

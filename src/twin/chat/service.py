@@ -369,13 +369,18 @@ class ChatService:
     ) -> AsyncIterator[ChatEvent]:
         """For /v1/chat/completions with model "persona:<name>": the last user message of an OpenAI
         message list is the turn; the client's own system and history are ignored in favour of the
-        persona, its memory and the stored conversation (pass conversation_id to continue one)."""
-        users = [m for m in messages if m.get("role") == "user" and str(m.get("content", "")).strip()]
+        persona, its memory and the stored conversation. Without conversation_id, the stored
+        conversation whose user turns are the list's earlier user messages is continued (clients resend
+        the whole history each turn), else a new one starts."""
+        users = [str(m.get("content", "")) for m in messages if m.get("role") == "user"]
+        users = [u for u in users if u.strip()]
         if not users:
             raise InvalidInput("The messages contain no user message.", 'Send at least one {"role": "user"} message.')
-        async for event in self.stream_turn(
-            str(users[-1]["content"]), persona, conversation_id, options=options, cancel=cancel
-        ):
+        if conversation_id is None and len(users) > 1:
+            chosen = self.personas.get(persona)
+            stored = [redact_secrets(u.strip(_BLANK)).text for u in users[:-1]]  # as stream_turn stores them
+            conversation_id = self.conversations.continued_by(chosen.id, stored)
+        async for event in self.stream_turn(users[-1], persona, conversation_id, options=options, cancel=cancel):
             yield event
 
     def close(self) -> None:

@@ -321,13 +321,27 @@ def persona_cmd(
         f"twin train --dataset {report['dataset']}",
         highlight=False,
     )
-    console.print(f"Import it: {report['persona_store']['import']}", highlight=False)
+    _print_link(report["persona_store"])
+
+
+def _print_link(link: dict[str, Any]) -> None:
+    if link.get("persona"):
+        verb = "created" if link["created"] else "updated"
+        console.print(f"Persona '{link['persona']}' {verb}. Talk with it: {link['chat']}", highlight=False)
+    else:
+        err_console.print(f"{link['reason']} Import it under another name: {link['import']}", highlight=False)
 
 
 @media_app.command("chat")
 @handle_errors
-def chat_cmd(character: CharacterOpt, profile: ProfileOpt = None, json_out: JsonOpt = False) -> None:
-    """Chat with a character's persona (made by `twin media persona`)."""
+def chat_cmd(
+    character: CharacterOpt,
+    message: Annotated[str | None, typer.Option("--message", "-m", help="Run one turn and exit.")] = None,
+    profile: ProfileOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Chat with a character's persona (made by `twin media persona`), in the terminal or one turn."""
+    from twin.cli.chat import chat
     from twin.media.link import publish_persona
     from twin.media.persona import PersonaDraft
     from twin.media.project import Project, list_projects, slug
@@ -338,11 +352,12 @@ def chat_cmd(character: CharacterOpt, profile: ProfileOpt = None, json_out: Json
         if (folder / "persona.json").is_file():
             draft = PersonaDraft.model_validate_json((folder / "persona.json").read_text(encoding="utf-8"))
             link = publish_persona(p, draft, folder / "card.json")
-            if json_out:
+            if link.get("persona") is None:
+                raise InvalidInput(link["reason"], f"Import it under another name: {link['import']}")
+            if json_out and message is None:
                 emit_json({"character": draft.name, "project_id": meta.id, **link})
                 return
-            err_console.print(f"The persona of {draft.name} is ready. Import it, then chat:", highlight=False)
-            console.print(f"  {link['import']}\n  {link['chat']}", highlight=False)
+            chat(persona=link["persona"], message=message, profile=p.name, json_out=json_out)
             return
     raise InvalidInput(
         f"No persona of '{character}' in profile '{p.name}'.",

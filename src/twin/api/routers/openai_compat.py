@@ -8,10 +8,10 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from twin.api import openai_chat, openai_speech
-from twin.api.deps import ProfileDep, StateDep
+from twin.api import openai_chat, openai_persona, openai_speech
+from twin.api.deps import AppState, ProfileDep, StateDep
 from twin.api.openai_schemas import (
     AudioModelList,
     AudioVoiceList,
@@ -21,9 +21,12 @@ from twin.api.openai_schemas import (
     ModelList,
     SpeechRequest,
 )
+from twin.api.routers.chat import chat_service
 from twin.api.routers.speech import speech_headers
 from twin.api.schemas import BAD_REQUEST, NOT_FOUND, SSE_EVENT_SCHEMA, UNAVAILABLE, Responses
 from twin.api.sse import first_then_rest
+from twin.profiles import Profile
+from twin.providers.llm import LLMOptions
 from twin.voice.synth.voices import choose_voice
 
 router = APIRouter(tags=["openai"])
@@ -50,14 +53,41 @@ _SPEECH_DOC: Responses = {
 )
 async def chat_completions(
     body: ChatCompletionRequest, state: StateDep, profile: ProfileDep
-) -> ChatCompletion | StreamingResponse:
+) -> ChatCompletion | JSONResponse | StreamingResponse:
+    """`model` is a model of the profile's engine, or `persona:<name>` (see GET /v1/models) to talk with a
+    persona with its memory; the persona's conversation id comes back in X-Twin-Conversation."""
     messages = openai_chat.to_llm_messages(body.messages)
     openai_chat.check_supported(body)
     options = openai_chat.llm_options(body)
+    persona = openai_persona.persona_of(body.model)
+    if persona is not None:
+        return await _persona_chat(body, state, profile, persona, messages, options)
     llm = state.services.llm(profile)
     if not body.stream:
         return await openai_chat.complete(llm, messages, options, body.n)
     _first, chunks = await first_then_rest(openai_chat.stream_chunks(llm, messages, options, body.n))
+    include_usage = bool(body.stream_options and body.stream_options.include_usage)
+    return StreamingResponse(
+        openai_chat.sse_events(chunks, include_usage),
+        media_type="text/event-stream",
+        headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"},
+    )
+
+
+async def _persona_chat(
+    body: ChatCompletionRequest,
+    state: AppState,
+    profile: Profile,
+    persona: str,
+    messages: list[dict[str, str]],
+    options: LLMOptions,
+) -> JSONResponse | StreamingResponse:
+    openai_persona.check_persona_request(body)
+    svc = chat_service(state, profile)
+    if not body.stream:
+        completion, conversation = await openai_persona.complete(svc, persona, messages, options)
+        return JSONResponse(completion.model_dump(), headers={"X-Twin-Conversation": conversation})
+    _first, chunks = await first_then_rest(openai_persona.stream_chunks(svc, persona, messages, options))
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
     return StreamingResponse(
         openai_chat.sse_events(chunks, include_usage),
@@ -108,5 +138,8 @@ async def audio_models() -> AudioModelList:
 
 @router.get("/v1/models", response_model=ModelList, summary="Models (OpenAI-compatible)")
 async def models(state: StateDep, profile: ProfileDep) -> ModelList:
+    """The engine's models, then one `persona:<name>` per persona of the profile."""
     names = await state.services.llm(profile).list_models()
-    return ModelList(data=[ModelCard(id=n) for n in dict.fromkeys(names)])
+    personas = await asyncio.to_thread(lambda: chat_service(state, profile).personas.list())
+    ids = [*names, *(openai_persona.PREFIX + p.name for p in personas)]
+    return ModelList(data=[ModelCard(id=n) for n in dict.fromkeys(ids)])
