@@ -102,9 +102,8 @@ def configure_routers(app: FastAPI) -> None:
 
     app.include_router(health.router)
     app.include_router(ws.router)  # WebSockets check the key themselves (authenticate_websocket)
-    secured = {"dependencies": [Depends(require_key)], "responses": AUTH_RESPONSES}
     for module in (engines, writing, voice, speech, openai_compat, media, chat, personas, conversations, memories):
-        app.include_router(module.router, **secured)
+        app.include_router(module.router, dependencies=[Depends(require_key)], responses=AUTH_RESPONSES)
 
     @app.get("/api/openapi.json", include_in_schema=False, dependencies=[Depends(require_key)])
     def openapi_schema() -> JSONResponse:
