@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from twin.api.security import send_error
-from twin.errors import DiskFull, TwinError, is_disk_full
+from twin.errors import DiskFull, TwinError, UnsupportedFormat, is_disk_full
 from twin.ops.process import free_space
 
 log = logging.getLogger("twin.api")
@@ -57,6 +58,32 @@ def error_response(exc: TwinError, status: int, extra: dict[str, Any] | None = N
     return JSONResponse(body, status_code=status, headers=headers or None)
 
 
+class InvalidJson(TwinError):
+    code = "invalid_json"
+    http_status = 400
+
+
+def unreadable_body(request: Request, errors: Sequence[Any]) -> TwinError | None:
+    """The clear error for a JSON route whose body is not a JSON document at all: broken JSON (400) or
+    a body sent as another content type (415), instead of a schema complaint about a missing object."""
+    for e in errors:
+        if e.get("type") == "json_invalid":
+            at = e.get("loc", ("body", "?"))[-1]
+            return InvalidJson(
+                f"The request body is not valid JSON (it breaks at character {at}).",
+                "Send one JSON object; check quotes, commas and brackets.",
+            )
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    whole_body = any(tuple(e.get("loc", ())) == ("body",) for e in errors)
+    if whole_body and ctype != "application/json" and not ctype.endswith("+json"):
+        sent = f"as {ctype}" if ctype else "without a Content-Type"
+        return UnsupportedFormat(
+            f"This route takes a JSON body; the request was sent {sent}.",
+            "Send the body as JSON with the header Content-Type: application/json.",
+        )
+    return None
+
+
 def configure_global_exception_handlers(app: FastAPI) -> None:
     """Render TwinError, validation and HTTP errors as {"error": {"code", "message", "hint"}}."""
 
@@ -65,7 +92,10 @@ def configure_global_exception_handlers(app: FastAPI) -> None:
         return error_response(exc, exc.http_status)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        body_error = unreadable_body(request, exc.errors())
+        if body_error is not None:
+            return error_response(body_error, body_error.http_status)
         details = [{"loc": [str(x) for x in e.get("loc", ())], "msg": str(e.get("msg", ""))} for e in exc.errors()]
         first = details[0] if details else {"loc": [], "msg": "invalid request"}
         err = TwinError(

@@ -165,24 +165,26 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_upload if scope["path"] in self.upload_paths else self.max_body
+        upload = scope["path"] in self.upload_paths
+        limit = self.max_upload if upload else self.max_body
         declared = _header(scope, b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await send_error(scope, send, _too_large(limit), 413)
+            await send_error(scope, send, _too_large(limit, upload), 413)
             return
         if declared is not None:
             # The HTTP server (h11/httptools) refuses bodies longer than their Content-Length.
             await self.app(scope, receive, send)
             return
-        await _CountedBody(limit).run(self.app, scope, receive, send)
+        await _CountedBody(limit, upload).run(self.app, scope, receive, send)
 
 
 class _CountedBody:
     """One chunked request: counts body bytes as the route reads them; past the limit the route sees
     a disconnect and the client gets a clean 413 instead of whatever the route answers."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, upload: bool) -> None:
         self.limit = limit
+        self.upload = upload
         self.seen = 0
         self.exceeded = False
         self.started = False
@@ -217,13 +219,20 @@ class _CountedBody:
     async def _refuse(self, scope: Scope, send: Send) -> None:
         if not self.started:
             self.started = True
-            await send_error(scope, send, _too_large(self.limit), 413)
+            await send_error(scope, send, _too_large(self.limit, self.upload), 413)
 
 
-def _too_large(limit: int) -> TooLarge:
+def _too_large(limit: int, upload: bool) -> TooLarge:
+    size = f"{limit / 1e6:.1f} MB" if limit >= 100_000 else f"{limit / 1e3:.1f} kB"
+    if upload:
+        return TooLarge(
+            f"The upload is larger than the server's {size} limit.",
+            "A voice needs only 10-30 s of speech: send a shorter clip (or compressed audio such as MP3), "
+            "or raise TWIN_SERVER_MAX_UPLOAD_BYTES.",
+        )
     return TooLarge(
-        f"The request body is larger than {limit // 1024} KiB.",
-        "Send a smaller file, or raise TWIN_SERVER_MAX_UPLOAD_BYTES / TWIN_SERVER_MAX_BODY_BYTES.",
+        f"The request body is larger than the server's {size} limit.",
+        "Send less text, or raise TWIN_SERVER_MAX_BODY_BYTES.",
     )
 
 

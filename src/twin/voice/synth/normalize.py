@@ -239,3 +239,9 @@ def normalize_text(text: str, language: str = "en") -> str:
     for sym, word in _SYMBOLS.items():
         text = text.replace(sym, word)
     return re.sub(r"\s+", " ", text).strip()
+
+
+def has_words(text: str) -> bool:
+    """Whether an engine has anything to say: a letter, digit or symbol (emoji and currency signs are
+    read out), not just punctuation such as '...', which every engine turns into silence."""
+    return any(not unicodedata.category(ch).startswith(("P", "Z", "C")) for ch in text)

@@ -31,7 +31,7 @@ from twin.voice.synth.cache import AudioCache, cache_key
 from twin.voice.synth.chunking import Joiner, split_text
 from twin.voice.synth.config import TTSConfig, load_config
 from twin.voice.synth.engine_loop import INFLIGHT, get_backend, in_engine_loop, submit
-from twin.voice.synth.normalize import normalize_text
+from twin.voice.synth.normalize import has_words, normalize_text
 from twin.voice.synth.voices import ResolvedVoice, resolve_reference, resolve_voice
 from twin.voice.watermark import WATERMARK_ID, Watermarker
 
@@ -178,6 +178,11 @@ class Synthesizer:
         spoken = normalize_text(text, language)
         if not spoken:
             raise InvalidInput("There is no text to speak.", "Pass a non-empty text.")
+        if not has_words(spoken):
+            raise InvalidInput(
+                f"There is nothing to say in {text.strip()[:40]!r}: it is only punctuation.",
+                "Pass text with at least one word.",
+            )
         if reference_audio is not None:
             voice = resolve_reference(self.profile, reference_audio, language=language)
         else:
