@@ -139,3 +139,13 @@ async def test_closing_the_stream_stops_synthesis(profile: Profile) -> None:
     await stream.aclose()
     await asyncio.sleep(0.1)
     assert SPOKEN == ["First clause here.", "Then WAIT forever."]  # nothing after the cancel
+
+
+async def test_a_clause_of_punctuation_alone_is_skipped_not_an_error(profile: Profile) -> None:
+    async def deltas() -> AsyncIterator[str]:
+        for piece in ["Well. ", "... ", "?! ", "Fine then."]:
+            yield piece
+
+    speaker = TextStreamSpeaker(Synthesizer(profile), SpeakOptions(engine="gated"))
+    spoken = [c.text async for c in speaker.speak(deltas(), 48000) if c.text and len(c.samples)]
+    assert spoken and spoken[0] == "Well." and spoken[-1] == "Fine then."

@@ -19,7 +19,7 @@ import numpy as np
 from twin.audio.resample import StreamResampler
 from twin.voice.synth import codec
 from twin.voice.synth.clauses import ClauseChunker
-from twin.voice.synth.normalize import normalize_text
+from twin.voice.synth.normalize import has_words, normalize_text
 from twin.voice.synth.synthesizer import Synthesizer
 
 _END = None
@@ -87,7 +87,7 @@ class TextStreamSpeaker:
     async def _clause_pcm(self, clause: str) -> np.ndarray | None:
         """The clause at the synthesizer's output rate; None when it holds nothing speakable ("…")."""
         opt = self.options
-        if not normalize_text(clause, opt.language):
+        if not has_words(normalize_text(clause, opt.language)):
             return None
         parts: list[np.ndarray] = []
         async for chunk in self.synth.stream_audio(
