@@ -4,8 +4,8 @@ OpenAI route and the web UI's test synthesis alike."""
 from __future__ import annotations
 
 import pytest
-
 from tests.api.conftest import Env
+
 from twin.voice.synth.normalize import has_words
 
 
