@@ -96,7 +96,7 @@ def test_detected_after_mp3_resampling_and_trimming(speech: list[np.ndarray]) ->
 
 def test_unmarked_audio_is_not_flagged(speech: list[np.ndarray]) -> None:
     from twin.api.demo import demo_dir
-    from twin.voice.audio_io import load_audio
+    from twin.audio.decode import load_audio
 
     recorded, sr = load_audio(demo_dir() / "voice" / "sample.wav")
     noise = np.random.default_rng(3).standard_normal(wm.RATE * 4).astype(np.float32) * 0.05

@@ -104,7 +104,7 @@ def test_audio_bombs_are_refused_from_the_header(env: Env) -> None:
         "/api/tts/clone", headers=env.auth(), json={"text": "hi", "reference_audio": base64.b64encode(bomb).decode()}
     )
     assert r.status_code in (413, 422), r.text
-    from twin.voice.audio_io import probe
+    from twin.audio.probe import probe
 
     weird = _wav_header(1000, rate=0) + b"\0" * 1000
     with pytest.raises(TwinError):
