@@ -4,7 +4,6 @@ importance and recency; facts a little ahead of raw chunks; active items unless 
 from __future__ import annotations
 
 import math
-import re
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,79 +13,9 @@ import numpy.typing as npt
 
 from twin.memory.models import MemoryItem, partition
 from twin.memory.store import MemoryStore, _where
+from twin.store.fts import fts_query as shared_fts_query
 
 RRF_K = 60
-_WORD = re.compile(r"[^\W_]{2,}", re.UNICODE)
-_STOP = frozenset(
-    [
-        "the",
-        "and",
-        "for",
-        "are",
-        "but",
-        "not",
-        "you",
-        "your",
-        "with",
-        "this",
-        "that",
-        "have",
-        "from",
-        "they",
-        "will",
-        "would",
-        "there",
-        "their",
-        "what",
-        "about",
-        "which",
-        "when",
-        "make",
-        "like",
-        "just",
-        "than",
-        "then",
-        "them",
-        "were",
-        "been",
-        "into",
-        "more",
-        "some",
-        "could",
-        "also",
-        "only",
-        "other",
-        "our",
-        "out",
-        "can",
-        "get",
-        "all",
-        "any",
-        "how",
-        "its",
-        "let",
-        "who",
-        "why",
-        "was",
-        "did",
-        "does",
-        "do",
-        "is",
-        "am",
-        "me",
-        "my",
-        "mine",
-        "i",
-        "it",
-        "to",
-        "of",
-        "in",
-        "on",
-        "at",
-        "a",
-        "an",
-    ]
-)
 
 
 @dataclass
@@ -98,11 +27,7 @@ class Recall:
 
 def fts_query(text: str, max_terms: int = 16) -> str:
     """An FTS5 OR-query of the distinct content words (each quoted, so no query syntax leaks in)."""
-    seen: list[str] = []
-    for w in _WORD.findall(text.lower()):
-        if w not in _STOP and w not in seen:
-            seen.append(w)
-    return " OR ".join(f'"{w}"' for w in seen[:max_terms])
+    return shared_fts_query(text, min_chars=2, max_terms=max_terms)
 
 
 def bm25_ranked(

@@ -9,72 +9,13 @@ substantial messages stand in, so drafts still sound like the owner."""
 from __future__ import annotations
 
 import contextlib
-import re
 import sqlite3
 from dataclasses import dataclass
 
-_WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
-_STOP = frozenset(
-    (
-        "the",
-        "and",
-        "for",
-        "are",
-        "but",
-        "not",
-        "you",
-        "your",
-        "with",
-        "this",
-        "that",
-        "have",
-        "from",
-        "they",
-        "will",
-        "would",
-        "there",
-        "their",
-        "what",
-        "about",
-        "which",
-        "when",
-        "make",
-        "like",
-        "just",
-        "than",
-        "then",
-        "them",
-        "were",
-        "been",
-        "into",
-        "more",
-        "some",
-        "could",
-        "also",
-        "only",
-        "other",
-        "our",
-        "out",
-        "please",
-        "draft",
-        "reply",
-        "write",
-        "message",
-        "email",
-        "thanks",
-        "thank",
-        "can",
-        "get",
-        "all",
-        "any",
-        "how",
-        "its",
-        "let",
-        "who",
-        "why",
-        "was",
-    )
-)
+from twin.store.fts import fts_query as shared_fts_query
+
+# Words of drafting requests themselves ("write a reply thanking …"), not of their topic.
+_REQUEST_WORDS = frozenset(("please", "draft", "reply", "write", "message", "email", "thanks", "thank"))
 
 _FILTER = "m.sender_is_me = 1 AND m.kind = 'text' AND (m.flags = '[]' OR m.flags IS NULL)"
 
@@ -88,11 +29,7 @@ class Exemplar:
 
 def fts_query(text: str, max_terms: int = 24) -> str:
     """An FTS5 OR-query of the distinct content words in `text` (each quoted, so no syntax leaks in)."""
-    seen: list[str] = []
-    for w in _WORD.findall(text.lower()):
-        if w not in _STOP and w not in seen:
-            seen.append(w)
-    return " OR ".join(f'"{w}"' for w in seen[:max_terms])
+    return shared_fts_query(text, min_chars=3, max_terms=max_terms, stop=_REQUEST_WORDS)
 
 
 def _usable(text: str, min_chars: int, max_chars: int) -> bool:
