@@ -109,6 +109,7 @@ def test_persona_is_in_the_chat_store_and_a_users_own_is_kept(project, film: Fil
     with closing(connect(project.profile)) as conn:
         store = PersonaStore(conn)
         assert [p.name for p in store.list()].count("ann") == 1
+        assert store.get("Ann").name == "ann"  # `twin chat --persona Ann` finds it by the character's name
         assert "you know what" in store.get("ann").prompt.lower() or store.get("ann").examples
         store.create("bob", PersonaFields(display_name="My friend Bob", prompt="You are my friend Bob."))
     kept = service.persona(project, "Bob", use_llm=False)["persona_store"]

@@ -161,8 +161,15 @@ class PersonaStore:
         return self._insert(name, fields)
 
     def find(self, ref: str) -> Persona | None:
-        """By name or id; None when this profile has no such persona."""
+        """By name or id, else by name or display name in any case ("Ann" finds the persona `ann` shown as
+        Ann) when exactly one matches; None when this profile has no such persona."""
         row = self.conn.execute("SELECT * FROM personas WHERE name = ? OR id = ?", (ref, ref)).fetchone()
+        if row is None:
+            rows = self.conn.execute(
+                "SELECT * FROM personas WHERE lower(name) = lower(?) OR lower(display_name) = lower(?) LIMIT 2",
+                (ref, ref),
+            ).fetchall()
+            row = rows[0] if len(rows) == 1 else None
         return _row(row) if row is not None else None
 
     def get(self, ref: str | None) -> Persona:
