@@ -28,10 +28,6 @@ ROOT = Path(__file__).resolve().parents[1]
 ARCHITECTURE = ROOT / "docs" / "ARCHITECTURE.md"
 # Folders that benchmarks and builds create; docs may name them before they exist.
 GENERATED = ("bench/results",)
-# Commands the docs describe ahead of the merge that brings them. An entry fails its own test once the
-# command exists, so the list never outlives its reason.
-PENDING_COMMANDS: set[str] = set()
-
 _PATH = re.compile(
     r"(?<![\w/.-])(?:\./)?((?:src/twin|tests|bench|scripts|docs|\.ci)/[\w./-]*)(?::([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?))?"
 )
@@ -139,8 +135,6 @@ def command_problems(words: list[str], root: TyperGroup | None = None) -> list[s
     i = 0
     while isinstance(cmd, TyperGroup) and i < len(words) and _WORD.fullmatch(words[i]):
         names = re.split(r"[|/]", words[i])
-        if root is None and len(path) == 1 and names[0] in PENDING_COMMANDS and names[0] not in cli().commands:
-            return []
         missing = [n for n in names if n not in cmd.commands]
         if missing:
             return [f"`{' '.join(path)} {words[i]}`: no command {', '.join(missing)}"]
@@ -186,12 +180,6 @@ def test_the_overview_names_real_commands() -> None:
         p for command, _what in _OVERVIEW for words in twin_invocations(command) for p in command_problems(words)
     ]
     assert problems == []
-
-
-@pytest.mark.parametrize("name", sorted(PENDING_COMMANDS))
-def test_pending_commands_are_still_pending(name: str) -> None:
-    """Fails once the command exists: take it off PENDING_COMMANDS so its options get checked too."""
-    assert name not in cli().commands
 
 
 def test_the_checks_catch_what_is_wrong(tmp_path: Path) -> None:
