@@ -108,3 +108,27 @@ async def test_hello_with_an_unknown_persona_or_conversation_fails_early(chat: C
         _check_names(
             chat, Hello(type="hello", sample_rate=16000, conversation_id="0190a3c2-7b1e-7cc1-9f2a-3b4c5d6e7f80")
         )
+
+
+def test_the_voice_loop_speaks_with_the_personas_own_voice(chat: ChatService) -> None:
+    from twin.api.demo import demo_dir
+    from twin.chat.personas import PersonaFields
+    from twin.errors import NotFound
+    from twin.realtime.config import RealtimeConfig
+    from twin.realtime.engines import SynthSpeaker
+    from twin.voice.profiles import create_voice
+    from twin.voice.synth.synthesizer import Synthesizer
+
+    profile = chat.profile
+    owner = create_voice(profile, reference=demo_dir() / "voice" / "sample.wav")  # the default voice
+    ann = create_voice(profile, name="Ann", reference=demo_dir() / "voice" / "sample.wav")
+    chat.personas.create("ann", PersonaFields(display_name="Ann", voice_id=ann.id))
+    synth, config = Synthesizer(profile), RealtimeConfig(memory=False)
+    assert SynthSpeaker(synth, config, chat.personas.get("ann").voice_id).voice_id == ann.id
+    assert SynthSpeaker(synth, config, None).voice_id == owner.id
+    # realtime.json's voice wins; a persona voice deleted since falls back to the default voice
+    assert SynthSpeaker(synth, RealtimeConfig(voice_id=owner.id), ann.id).voice_id == owner.id
+    gone = "0190a3c2-7b1e-7cc1-9f2a-3b4c5d6e7f80"
+    assert SynthSpeaker(synth, config, gone).voice_id == owner.id
+    with pytest.raises(NotFound):
+        SynthSpeaker(synth, RealtimeConfig(voice_id=gone), None)

@@ -12,7 +12,7 @@ import threading
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from twin.errors import MissingDependency
+from twin.errors import MissingDependency, NotFound
 from twin.profiles import Profile
 from twin.providers import registry
 from twin.providers.llm import LLMOptions, TextDelta
@@ -89,10 +89,18 @@ class ChatReplier:
 
 
 class SynthSpeaker:
-    """The profile's synthesizer, speaking in the configured voice or else the profile's default voice."""
+    """The profile's synthesizer, speaking in the voice realtime.json names, else the persona's own voice
+    (a film character's), else the profile's default voice. A persona voice that was deleted since
+    falls back to the default rather than refusing the session."""
 
-    def __init__(self, synth: Synthesizer, config: RealtimeConfig) -> None:
-        voice = choose_voice(synth.profile, config.voice_id)
+    def __init__(self, synth: Synthesizer, config: RealtimeConfig, persona_voice: str | None = None) -> None:
+        try:
+            voice = choose_voice(synth.profile, config.voice_id or persona_voice)
+        except NotFound:
+            if config.voice_id or not persona_voice:
+                raise
+            log.warning("the persona's voice %s is gone; speaking in the default voice", persona_voice)
+            voice = choose_voice(synth.profile, None)
         self.voice_id = voice.voice_id
         options = SpeakOptions(voice_id=voice.voice_id, engine=config.tts_engine, language=config.language or "en")
         self.speaker = TextStreamSpeaker(synth, options)
@@ -114,7 +122,8 @@ async def assemble(chat: ChatService, synth: Synthesizer, hello: Hello, config: 
     vad = await asyncio.to_thread(open_vad, config)
     stt = await asyncio.to_thread(open_stt, config)
     replier = ChatReplier(chat, hello.persona, hello.conversation_id, config)
-    speaker = await asyncio.to_thread(SynthSpeaker, synth, config)
+    persona = await asyncio.to_thread(chat.personas.get, hello.persona)
+    speaker = await asyncio.to_thread(SynthSpeaker, synth, config, persona.voice_id)
     await _warm_up(chat, speaker, hello, config)
     return Engines(vad, stt, replier, speaker)
 
