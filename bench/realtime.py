@@ -97,16 +97,31 @@ class Timeline:
     def __init__(self, session: Any) -> None:
         self.session = session
         self.times: dict[str, float] = {}
+        self.all: dict[str, list[float]] = {}  # every arrival, for events after a given moment
         self.events: list[Any] = []
         self.task = asyncio.ensure_future(self._read())
 
     async def _read(self) -> None:
         async for event in self.session.events():
             self.events.append(event)
-            self.times.setdefault(event.type, time.perf_counter())
+            now = time.perf_counter()
+            self.times.setdefault(event.type, now)
+            self.all.setdefault(event.type, []).append(now)
 
     def reset(self) -> None:
         self.times = {}
+
+    async def first_of(self, kinds: tuple[str, ...], moment: float, timeout: float = 120) -> tuple[str, float]:
+        """Which of `kinds` arrived first after `moment`, and when."""
+        deadline = time.perf_counter() + timeout
+        while True:
+            found = [(t, k) for k in kinds for t in self.all.get(k, []) if t > moment]
+            if found:
+                t, k = min(found)
+                return k, t
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"none of {kinds} after the endpoint")
+            await asyncio.sleep(0.005)
 
     async def wait(self, kind: str, timeout: float = 120) -> float:
         deadline = time.perf_counter() + timeout
@@ -125,16 +140,22 @@ async def run_streaming(engines: Any, config: Any, utterances: list[np.ndarray],
     await session.start(Hello(type="hello", sample_rate=RATE))
     line = Timeline(session)
     response, pipeline, barge_in = [], [], []
+    silent: list[dict[str, Any]] = []
     silence = np.zeros(int(RATE * 1.2), dtype=np.float32)
     for i, audio in enumerate(utterances):
         line.reset()
         await stream_audio(session, np.zeros(int(RATE * 0.3), dtype=np.float32))
         speech_end = await stream_audio(session, audio)
         feeding = asyncio.ensure_future(stream_audio(session, silence))
-        first = await line.wait("tts_audio")
-        response.append(first - speech_end)
-        pipeline.append(first - line.times["speech_stopped"])
+        stopped = await line.wait("speech_stopped")
+        first = await line.first_of(("tts_audio", "done", "error"), stopped)
         await feeding
+        if first[0] != "tts_audio":  # nothing was spoken (no words heard, or a reply with nothing to say)
+            silent.append({"utterance": i, "events": [e.type for e in line.events[-12:]]})
+            await stream_audio(session, np.zeros(int(RATE * 5), dtype=np.float32), realtime=False)
+            continue
+        response.append(first[1] - speech_end)
+        pipeline.append(first[1] - stopped)
         if barge and i % 2 == 1:
             line.reset()
             started = time.perf_counter()
@@ -148,7 +169,12 @@ async def run_streaming(engines: Any, config: Any, utterances: list[np.ndarray],
         await asyncio.sleep(0.05)
     await session.close()
     await line.task
-    return {"response": summary(response), "pipeline": summary(pipeline), "barge_in": summary(barge_in)}
+    return {
+        "response": summary(response),
+        "pipeline": summary(pipeline),
+        "barge_in": summary(barge_in),
+        "turns_without_audio": silent,
+    }
 
 
 async def run_naive(engines: Any, config: Any, chat: Any, synth: Any, utterances: list[np.ndarray]) -> dict[str, Any]:
