@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from twin.errors import InvalidInput, MissingDependency, NotFound, TwinError, Unavailable
+from twin.models.gguf_header import read_header
 from twin.providers.llm import LLM, Capabilities, ChatMessage, LLMOptions, StreamEnd
 
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -85,56 +86,10 @@ def _load(path: Path, lora: Path | None, n_ctx: int, n_threads: int) -> _Loaded:
         return _CACHE[key]
 
 
-# GGUF value types: fixed sizes (struct codes); 8 is a string and 9 an array.
-_GGUF_FIXED = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
-
-
 def gguf_metadata(path: Path) -> dict[str, Any]:
     """Scalar and string metadata of a GGUF file (arrays skipped); raises ValueError when it is not GGUF.
-
-    Written here rather than using the `gguf` package because that lives in the train extra, and
-    llama.cpp can crash the process (not raise) on a malformed file, so files are checked first."""
-    import struct
-
-    def read(f: Any, fmt: str) -> Any:
-        size = struct.calcsize(fmt)
-        data = f.read(size)
-        if len(data) != size:
-            raise ValueError("truncated GGUF header")
-        return struct.unpack("<" + fmt, data)[0]
-
-    def string(f: Any) -> str:
-        n = read(f, "Q")
-        if n > 1 << 24:
-            raise ValueError("implausible string length")
-        return f.read(n).decode("utf-8", "replace")
-
-    def value(f: Any, vtype: int) -> Any:
-        if vtype in _GGUF_FIXED:
-            return read(f, _GGUF_FIXED[vtype])
-        if vtype == 8:
-            return string(f)
-        if vtype == 9:
-            etype, count = read(f, "I"), read(f, "Q")
-            if etype in _GGUF_FIXED:
-                f.seek(struct.calcsize("<" + _GGUF_FIXED[etype]) * count, 1)
-            else:
-                for _ in range(count):
-                    value(f, etype)
-            return None
-        raise ValueError(f"unknown GGUF value type {vtype}")
-
-    with path.open("rb") as f:
-        if f.read(4) != b"GGUF":
-            raise ValueError("no GGUF magic number")
-        if read(f, "I") not in (2, 3):
-            raise ValueError("unsupported GGUF version")
-        read(f, "Q")
-        meta: dict[str, Any] = {}
-        for _ in range(read(f, "Q")):
-            key = string(f)
-            meta[key] = value(f, read(f, "I"))
-        return meta
+    llama.cpp can crash the process (not raise) on a malformed file, so files are checked with this first."""
+    return read_header(path)
 
 
 def _checked(path: str | Path, what: str, want_adapter: bool) -> Path:
