@@ -34,7 +34,9 @@ def test_engines(env: Env) -> None:
 
 def test_models(env: Env) -> None:
     r = env.client.get("/v1/models", headers=env.auth())
-    assert r.json() == {"object": "list", "data": [{"id": "fake", "object": "model", "created": 0, "owned_by": "twin"}]}
+    card = {"object": "model", "created": 0, "owned_by": "twin"}
+    # the engine's models, then one persona:<name> per persona (every profile has the builtin twin)
+    assert r.json() == {"object": "list", "data": [{"id": "fake", **card}, {"id": "persona:twin", **card}]}
 
 
 def test_chat_completion(env: Env) -> None:
