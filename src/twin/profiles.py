@@ -63,6 +63,11 @@ class Profile:
         return self.root / "twin.db"
 
     @property
+    def vectors_db_path(self) -> Path:
+        """The sqlite-vec memory vectors: a file of their own, opened only through pysqlite3."""
+        return self.root / "memory_vectors.db"
+
+    @property
     def exports_dir(self) -> Path:
         """Read-only copies of the original export files."""
         return self.root / "exports"

@@ -95,7 +95,9 @@ def test_every_command_has_json_and_prints_one_document(tmp_path: Path, monkeypa
         try:
             doc = json.loads(res.stdout)
         except ValueError:
-            problems.append(f"twin {' '.join(argv)}: stdout is not one JSON document: {res.stdout[:300]!r}")
+            problems.append(
+                f"twin {' '.join(argv)}: stdout is not one JSON document: {res.stdout[:300]!r} ({res.exception!r})"
+            )
             continue
         if res.exception is not None and not isinstance(res.exception, SystemExit):
             problems.append(f"twin {' '.join(argv)}: raised {res.exception!r}")

@@ -138,3 +138,22 @@ def test_ingest_on_a_terminal_asks_before_creating(tmp_path: Path, twin_home: Pa
     assert ProfileManager(load_settings()).list() == []
     assert "Created profile 'priya'" in run(b"y\n")
     assert [p.name for p in ProfileManager(load_settings()).list()] == ["priya"]
+
+
+def test_a_database_error_is_one_clear_message_not_a_traceback(twin_home: Path, monkeypatch) -> None:  # noqa: ANN001
+    import sqlite3
+
+    from typer.testing import CliRunner
+
+    from twin.cli import persona as persona_cli
+
+    ProfileManager(load_settings()).create("me")
+
+    def broken(*_args: object, **_kw: object) -> object:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(persona_cli, "connect", broken)
+    res = CliRunner().invoke(app, ["persona", "list", "--profile", "me", "--json"])
+    assert res.exit_code == 2, res.output
+    err = json.loads(res.stdout)["error"]
+    assert err["code"] == "storage_error" and "disk I/O error" in err["message"] and "twin doctor" in err["hint"]

@@ -4,7 +4,6 @@ started from the pgserver wheel."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,18 +80,27 @@ def test_contract(store: VectorStore) -> None:
     assert store.count() == 58 and ids[3] not in store.ids()
 
 
-def test_sqlite_vec_table_lives_in_the_profile_db_and_stdlib_still_reads_it(tmp_path: Path) -> None:
+def test_sqlite_vec_vectors_live_in_their_own_file_never_opened_by_the_stdlib(tmp_path: Path) -> None:
+    """Two SQLite libraries in one process must not share a database file (their POSIX locks clash):
+    the memory service puts the vectors in memory_vectors.db, and twin.db is only ever opened by stdlib."""
+    from twin.memory.config import MemoryConfig
+    from twin.memory.service import open_vector_store
     from twin.profiles import ProfileManager
     from twin.settings import load_settings
     from twin.store.db import connect
 
     profile = ProfileManager(load_settings()).create("me")
     conn = connect(profile)
-    store = registry.create("vectorstore", "sqlite_vec", path=profile.db_path, dim=DIM)
+    store = open_vector_store(profile, MemoryConfig(), DIM)
     store.upsert([VectorItem("a", "user", _unit(np.random.default_rng(1), 1)[0])])
-    plain = sqlite3.connect(profile.db_path)
-    names = {r[0] for r in plain.execute("SELECT name FROM sqlite_master")}
-    assert "memory_vectors" in names and "memories" in names
-    assert plain.execute("SELECT count(*) FROM personas").fetchone()[0] >= 0  # the stdlib connection keeps working
+    assert profile.vectors_db_path.is_file() and profile.vectors_db_path != profile.db_path
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert "memories" in names and "memory_vectors" not in names
+    for _ in range(20):  # open and close stdlib connections while the vector store keeps writing
+        other = connect(profile)
+        other.execute("SELECT count(*) FROM personas").fetchone()
+        other.close()
+        store.upsert([VectorItem("b", "user", _unit(np.random.default_rng(2), 1)[0])])
+    assert [h.id for h in store.search(_unit(np.random.default_rng(1), 1)[0], 1, ["user"])] == ["a"]
     conn.close()
     store.close()

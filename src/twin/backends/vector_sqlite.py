@@ -1,9 +1,11 @@
-"""sqlite-vec inside the profile's own SQLite file: the embedded default vector store.
+"""sqlite-vec: the embedded default vector store, in a SQLite file of its own beside the profile's twin.db.
 
-The standard library's sqlite3 here cannot load extensions, so this store opens its own connection to
-the same twin.db through `pysqlite3` (a newer SQLite built to load them) and creates its vec0 table
-there; every other user of store/db.py keeps the stdlib connection, and the file stays readable by
-both (the vec0 shadow tables are ordinary tables). Memory rows remain the source of truth.
+The standard library's sqlite3 here cannot load extensions, so this store goes through `pysqlite3` (a
+newer SQLite built to load them). The vectors live in their own file because two copies of SQLite in one
+process must never open the same database: each keeps its own POSIX lock bookkeeping, so closing a
+connection in one silently drops the other's locks, and concurrent writers can then corrupt the file
+(sqlite.org/howtocorrupt.html, "multiple copies of SQLite linked into the same application"). Memory rows
+in twin.db remain the source of truth.
 
 Search is exact cosine over float32 vectors. Above `binary_from` items it first ranks by Hamming distance
 over 1-bit quantized copies (sqlite-vec `bit[]`, ~10x faster) and re-scores the best `oversample * k` with

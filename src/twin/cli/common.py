@@ -107,9 +107,19 @@ def handle_errors(fn: F) -> F:
             render_error(exc, bool(kwargs.get("json_out")))
             raise typer.Exit(2) from None
         except (OSError, sqlite3.Error) as exc:
-            if not is_disk_full(exc):
+            if is_disk_full(exc):
+                render_error(DiskFull.after(free_space(settings().home)), bool(kwargs.get("json_out")))
+                raise typer.Exit(2) from None
+            if not isinstance(exc, sqlite3.Error):
                 raise
-            render_error(DiskFull.after(free_space(settings().home)), bool(kwargs.get("json_out")))
+            # locked, I/O failure, damaged file: say so plainly instead of a traceback
+            err = TwinError(
+                f"The profile's database could not be used ({exc}).",
+                "Stop other twin processes using this profile and retry; `twin doctor` checks the database "
+                "and names the latest backup.",
+                code="storage_error",
+            )
+            render_error(err, bool(kwargs.get("json_out")))
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]

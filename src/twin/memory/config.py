@@ -1,5 +1,5 @@
 """Per-profile memory settings in <profile>/memory.json: which vector store and embedding model, and
-the recall and extraction knobs. Missing file = the embedded defaults (sqlite-vec in twin.db, MiniLM)."""
+the recall and extraction knobs. Missing file = the embedded defaults (sqlite-vec in the profile's memory_vectors.db, MiniLM)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ class MemoryConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     vector_store: Literal["sqlite_vec", "qdrant", "pgvector"] = Field(
-        "sqlite_vec", description="sqlite_vec (inside twin.db, default), qdrant or pgvector."
+        "sqlite_vec", description="sqlite_vec (memory_vectors.db in the profile, default), qdrant or pgvector."
     )
     qdrant_url: str | None = Field(None, description="Qdrant server URL; empty uses local mode in <profile>/qdrant.")
     qdrant_api_key: str | None = Field(None, description="API key of the Qdrant server, if it needs one.")

@@ -49,7 +49,7 @@ class WriteReport:
 
 def open_vector_store(profile: Profile, config: MemoryConfig, dim: int) -> VectorStore:
     if config.vector_store == "sqlite_vec":
-        return registry.create("vectorstore", "sqlite_vec", path=profile.db_path, dim=dim)
+        return registry.create("vectorstore", "sqlite_vec", path=profile.vectors_db_path, dim=dim)
     if config.vector_store == "qdrant":
         kw: dict[str, Any] = {"dim": dim, "collection": config.qdrant_collection}
         if config.qdrant_url:

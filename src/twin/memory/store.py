@@ -260,4 +260,6 @@ def _where(
 
 
 def db_files(profile: Profile) -> list[Path]:
-    return [p for p in (profile.db_path, Path(str(profile.db_path) + "-wal")) if p.exists()]
+    """Every file a memory's text or vector may be stored in (databases and their write-ahead logs)."""
+    bases = (profile.db_path, profile.vectors_db_path)
+    return [p for b in bases for p in (b, Path(str(b) + "-wal")) if p.exists()]
