@@ -1,5 +1,6 @@
 """Per-profile memory settings in <profile>/memory.json: which vector store and embedding model, and
-the recall and extraction knobs. Missing file = the embedded defaults (sqlite-vec in the profile's memory_vectors.db, MiniLM)."""
+the recall and extraction knobs. Missing file = the embedded defaults (sqlite-vec in the profile's
+memory_vectors.db, MiniLM)."""
 
 from __future__ import annotations
 
