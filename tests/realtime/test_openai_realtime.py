@@ -23,7 +23,9 @@ RATE = 24000
 
 @pytest.fixture
 def live(twin_home: Any) -> Any:
-    with live_server(twin_home, reply_text="Sure. The shop opens at nine, and closes at six.") as server:
+    # the reply streams over about a second, so a response.cancel sent after response.created lands mid-reply
+    reply = {"reply_text": "Sure. The shop opens at nine, and closes at six.", "delay_s": 0.1}
+    with live_server(twin_home, **reply) as server:
         yield server
 
 
