@@ -104,3 +104,21 @@ def test_sqlite_vec_vectors_live_in_their_own_file_never_opened_by_the_stdlib(tm
     assert [h.id for h in store.search(_unit(np.random.default_rng(1), 1)[0], 1, ["user"])] == ["a"]
     conn.close()
     store.close()
+
+
+def test_profiles_on_one_postgres_never_share_vectors(postgres: str) -> None:
+    """With the default table each profile gets its own: one profile's search never sees (or, when it
+    reconciles with its own rows, deletes) another's vectors."""
+    from twin.memory.config import MemoryConfig
+    from twin.memory.service import open_vector_store
+    from twin.profiles import ProfileManager
+    from twin.settings import load_settings
+
+    manager = ProfileManager(load_settings())
+    config = MemoryConfig(vector_store="pgvector", pgvector_dsn=postgres)
+    ann, bob = (open_vector_store(manager.create(n), config, DIM) for n in ("ann", "bob-2"))
+    ann.upsert([VectorItem("a", "user", _unit(np.random.default_rng(1), 1)[0])])
+    assert bob.count() == 0 and bob.search(_unit(np.random.default_rng(1), 1)[0], 5, ["user"]) == []
+    assert ann.ids() == {"a"}
+    ann.close()
+    bob.close()

@@ -7,6 +7,9 @@ from __future__ import annotations
 import asyncio
 import json
 
+import numpy as np
+import pytest
+
 from twin.chat.service import ChatService
 from twin.memory.store import db_files
 from twin.providers import registry
@@ -122,3 +125,38 @@ def test_forget_all_per_persona_and_export_import(service: ChatService, tmp_path
     assert report["added"] == len(before) and report["error_count"] == 1
     assert {i.text for i in service.memory.store.query(include_superseded=True, limit=1000)} == {i.text for i in before}
     assert json.loads(out.read_text().splitlines()[0])["source_message_ids"]
+
+
+def test_a_chunk_quoting_a_superseded_fact_ranks_like_it(service: ChatService) -> None:
+    """The raw turns that stated the old value fall behind once a correction supersedes their fact."""
+    first = run(service, "My sister Mira lives in Porto.")
+    run(service, "ok", conversation_id=first.conversation_id)  # 4 turns: one chunk quotes the Porto line
+    pid = service.personas.get("twin").id
+
+    def chunk_score() -> float:
+        items = asyncio.run(service.memory.recall("Where does Mira live?", pid, k=10, budget_s=10)).items
+        return next(i.score for i in items if i.kind == "chunk" and "Porto" in i.text)
+
+    before = chunk_score()
+    run(service, "My sister Mira moved to Lyon.")
+    assert texts(service)["Thota's sister Mira lives in Porto."] == "superseded"
+    assert chunk_score() == pytest.approx(before / 2, rel=0.05)
+
+
+def test_memories_without_vectors_are_indexed_when_the_service_opens(service: ChatService, profile) -> None:
+    """Rows are the truth: memories whose vectors are missing (another vector store before, or a crash)
+    are embedded again, and vectors whose row is gone are dropped."""
+    from twin.memory.service import MemoryService
+    from twin.providers.vectorstore import VectorItem
+
+    run(service, "My sister Mira lives in Porto.")
+    ids = {i.id for i in service.memory.store.query(include_superseded=True, limit=100)}
+    service.memory.vectors.delete(ids)
+    orphans = ["01a00000-0000-7000-8000-000000000000", "01a00000-0000-7000-8000-000000000001"]
+    service.memory.vectors.upsert([VectorItem(o, "user", np.full(384, 0.05, "f4")) for o in orphans])
+    reopened = MemoryService(profile, service.conn)
+    assert reopened.vectors.ids() == ids
+    pid = service.personas.get("twin").id
+    hits = reopened.search_sync("Where does my sister live?", pid, 3)
+    assert "Thota's sister Mira lives in Porto." in [i.text for i in hits]
+    reopened.close()

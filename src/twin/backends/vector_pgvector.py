@@ -71,6 +71,10 @@ class PgVectorStore(VectorStore):
     def ids(self) -> set[str]:
         return {r[0] for r in self.conn.execute(f"SELECT id FROM {self.table}")}
 
+    def count(self) -> int:
+        row = self.conn.execute(f"SELECT count(*) FROM {self.table}").fetchone()
+        return int(row[0]) if row else 0
+
     def close(self) -> None:
         self.conn.close()
 

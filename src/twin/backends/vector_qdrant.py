@@ -79,6 +79,9 @@ class QdrantStore(VectorStore):
             if offset is None:
                 return out
 
+    def count(self) -> int:
+        return int(self.client.count(self.collection, exact=True).count)
+
     def close(self) -> None:
         self.client.close()
 

@@ -4,6 +4,7 @@ memory_vectors.db, MiniLM)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -20,9 +21,13 @@ class MemoryConfig(BaseModel):
     )
     qdrant_url: str | None = Field(None, description="Qdrant server URL; empty uses local mode in <profile>/qdrant.")
     qdrant_api_key: str | None = Field(None, description="API key of the Qdrant server, if it needs one.")
-    qdrant_collection: str = Field("twin_memories", description="Qdrant collection name.")
+    qdrant_collection: str | None = Field(
+        None, description="Qdrant collection name; empty = one per profile (twin_memories_<profile>)."
+    )
     pgvector_dsn: str | None = Field(None, description="Postgres connection string (needs the vector extension).")
-    pgvector_table: str = Field("twin_memories", description="Postgres table for the vectors.")
+    pgvector_table: str | None = Field(
+        None, description="Postgres table for the vectors; empty = one per profile (twin_memories_<profile>)."
+    )
     embeddings: str = Field("minilm", description="Embedding backend (minilm = all-MiniLM-L6-v2, embedded).")
     embeddings_path: str | None = Field(None, description="Local folder of another sentence-transformers model.")
     extractor: Literal["auto", "rules", "llm"] = Field(
@@ -36,6 +41,14 @@ class MemoryConfig(BaseModel):
     recall_budget_ms: int = Field(300, ge=10, le=10_000, description="Time allowed for vector recall per turn.")
     chunk_turns: int = Field(4, ge=3, le=6, description="Turns per raw recall chunk (3-6).")
     recency_half_life_days: float = Field(45.0, gt=0, description="Recency weight halves every this many days.")
+
+
+def shared_store_name(profile: Profile, configured: str | None) -> str:
+    """The collection or table of this profile in a server's store: profiles never share one, since
+    each profile's database is the truth for its own vectors only."""
+    if configured:
+        return configured
+    return "twin_memories_" + re.sub(r"[^a-z0-9_]", "_", profile.name.lower())[:40]
 
 
 def config_path(profile: Profile) -> Any:

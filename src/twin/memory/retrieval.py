@@ -1,5 +1,6 @@
 """Hybrid recall: vector similarity and BM25 (SQLite FTS5) fused by reciprocal rank, then weighted by
-importance and recency; facts a little ahead of raw chunks; active items unless asked otherwise."""
+importance and recency; facts a little ahead of raw chunks; superseded facts, and chunks quoting the turns
+they came from, well behind; active items unless asked otherwise."""
 
 from __future__ import annotations
 
@@ -89,6 +90,8 @@ def fuse(
         for rank, mid in enumerate(ranked):
             scores[mid] = scores.get(mid, 0.0) + 1.0 / (RRF_K + rank + 1)
     rows = store.many(list(scores))  # ids whose row is gone (deleted) simply drop out here
+    # a chunk quoting the turn a superseded fact came from states the old value: rank it like that fact
+    outdated = store.superseded_turns([m for i in rows.values() if i.kind == "chunk" for m in i.source_message_ids])
     now = datetime.now(UTC)
     out: list[MemoryItem] = []
     for mid, base in scores.items():
@@ -97,7 +100,8 @@ def fuse(
             continue
         recency = math.pow(0.5, _age_days(item.updated, now) / half_life_days)
         weight = (0.5 + 0.5 * item.importance) * (0.75 + 0.25 * recency) * (1.0 if item.kind == "fact" else 0.85)
-        item.score = base * weight * (0.5 if item.status != "active" else 1.0)
+        stale = item.status != "active" or (item.kind == "chunk" and not outdated.isdisjoint(item.source_message_ids))
+        item.score = base * weight * (0.5 if stale else 1.0)
         out.append(item)
     out.sort(key=lambda i: -(i.score or 0.0))
     return out[:k]

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from twin.chat.personas import Persona
 from twin.errors import InvalidInput
-from twin.memory.config import MemoryConfig, load_memory_config
+from twin.memory.config import MemoryConfig, load_memory_config, shared_store_name
 from twin.memory.english import normalize, sentences
 from twin.memory.extract_llm import LLMExtractor
 from twin.memory.extract_rules import RuleExtractor
@@ -51,7 +51,7 @@ def open_vector_store(profile: Profile, config: MemoryConfig, dim: int) -> Vecto
     if config.vector_store == "sqlite_vec":
         return registry.create("vectorstore", "sqlite_vec", path=profile.vectors_db_path, dim=dim)
     if config.vector_store == "qdrant":
-        kw: dict[str, Any] = {"dim": dim, "collection": config.qdrant_collection}
+        kw: dict[str, Any] = {"dim": dim, "collection": shared_store_name(profile, config.qdrant_collection)}
         if config.qdrant_url:
             kw.update(url=config.qdrant_url, api_key=config.qdrant_api_key)
         else:
@@ -61,7 +61,8 @@ def open_vector_store(profile: Profile, config: MemoryConfig, dim: int) -> Vecto
         raise InvalidInput(
             "memory.json selects pgvector but gives no pgvector_dsn.", "Add pgvector_dsn to memory.json."
         )
-    return registry.create("vectorstore", "pgvector", dsn=config.pgvector_dsn, dim=dim, table=config.pgvector_table)
+    table = shared_store_name(profile, config.pgvector_table)
+    return registry.create("vectorstore", "pgvector", dsn=config.pgvector_dsn, dim=dim, table=table)
 
 
 def open_embeddings(config: MemoryConfig) -> Embeddings:
@@ -106,6 +107,7 @@ class MemoryService:
         self.embeddings = embeddings or open_embeddings(self.config)
         self.vectors = vectors or open_vector_store(profile, self.config, self.embeddings.dim)
         self.store = MemoryStore(profile, conn, self.vectors, self.embeddings)
+        self.store.reconcile_if_needed()
         self._write_lock = threading.Lock()
         self.on_forget: list[Callable[[], None]] = []  # e.g. drop engine prompt caches that held the text
 

@@ -109,6 +109,18 @@ class MemoryStore:
         sql = f"{_SELECT} WHERE {' AND '.join(where) or '1'} ORDER BY m.created DESC LIMIT ? OFFSET ?"
         return [row_item(r) for r in self.conn.execute(sql, [*args, limit, offset])]
 
+    def superseded_turns(self, message_ids: Sequence[str]) -> set[str]:
+        """Those of `message_ids` that a superseded fact was taken from (their words are out of date)."""
+        if not message_ids:
+            return set()
+        marks = ",".join("?" * len(message_ids))
+        rows = self.conn.execute(
+            "SELECT DISTINCT j.value FROM memories m, json_each(m.source_message_ids) j "
+            f"WHERE m.kind = 'fact' AND m.status = 'superseded' AND j.value IN ({marks})",
+            list(message_ids),
+        )
+        return {r[0] for r in rows}
+
     def active_by_fingerprint(self, fingerprint: str, scope: str, persona_id: str | None) -> MemoryItem | None:
         row = self.conn.execute(
             f"{_SELECT} WHERE m.fingerprint = ? AND m.scope = ? AND m.persona_id IS ? AND m.status = 'active'",
@@ -214,6 +226,12 @@ class MemoryStore:
             self.conn.execute("INSERT INTO memories_fts (memories_fts) VALUES ('optimize')")
             self.conn.commit()
             self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def reconcile_if_needed(self) -> dict[str, int] | None:
+        """reconcile() when the index and the rows disagree in number (a crash between the two deletes,
+        or memories from before this vector store was chosen); None when they agree."""
+        rows = int(self.conn.execute("SELECT count(*) FROM memories").fetchone()[0])
+        return None if rows == self.vectors.count() else self.reconcile()
 
     def reconcile(self) -> dict[str, int]:
         """Drop vectors whose row is gone (e.g. a crash between the two deletes) and index rows with no vector."""
