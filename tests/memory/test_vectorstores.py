@@ -37,7 +37,7 @@ def _make(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> VectorSt
         return registry.create("vectorstore", "sqlite_vec", path=tmp_path / "twin.db", dim=DIM)
     if name == "sqlite_vec_binary":
         return registry.create(
-            "vectorstore", "sqlite_vec", path=tmp_path / "twin.db", dim=DIM, binary_from=10, oversample=16
+            "vectorstore", "sqlite_vec", path=tmp_path / "twin.db", dim=DIM, exact_upto=10, oversample=2
         )
     if name == "qdrant":
         pytest.importorskip("qdrant_client")
@@ -95,7 +95,7 @@ def test_sqlite_vec_vectors_live_in_their_own_file_never_opened_by_the_stdlib(tm
     store.upsert([VectorItem("a", "user", _unit(np.random.default_rng(1), 1)[0])])
     assert profile.vectors_db_path.is_file() and profile.vectors_db_path != profile.db_path
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-    assert "memories" in names and "memory_vectors" not in names
+    assert "memories" in names and not {"memory_vector_values", "memory_vector_bits"} & names
     for _ in range(20):  # open and close stdlib connections while the vector store keeps writing
         other = connect(profile)
         other.execute("SELECT count(*) FROM personas").fetchone()
@@ -122,3 +122,39 @@ def test_profiles_on_one_postgres_never_share_vectors(postgres: str) -> None:
     assert ann.ids() == {"a"}
     ann.close()
     bob.close()
+
+
+def test_sqlite_vec_two_stage_search_finds_what_the_exact_search_finds(tmp_path: Path) -> None:
+    """Above exact_upto the bits pick candidates and their full vectors are scored: the neighbours of a
+    query among 2000 embedding-sized vectors come back in the exact order with the exact scores."""
+    rng = np.random.default_rng(3)
+    dim = 384
+    base = rng.standard_normal((2000, dim)).astype(np.float32)
+    query = base[7].copy()
+    for n, noise in ((8, 0.4), (9, 0.6), (10, 0.8)):  # three neighbours at growing distances
+        base[n] = query + noise * rng.standard_normal(dim).astype(np.float32)
+    base /= np.linalg.norm(base, axis=1, keepdims=True)
+    exact = registry.create("vectorstore", "sqlite_vec", path=tmp_path / "a.db", dim=dim, exact_upto=10**6)
+    staged = registry.create("vectorstore", "sqlite_vec", path=tmp_path / "b.db", dim=dim, exact_upto=100)
+    for store in (exact, staged):
+        store.upsert([VectorItem(f"v{i}", "user", v) for i, v in enumerate(base)])
+    want, got = exact.search(base[7], 4, ["user"]), staged.search(base[7], 4, ["user"])
+    assert [h.id for h in got] == [h.id for h in want] == ["v7", "v8", "v9", "v10"]
+    assert [h.score for h in got] == pytest.approx([h.score for h in want], abs=1e-5)
+    exact.close()
+    staged.close()
+
+
+def test_sqlite_vec_index_of_an_older_layout_is_rebuilt(tmp_path: Path) -> None:
+    """memory_vectors.db written before the two-stage layout: its table is dropped, and the memory
+    service re-indexes the rows (test_write_policy covers the re-indexing)."""
+    from twin.backends.vector_sqlite import open_connection
+
+    conn = open_connection(tmp_path / "v.db")
+    conn.execute(f"CREATE VIRTUAL TABLE memory_vectors USING vec0(item_id TEXT PRIMARY KEY, embedding float[{DIM}])")
+    conn.close()
+    store = registry.create("vectorstore", "sqlite_vec", path=tmp_path / "v.db", dim=DIM)
+    assert store.count() == 0
+    names = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master")}
+    assert "memory_vectors" not in names and "memory_vector_values" in names
+    store.close()
