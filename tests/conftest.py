@@ -22,9 +22,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(autouse=True)
 def twin_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own TWIN_HOME, so nothing touches the user's real data."""
+    """Every test gets its own TWIN_HOME, so nothing touches the user's real data. Derived files (the
+    embedding model's onnx export) are shared by the whole run, as by all profiles of one home."""
     home = tmp_path_factory.mktemp("twin-home")
     monkeypatch.setenv("TWIN_HOME", str(home))
+    monkeypatch.setenv("TWIN_CACHE", str(tmp_path_factory.getbasetemp() / "twin-cache"))
     monkeypatch.delenv("TWIN_DEFAULT_PROFILE", raising=False)
     return home
 

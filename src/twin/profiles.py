@@ -53,6 +53,7 @@ class Profile:
 
     name: str
     root: Path
+    cache: Path | None = None  # the settings' cache folder
 
     @property
     def config_path(self) -> Path:
@@ -66,6 +67,11 @@ class Profile:
     def vectors_db_path(self) -> Path:
         """The sqlite-vec memory vectors: a file of their own, opened only through pysqlite3."""
         return self.root / "memory_vectors.db"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Derived files every profile of this home can share (e.g. the embedding model's onnx graph)."""
+        return self.cache or self.root.parent.parent / "cache"
 
     @property
     def exports_dir(self) -> Path:
@@ -148,7 +154,7 @@ class ProfileManager:
         root = self.path_for(name)
         if not (root / "profile.json").is_file():
             raise NotFound(f"Profile '{name}' does not exist.", f"Create it with: twin profile create {name}")
-        profile = Profile(name=name, root=root)
+        profile = Profile(name=name, root=root, cache=self.settings.cache_dir)
         _ensure_id(profile)
         return profile
 
@@ -160,7 +166,7 @@ class ProfileManager:
         root = self.path_for(name)
         if (root / "profile.json").is_file():
             raise AlreadyExists(f"Profile '{name}' already exists.", "Pick another name or use the existing one.")
-        profile = Profile(name=name, root=root)
+        profile = Profile(name=name, root=root, cache=self.settings.cache_dir)
         for d in (self.settings.home, self.settings.profiles_dir, root):
             private_dir(d)
         for d in (profile.exports_dir, profile.datasets_dir, profile.runs_dir, profile.voice_dir):

@@ -58,12 +58,19 @@ class Settings(BaseSettings):
         default_factory=lambda: Path(user_data_dir("twin", appauthor=False)),
         description="Where profiles and their data live.",
     )
+    cache: Path | None = Field(
+        None, description="Derived files all profiles share (the embedding model's onnx export); default <home>/cache."
+    )
     default_profile: str = Field("default", description="Profile used when --profile is not given.")
     ingest: IngestLimits = Field(default_factory=IngestLimits)
 
     @property
     def profiles_dir(self) -> Path:
         return self.home / "profiles"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.cache or self.home / "cache"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -14,9 +14,11 @@ import numpy.typing as npt
 
 from twin.memory.models import MemoryItem, partition
 from twin.memory.store import MemoryStore, _where
-from twin.store.fts import fts_query as shared_fts_query
+from twin.store.fts import fts_terms
 
 RRF_K = 60
+COMMON_FLOOR = 1000  # BM25 keeps every term while the memories are fewer than this
+COMMON_SHARE = 0.02
 
 
 @dataclass
@@ -26,15 +28,28 @@ class Recall:
     degraded: bool = False  # vector recall ran out of time; BM25 only
 
 
-def fts_query(text: str, max_terms: int = 16) -> str:
-    """An FTS5 OR-query of the distinct content words (each quoted, so no query syntax leaks in)."""
-    return shared_fts_query(text, min_chars=2, max_terms=max_terms)
+def informative_terms(conn: sqlite3.Connection, terms: list[str]) -> list[str]:
+    """`terms` without those in more than COMMON_SHARE of the memories (at least COMMON_FLOOR).
+
+    BM25 must score every row a term matches, so a term in a third of 100k memories ("friend", "live")
+    costs tens of milliseconds while its IDF adds almost nothing to the ranking; the rare words (names,
+    places) carry it, and the vector search covers the meaning. Counting stops at the cap, so the check
+    costs well under a millisecond per term."""
+    rows = int(conn.execute("SELECT coalesce(max(rowid), 0) FROM memories").fetchone()[0])  # >= the row count
+    cap = max(COMMON_FLOOR, int(rows * COMMON_SHARE))
+    if rows <= cap:
+        return terms
+    sql = "SELECT count(*) FROM (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)"
+    return [t for t in terms if conn.execute(sql, (t, cap + 1)).fetchone()[0] <= cap]
 
 
 def bm25_ranked(
     conn: sqlite3.Connection, query: str, persona_id: str | None, include_superseded: bool, limit: int
 ) -> list[str]:
-    q = fts_query(query)
+    try:
+        q = " OR ".join(informative_terms(conn, fts_terms(query, min_chars=2, max_terms=16)))
+    except sqlite3.OperationalError:
+        return []
     if not q:
         return []
     where, args = _where(persona_id, "all", None, include_superseded)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -65,8 +66,10 @@ def open_vector_store(profile: Profile, config: MemoryConfig, dim: int) -> Vecto
     return registry.create("vectorstore", "pgvector", dsn=config.pgvector_dsn, dim=dim, table=table)
 
 
-def open_embeddings(config: MemoryConfig) -> Embeddings:
-    kw = {"model_path": config.embeddings_path} if config.embeddings_path else {}
+def open_embeddings(config: MemoryConfig, cache_dir: Path | None = None) -> Embeddings:
+    kw: dict[str, Any] = {"model_path": config.embeddings_path} if config.embeddings_path else {}
+    if cache_dir is not None:
+        kw["cache_dir"] = cache_dir / "embeddings"
     return registry.create("embeddings", config.embeddings, **kw)
 
 
@@ -104,7 +107,7 @@ class MemoryService:
     ) -> None:
         self.profile = profile
         self.config = config or load_memory_config(profile)
-        self.embeddings = embeddings or open_embeddings(self.config)
+        self.embeddings = embeddings or open_embeddings(self.config, profile.cache_dir)
         self.vectors = vectors or open_vector_store(profile, self.config, self.embeddings.dim)
         self.store = MemoryStore(profile, conn, self.vectors, self.embeddings)
         self.store.reconcile_if_needed()

@@ -76,11 +76,16 @@ STOP_WORDS = frozenset(
 )
 
 
-def fts_query(text: str, *, min_chars: int = 2, max_terms: int = 16, stop: frozenset[str] = frozenset()) -> str:
-    """An FTS5 OR-query of the distinct words of at least `min_chars` letters or digits, in order of
-    appearance, leaving out STOP_WORDS and `stop`."""
+def fts_terms(text: str, *, min_chars: int = 2, max_terms: int = 16, stop: frozenset[str] = frozenset()) -> list[str]:
+    """The distinct words of at least `min_chars` letters or digits, in order of appearance, each quoted
+    as an FTS5 string, leaving out STOP_WORDS and `stop`."""
     seen: list[str] = []
     for w in re.findall(r"[^\W_]{" + str(min_chars) + ",}", text.lower()):
         if w not in STOP_WORDS and w not in stop and w not in seen:
             seen.append(w)
-    return " OR ".join(f'"{w}"' for w in seen[:max_terms])
+    return [f'"{w}"' for w in seen[:max_terms]]
+
+
+def fts_query(text: str, *, min_chars: int = 2, max_terms: int = 16, stop: frozenset[str] = frozenset()) -> str:
+    """An FTS5 OR-query of fts_terms(text)."""
+    return " OR ".join(fts_terms(text, min_chars=min_chars, max_terms=max_terms, stop=stop))
