@@ -5,8 +5,8 @@ stored as is), in the same run.
 Quality: a synthetic user with N facts spread over sessions, some later corrected, some secrets, and
 chit-chat in between; recall@5 of the *current* fact for questions, how often a superseded value is
 returned as current, and how many secrets end up stored. Speed: recall p50/p95 at 1k/10k/100k memories
-(twin: hybrid incl. BM25 and fusion; peer: vector query), and the per-turn overhead of recall + prompt
-assembly with the fake LLM.
+(twin: hybrid incl. BM25 and fusion; peer: vector query), without and with embedding the query, and the
+per-turn overhead of recall + prompt assembly with the fake LLM at each size.
 
     PYTHONPATH=src python bench/memory.py [--facts 500] [--sizes 1000,10000,100000]
 """
@@ -344,27 +344,50 @@ def run_peer(sessions: list[list[str]], embed, facts: list[Fact], questions: lis
     return client, quality
 
 
-def latency(size: int, embed, rng: np.random.Generator, queries: list[str]) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    """Recall latency with `size` memories (real texts for BM25, random unit vectors for the filler)."""
+def filler_texts(n: int, rng: random.Random) -> list[str]:
+    """Memories like the quality set's (facts about thousands of people, chunks of chit-chat), so BM25
+    meets a realistic vocabulary: common words in a large share of rows, names in a few."""
+    out = []
+    for _ in range(n):
+        name = "".join(rng.choice(SYLLABLES) for _ in range(4)).capitalize()
+        rel, kind = rng.choice(RELS), rng.randrange(5)
+        if kind == 0:
+            out.append(f"Thota's {rel} {name} lives in {rng.choice(CITIES)}.")
+        elif kind == 1:
+            out.append(f"Thota's {rel} {name} works at {rng.choice(ORGS)}.")
+        elif kind == 2:
+            out.append(f"Thota's {rel} {name} is a {rng.choice(JOBS)}.")
+        elif kind == 3:
+            out.append(f"User: {rng.choice(CHIT)}\nTwin: I see.\nUser: I met {name} at the {rng.choice(THINGS)}")
+        else:
+            out.append(f"Thota likes {rng.choice(VALUES)} and the {rng.choice(THINGS)} {name} recommended.")
+    return out
+
+
+def latency(size: int, embed, queries: list[str]) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Recall latency with `size` memories (filler texts for BM25, random unit vectors: the cost of a
+    search does not depend on what the vectors say), then the per-turn overhead on that profile."""
     import chromadb
 
     from twin.chat.personas import now
-    from twin.memory.service import MemoryService
-    from twin.profiles import ProfileManager
+    from twin.chat.service import ChatService
+    from twin.ids import new_id
+    from twin.memory.retrieval import bm25_ranked, fuse
+    from twin.profiles import Identity, ProfileManager
+    from twin.providers import registry
     from twin.providers.vectorstore import VectorItem
     from twin.settings import load_settings
-    from twin.store.db import connect
 
     profile = ProfileManager(load_settings()).create(f"lat{size}")
-    conn = connect(profile)
-    mem = MemoryService(profile, conn)
-    words = (NAMES + CITIES + ORGS + THINGS + VALUES) * 3
-    texts = [" ".join(rng.choice(words, 8)) for _ in range(size)]
+    profile.set_identity(Identity(names=["Thota"]))
+    svc = ChatService(profile, llm=registry.create("llm", "fake", replies=["I see."]))
+    mem, conn = svc.memory, svc.conn
+    pid = svc.personas.get("twin").id
+    texts = filler_texts(size, random.Random(size))
+    rng = np.random.default_rng(5)
     vecs = rng.standard_normal((size, 384)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     stamp = now()
-    from twin.ids import new_id
-
     ids = [new_id() for _ in range(size)]
     with conn:
         conn.executemany(
@@ -377,26 +400,28 @@ def latency(size: int, embed, rng: np.random.Generator, queries: list[str]) -> d
     qv = embed(queries)
     ours, ours_e2e = [], []
     for q, v in zip(queries, qv, strict=True):
-        from twin.memory.retrieval import bm25_ranked, fuse
-
         t0 = time.perf_counter()
-        vec_ids = [h.id for h in mem.vectors.search(v, 24, ["user"])]
-        fuse(mem.store, vec_ids, bm25_ranked(conn, q, None, False, 24), 6, 45.0)
+        vec_ids = [h.id for h in mem.vectors.search(v, 12, ["user", f"persona:{pid}"])]
+        fuse(mem.store, vec_ids, bm25_ranked(conn, q, pid, False, 24), 6, 45.0)
         ours.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
-        asyncio.run(mem.recall(q, None, k=6, budget_s=10))
+        asyncio.run(mem.recall(q, pid, k=6, budget_s=10))
         ours_e2e.append((time.perf_counter() - t0) * 1000)
+    overhead = asyncio.run(_turn_overhead(svc, queries))
     client = chromadb.EphemeralClient(settings=chromadb.Settings(anonymized_telemetry=False))
     col = client.create_collection(f"lat{size}", metadata={"hnsw:space": "ip"}, embedding_function=None)
     for start in range(0, size, 5000):
         end = min(start + 5000, size)
         col.add(ids=ids[start:end], embeddings=vecs[start:end].tolist(), documents=texts[start:end])
-    peer = []
-    for v in qv:
+    peer, peer_e2e = [], []
+    for q, v in zip(queries, qv, strict=True):
         t0 = time.perf_counter()
         col.query(query_embeddings=[v.tolist()], n_results=6)
         peer.append((time.perf_counter() - t0) * 1000)
-    mem.close()
+        t0 = time.perf_counter()
+        col.query(query_embeddings=embed([q]).tolist(), n_results=6)
+        peer_e2e.append((time.perf_counter() - t0) * 1000)
+    svc.close()
     return {
         "size": size,
         "twin_p50_ms": pct(ours, 50),
@@ -405,7 +430,22 @@ def latency(size: int, embed, rng: np.random.Generator, queries: list[str]) -> d
         "twin_with_query_embedding_p95_ms": pct(ours_e2e, 95),
         "peer_p50_ms": pct(peer, 50),
         "peer_p95_ms": pct(peer, 95),
+        "peer_with_query_embedding_p50_ms": pct(peer_e2e, 50),
+        "peer_with_query_embedding_p95_ms": pct(peer_e2e, 95),
+        "turn_overhead_p50_ms": pct(overhead, 50),
+        "turn_overhead_p95_ms": pct(overhead, 95),
     }
+
+
+async def _turn_overhead(svc, queries: list[str]) -> list[float]:  # type: ignore[no-untyped-def]
+    """recall + prompt assembly of chat turns (fake LLM), each turn's memory work done before the next."""
+    out, conv = [], None
+    for q in queries:
+        r = await svc.turn(q, conversation_id=conv)
+        conv = r.conversation_id
+        out.append(r.timings.get("recall_ms", 0) + r.timings.get("assemble_ms", 0))
+        await svc.drain()
+    return out
 
 
 def main() -> None:
@@ -429,7 +469,7 @@ def main() -> None:
     ours = quality_twin(svc, facts, questions, secrets)
     _client, peer = run_peer(sessions, embed, facts, questions, secrets)
     lat = [
-        latency(int(s), embed, np.random.default_rng(5), [facts[i].question for i in questions[: args.latency_queries]])
+        latency(int(s), embed, [facts[i].question for i in questions[: args.latency_queries]])
         for s in args.sizes.split(",")
         if s
     ]
@@ -451,12 +491,16 @@ def main() -> None:
     print(f"{'metric':34} {'twin':>10} {'chromadb':>10}")
     for key in ours:
         print(f"{key:34} {ours[key]:>10.3f} {peer[key]:>10.3f}")
-    head = ("memories", "twin p50", "twin p95", "+embed p95", "peer p50", "peer p95", "p95 ratio")
+    head = ("memories", "twin p50", "twin p95", "peer p95", "ratio", "+emb twin", "+emb peer", "ratio", "turn p95")
     print("\n" + " ".join(f"{h:>10}" for h in head))
     for r in lat:
-        ratio = r["twin_p95_ms"] / max(r["peer_p95_ms"], 1e-9)
-        cells = [r["twin_p50_ms"], r["twin_p95_ms"], r["twin_with_query_embedding_p95_ms"], r["peer_p50_ms"]]
-        print(f"{r['size']:>10} " + " ".join(f"{c:>10.2f}" for c in [*cells, r["peer_p95_ms"], ratio]))
+        cells = [
+            r["twin_p50_ms"], r["twin_p95_ms"], r["peer_p95_ms"], r["twin_p95_ms"] / max(r["peer_p95_ms"], 1e-9),
+            r["twin_with_query_embedding_p95_ms"], r["peer_with_query_embedding_p95_ms"],
+            r["twin_with_query_embedding_p95_ms"] / max(r["peer_with_query_embedding_p95_ms"], 1e-9),
+            r["turn_overhead_p95_ms"],
+        ]  # fmt: skip
+        print(f"{r['size']:>10} " + " ".join(f"{c:>10.2f}" for c in cells))
     o = result["turn_overhead_ms"]
     print(f"\nturn overhead (fake LLM), {o['memories']} memories: p50 {o['p50']:.1f} ms, p95 {o['p95']:.1f} ms")
     out = Path(__file__).parent / "results" / "memory.json"

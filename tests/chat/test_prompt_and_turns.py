@@ -159,3 +159,22 @@ def test_bad_input(profile) -> None:
         except (InvalidInput, Exception) as exc:
             assert getattr(exc, "code", "") in ("not_found", "invalid_input")
     svc.close()
+
+
+def test_an_empty_reply_is_sampled_once_more(profile) -> None:
+    """Small models sometimes stop at once: the turn samples again (hotter, another seed) before anyone
+    sees the empty reply, and gives up after one retry."""
+    llm = registry.create("llm", "fake", replies=["", "Hello there."])
+    svc = ChatService(profile, llm=llm)
+    result = asyncio.run(svc.turn("hi", options=LLMOptions(temperature=0.2, seed=7)))
+    assert result.reply == "Hello there." and result.timings["empty_reply_retries"] == 1
+    assert [(o.temperature, o.seed) for o in llm.options] == [(0.2, 7), (1.0, 8)]
+    turns = svc.conversations.turns(result.conversation_id)
+    assert [(t.role, t.text) for t in turns] == [("user", "hi"), ("assistant", "Hello there.")]
+    svc.close()
+
+    silent = registry.create("llm", "fake", replies=["  "])
+    svc = ChatService(profile, llm=silent)
+    result = asyncio.run(svc.turn("hi again"))
+    assert result.reply.strip() == "" and len(silent.calls) == 2
+    svc.close()

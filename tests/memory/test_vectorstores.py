@@ -158,3 +158,20 @@ def test_sqlite_vec_index_of_an_older_layout_is_rebuilt(tmp_path: Path) -> None:
     names = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master")}
     assert "memory_vectors" not in names and "memory_vector_values" in names
     store.close()
+
+
+def test_sqlite_vec_sees_what_another_connection_wrote(tmp_path: Path) -> None:
+    """Partition sizes are remembered between searches; a write by another process (the CLI while the
+    server runs) makes the next search count again."""
+    rng = np.random.default_rng(4)
+    vecs = _unit(rng, 40)
+    server = registry.create("vectorstore", "sqlite_vec", path=tmp_path / "v.db", dim=DIM, exact_upto=10)
+    cli = registry.create("vectorstore", "sqlite_vec", path=tmp_path / "v.db", dim=DIM, exact_upto=10)
+    server.upsert([VectorItem("a", "user", vecs[0])])
+    assert [h.id for h in server.search(vecs[1], 5, ["user"])] == ["a"]
+    cli.upsert([VectorItem(f"v{i}", "user", v) for i, v in enumerate(vecs[1:], 1)])
+    assert server.search(vecs[1], 1, ["user"])[0].id == "v1"
+    cli.delete(["v1"])
+    assert "v1" not in {h.id for h in server.search(vecs[1], 5, ["user"])}
+    server.close()
+    cli.close()

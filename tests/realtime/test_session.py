@@ -251,6 +251,16 @@ async def test_llm_and_tts_errors() -> None:
         assert len(d.of("tts_audio")) == 1
 
 
+async def test_an_empty_reply_is_reported_not_left_as_silence() -> None:
+    async with Driver(engines(replier=ScriptedReplier(reply_text="")), CFG) as d:
+        await d.hello()
+        await d.feed(speech(0.8))
+        await d.feed(silence(0.7))
+        await d.until(lambda: d.of("done"))
+        assert [s.event.code for s in d.of("error")] == ["llm_error:empty_reply"]  # type: ignore[attr-defined]
+        assert d.of("done")[0].event.reason == "completed" and d.of("tts_audio") == []  # type: ignore[attr-defined]
+
+
 async def test_speech_waits_while_the_client_does_not_read() -> None:
     replier = ScriptedReplier(reply_text="One. Two. Three. Four. Five. Six. Seven. Eight. Nine. Ten.")
     speaker = ToneSpeaker()

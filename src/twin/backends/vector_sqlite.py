@@ -58,6 +58,8 @@ class SqliteVecStore(VectorStore):
         self.exact_upto = exact_upto
         self.oversample = oversample
         self._lock = threading.Lock()
+        self._sizes: dict[str, int] = {}  # partition sizes, valid while nobody else writes the file
+        self._version = -1
         self.conn = open_connection(self.path)
         # the vectors are an index of the memory rows: an older layout is dropped and rebuilt from them
         self.conn.execute(f"DROP TABLE IF EXISTS {OLD_TABLE}")
@@ -80,6 +82,7 @@ class SqliteVecStore(VectorStore):
         with self._lock:
             self.conn.execute("BEGIN")
             try:
+                self._sizes.clear()
                 self._delete([r[0] for r in rows])
                 self.conn.executemany(f"INSERT INTO {VALUES} (item_id, part, embedding) VALUES (?, ?, ?)", rows)
                 self.conn.executemany(
@@ -99,6 +102,7 @@ class SqliteVecStore(VectorStore):
         with self._lock:
             self.conn.execute("BEGIN")
             try:
+                self._sizes.clear()
                 self._delete(list(ids))
                 self.conn.execute("COMMIT")
             except BaseException:
@@ -110,7 +114,7 @@ class SqliteVecStore(VectorStore):
         hits: list[VectorHit] = []
         with self._lock:
             for part in partitions:
-                size = int(self.conn.execute(f"SELECT count(*) FROM {VALUES} WHERE part = ?", (part,)).fetchone()[0])
+                size = self._size(part)
                 if size == 0:
                     continue
                 if size <= max(self.exact_upto, k * self.oversample):
@@ -123,6 +127,16 @@ class SqliteVecStore(VectorStore):
                     rows = self._two_stage(q, k, part)
                 hits += [VectorHit(r[0], 1.0 - float(r[1])) for r in rows]
         return sorted(hits, key=lambda h: -h.score)[:k]
+
+    def _size(self, part: str) -> int:
+        version = int(self.conn.execute("PRAGMA data_version").fetchone()[0])  # changes when others commit
+        if version != self._version:
+            self._sizes.clear()
+            self._version = version
+        if part not in self._sizes:
+            row = self.conn.execute(f"SELECT count(*) FROM {VALUES} WHERE part = ?", (part,)).fetchone()
+            self._sizes[part] = int(row[0])
+        return self._sizes[part]
 
     def _two_stage(self, q: bytes, k: int, part: str) -> list[Any]:
         found = self.conn.execute(

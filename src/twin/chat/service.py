@@ -184,23 +184,33 @@ class ChatService:
         user_turn.tokens = await llm.count_tokens(stored)
         parts: list[str] = []
         result: ChatResult | None = None
-        try:
-            async for item in llm.stream_chat(prompt.messages, opts, cancel=cancel):
-                if isinstance(item, TextDelta):
-                    parts.append(item.text)
-                    yield item
-                else:
-                    result = item
-        except BaseException as exc:
-            finish = "cancelled" if isinstance(exc, asyncio.CancelledError) else "error"
-            with contextlib.suppress(Exception):
-                self._store_reply(conv, "".join(parts), llm.model, finish, True, prompt, 0)
-            if remember:
-                self._background(self._after(chosen, conv, user_turn, prompt, llm))
-            if isinstance(exc, TwinError):
-                exc.message = f"The model failed mid-reply: {exc.message}" if parts else exc.message
-            raise
-        assert result is not None
+        retried = False
+        while True:
+            try:
+                async for item in llm.stream_chat(prompt.messages, opts, cancel=cancel):
+                    if isinstance(item, TextDelta):
+                        parts.append(item.text)
+                        yield item
+                    else:
+                        result = item
+            except BaseException as exc:
+                finish = "cancelled" if isinstance(exc, asyncio.CancelledError) else "error"
+                with contextlib.suppress(Exception):
+                    self._store_reply(conv, "".join(parts), llm.model, finish, True, prompt, 0)
+                if remember:
+                    self._background(self._after(chosen, conv, user_turn, prompt, llm))
+                if isinstance(exc, TwinError):
+                    exc.message = f"The model failed mid-reply: {exc.message}" if parts else exc.message
+                raise
+            assert result is not None
+            stopped = result.finish_reason == "cancelled" or (cancel is not None and cancel.is_set())
+            if retried or stopped or result.text.strip():
+                break
+            # small models sometimes end at once (an empty reply): nobody was shown anything, so sample again
+            log.info("the model gave an empty reply; sampling once more")
+            retried, parts, result = True, [], None
+            opts = _resampled(opts)
+        timings["empty_reply_retries"] = float(retried)
         interrupted = result.finish_reason == "cancelled"
         reply_turn = self._store_reply(
             conv, result.text, result.model, result.finish_reason, interrupted, prompt, result.usage.completion_tokens
@@ -391,3 +401,9 @@ class ChatService:
         if self._memory is not None:
             self._memory.close()
         self.conn.close()
+
+
+def _resampled(opts: LLMOptions) -> LLMOptions:
+    """The same request sampled a little hotter and with another seed."""
+    seed = None if opts.seed is None else opts.seed + 1
+    return opts.model_copy(update={"temperature": min(max(opts.temperature, 0.7) + 0.3, 2.0), "seed": seed})

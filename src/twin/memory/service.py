@@ -245,9 +245,11 @@ class MemoryService:
         start = time.perf_counter()
         budget = self.config.recall_budget_ms / 1000 if budget_s is None else budget_s
         depth = max(k * 4, 20)
+        # the vector leg's cost grows with its depth (sqlite-vec's Hamming KNN keeps 4x as many candidates)
+        vector_depth = max(k * 2, 12)
         # its own pool: a vector search abandoned at the budget must not hold up the loop's shutdown
         vector_task = asyncio.get_running_loop().run_in_executor(
-            _RECALL_POOL, vector_ranked, self.store, query, persona_id, include_superseded, depth
+            _RECALL_POOL, vector_ranked, self.store, query, persona_id, include_superseded, vector_depth
         )
         bm25 = await asyncio.to_thread(bm25_ranked, self.store.conn, query, persona_id, include_superseded, depth)
         bm25_ms = (time.perf_counter() - start) * 1000

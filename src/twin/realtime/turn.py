@@ -136,7 +136,16 @@ class TurnRunner:
                 turn_id=turn.id, text=done.text, conversation_id=done.conversation_id, message_id=done.message_id
             )
         )
-        self._close(turn, "completed" if llm.exception() is None else "error")
+        failed = llm.exception() is not None
+        if not failed and not done.text.strip():  # silence would look like a hang: say what happened
+            self.s.emit(
+                Error(
+                    code="llm_error:empty_reply",
+                    message="The model gave no reply to that.",
+                    hint="Say it again, or choose a larger model for this persona.",
+                )
+            )
+        self._close(turn, "error" if failed else "completed")
 
     async def _generate(self, turn: Turn, text: str, pieces: asyncio.Queue[str | None]) -> None:
         s = self.s
