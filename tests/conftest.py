@@ -1,11 +1,19 @@
-"""Suite-wide fixtures: an isolated TWIN_HOME per test and the slow-test switch."""
+"""Suite-wide fixtures: an isolated TWIN_HOME per test and the slow-test switch; CLI invocations reuse
+the app's click command."""
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
 import pytest
+import typer.main
+import typer.testing
+
+# typer's CliRunner rebuilds the whole click command tree from the app on every invoke (~0.17 s for
+# twin's), several hundred times per run. The tree depends only on the app object, so build it once.
+typer.testing._get_command = functools.cache(typer.main.get_command)  # type: ignore[attr-defined]
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CORPUS = SHARED / "corpus"

@@ -36,17 +36,14 @@ def _takes_profile(cmd: Any) -> bool:
 
 # Commands whose --profile names the profile they create (a restore never writes into an existing one).
 CREATES_PROFILE = {"backup restore"}
-PROFILE_COMMANDS = [
-    path
-    for path, cmd in _commands(typer.main.get_command(app), [])
-    if _takes_profile(cmd) and " ".join(path) not in CREATES_PROFILE
-]
+COMMANDS = list(_commands(typer.main.get_command(app), []))
+PROFILE_COMMANDS = [path for path, cmd in COMMANDS if _takes_profile(cmd) and " ".join(path) not in CREATES_PROFILE]
 # Values for required parameters that are valid on their own, so the command gets as far as the profile.
 _VALUES = {"key_id": new_id(), "voice_id": new_id(), "name": "xtts", "run": "run1", "aliases": "me@example.com"}
 
 
 def _argv(path: list[str], tmp_path: Path) -> list[str]:
-    command = next(c for p, c in _commands(typer.main.get_command(app), []) if p == path)
+    command = next(c for p, c in COMMANDS if p == path)
     argv = list(path)
     for param in command.params:
         if not param.required:
