@@ -152,7 +152,7 @@ def _count_rows(db: Path) -> int | None:
 
 
 def test_interrupted_import_completes_without_duplicates(tmp_path: Path, twin_home: Path) -> None:
-    total = 120_000
+    total = 40_000
     chat = tmp_path / "WhatsApp Chat with Priya.txt"
     _big_chat(chat, total)
     env = cli_env(twin_home)
