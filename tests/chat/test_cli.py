@@ -8,6 +8,7 @@ import json
 
 from typer.testing import CliRunner
 
+from twin.backends.embeddings_st import SentenceTransformerEmbeddings
 from twin.chat.service import ChatService, TurnResult
 from twin.cli.main import app
 from twin.providers import registry
@@ -99,3 +100,23 @@ def test_openai_style_message_list(profile) -> None:
     assert text == final.reply == "Hello Thota." and final.persona == "twin"
     assert [i.text for i in svc.memory.store.query(kind="fact")] == ["Thota is a nurse."]
     svc.close()
+
+
+def test_a_cold_one_turn_command_recalls_within_its_budget(profile, twin_home) -> None:
+    """`twin chat --message` in a new process loads the model and the embeddings side by side before
+    the turn, so its recall is not cut short while the embedding model loads."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.ingest_cli import cli_env
+
+    (profile.root / "memory.json").write_text('{"recall_budget_ms": 100}')
+    env = {**cli_env(twin_home), "TWIN_LLM_BACKEND": "fake", "TWIN_CACHE": os.environ["TWIN_CACHE"]}
+    SentenceTransformerEmbeddings(cache_dir=os.environ["TWIN_CACHE"] + "/embeddings").embed(["cached"])
+    proc = subprocess.run(
+        [sys.executable, "-m", "twin", "chat", "--profile", "me", "-m", "My sister lives in Porto.", "--json"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["timings"]["recall_degraded"] == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -42,7 +43,8 @@ def write_chat(folder: Path, name: str = "WhatsApp Chat with Priya.txt", text: s
 
 
 def cli_env(home: Path) -> dict[str, str]:
-    return {"TWIN_HOME": str(home), "PATH": "/usr/bin:/bin", "PYTHONUTF8": "1", "PYTHONPATH": SOURCES}
+    shared = {"TWIN_CACHE": os.environ["TWIN_CACHE"]} if "TWIN_CACHE" in os.environ else {}
+    return {"TWIN_HOME": str(home), "PATH": "/usr/bin:/bin", "PYTHONUTF8": "1", "PYTHONPATH": SOURCES, **shared}
 
 
 def twin(*args: str, home: Path, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -35,6 +35,8 @@ PROBES = [
     "I left Globex in March and I'm at Acme now, which is a much shorter commute for me these days.",
 ]
 _EXPORT_LOCK = threading.Lock()
+# one session per graph file for the process (profiles share it); a changed file is loaded again
+_ENCODERS: dict[tuple[str, int, int, int], OnnxEncoder] = {}
 
 
 class OnnxUnavailable(Exception):
@@ -162,8 +164,12 @@ def open_encoder(
     graph = cache_dir / f"{model_dir.name}-{cache_key(model_dir)}.onnx"
     with _EXPORT_LOCK:
         if graph.is_file():
+            stat = graph.stat()
+            key = (str(graph), threads, stat.st_mtime_ns, stat.st_size)
             try:
-                return OnnxEncoder(graph, model_dir, threads)
+                if key not in _ENCODERS:
+                    _ENCODERS[key] = OnnxEncoder(graph, model_dir, threads)
+                return _ENCODERS[key]
             except Exception as exc:  # a damaged cache file: export it again
                 log.warning("the cached onnx graph does not load (%s); exporting it again", type(exc).__name__)
                 graph.unlink(missing_ok=True)
@@ -178,4 +184,6 @@ def open_encoder(
         if agreement < AGREEMENT:
             graph.unlink(missing_ok=True)
             raise OnnxUnavailable(f"the exported graph disagrees with sentence-transformers (cosine {agreement:.5f})")
+        stat = graph.stat()
+        _ENCODERS[(str(graph), threads, stat.st_mtime_ns, stat.st_size)] = encoder
         return encoder

@@ -133,6 +133,15 @@ class ChatService:
             self._llms[key] = open_llm(self.profile, **over)
         return self._llms[key]
 
+    async def warm_up(self, persona: str | None = None, memory: bool = True) -> None:
+        """Load the persona's model and the embedding model side by side. A cold first turn would load
+        them one after the other, and its recall would run out of budget while the embeddings load."""
+        chosen = self.personas.get(persona)
+        jobs = [self.llm_for(chosen).ensure_loaded()]
+        if memory and chosen.memory_policy != "off" and self.memory_config.recall_k > 0:
+            jobs.append(asyncio.to_thread(self.memory.warm_up))
+        await asyncio.gather(*jobs)
+
     def user_name(self) -> str:
         return owner_name(self.profile) or "The user"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 from typing import Annotated
 
 import typer
@@ -23,9 +24,11 @@ def register(root: typer.Typer) -> None:
 
 
 async def _one(svc: ChatService, text: str, persona: str | None, conv: str | None, opts: LLMOptions,
-               use_memory: bool, stream: bool) -> TurnResult:  # fmt: skip
+               use_memory: bool, stream: bool, first: bool = False) -> TurnResult:  # fmt: skip
     final: TurnResult | None = None
     try:
+        if first:
+            await svc.warm_up(None if conv else persona, use_memory)
         async for event in svc.stream_turn(text, persona, conv, use_memory=use_memory, options=opts):
             if isinstance(event, TextDelta):
                 if stream:
@@ -86,7 +89,7 @@ def chat(
     opts = LLMOptions(max_tokens=max_tokens)
     try:
         if message is not None:
-            result = asyncio.run(_one(svc, message, persona, conversation, opts, not no_memory, not json_out))
+            result = asyncio.run(_one(svc, message, persona, conversation, opts, not no_memory, not json_out, True))
             if json_out:
                 emit_json({
                     "conversation_id": result.conversation_id, "reply": result.reply,
@@ -106,6 +109,8 @@ def _interactive(svc: ChatService, persona: str | None, conv: str | None, opts: 
     console.print(f"[bold]{chosen.label()}[/bold] — {HELP}")
     if chosen.greeting and conv is None:
         console.print(f"[green]{chosen.label()}[/green]: {chosen.greeting}", highlight=False)
+    if use_memory:  # the embedding model loads while the user types
+        threading.Thread(target=svc.memory.warm_up, name="twin-memory-warmup", daemon=True).start()
     loop = asyncio.new_event_loop()
     try:
         while True:
