@@ -18,7 +18,8 @@ costs ~100 ms (sqlite-vec's portable build has no SIMD)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -79,15 +80,25 @@ class SqliteVecStore(VectorStore):
         rows = [(i.id, i.partition, _blob(i.vector)) for i in items]
         if any(len(r[2]) != 4 * self.dim for r in rows):
             raise ValueError(f"vectors must have {self.dim} dimensions")
+        with self._writing():
+            self._delete([r[0] for r in rows])
+            self.conn.executemany(f"INSERT INTO {VALUES} (item_id, part, embedding) VALUES (?, ?, ?)", rows)
+            self.conn.executemany(
+                f"INSERT INTO {BITS} (item_id, part, bits) VALUES (?, ?, vec_quantize_binary(?))", rows
+            )
+
+    def delete(self, ids: Iterable[str]) -> None:
+        with self._writing():
+            self._delete(list(ids))
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One transaction over both tables; the remembered partition sizes are dropped."""
         with self._lock:
+            self._sizes.clear()
             self.conn.execute("BEGIN")
             try:
-                self._sizes.clear()
-                self._delete([r[0] for r in rows])
-                self.conn.executemany(f"INSERT INTO {VALUES} (item_id, part, embedding) VALUES (?, ?, ?)", rows)
-                self.conn.executemany(
-                    f"INSERT INTO {BITS} (item_id, part, bits) VALUES (?, ?, vec_quantize_binary(?))", rows
-                )
+                yield
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
@@ -97,17 +108,6 @@ class SqliteVecStore(VectorStore):
         pairs = [(i,) for i in ids]
         self.conn.executemany(f"DELETE FROM {VALUES} WHERE item_id = ?", pairs)
         self.conn.executemany(f"DELETE FROM {BITS} WHERE item_id = ?", pairs)
-
-    def delete(self, ids: Iterable[str]) -> None:
-        with self._lock:
-            self.conn.execute("BEGIN")
-            try:
-                self._sizes.clear()
-                self._delete(list(ids))
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
 
     def search(self, vector: npt.NDArray[np.float32], k: int, partitions: Sequence[str]) -> list[VectorHit]:
         q = _blob(vector)
